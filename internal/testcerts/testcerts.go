@@ -1,24 +1,19 @@
 // Package testcerts issues certificate authorities, server certificates and
-// keys for tests and benchmarks. It is test support code: every failure is a
+// keys for tests and benchmarks, on top of package issue. Every failure is a
 // test failure, reported through testing.TB.
 package testcerts
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/issue"
 )
 
 // KeyType selects the private key algorithm of an issued certificate.
@@ -32,13 +27,13 @@ const (
 )
 
 // KeyFormat selects how a private key is encoded in PEM.
-type KeyFormat int
+type KeyFormat = issue.KeyFormat
 
 // The supported key encodings.
 const (
-	PKCS8 KeyFormat = iota // "PRIVATE KEY"
-	PKCS1                  // "RSA PRIVATE KEY" (RSA only)
-	SEC1                   // "EC PRIVATE KEY" (ECDSA only)
+	PKCS8 = issue.PKCS8 // "PRIVATE KEY"
+	PKCS1 = issue.PKCS1 // "RSA PRIVATE KEY" (RSA only)
+	SEC1  = issue.SEC1  // "EC PRIVATE KEY" (ECDSA only)
 )
 
 // Options describe one certificate to issue.
@@ -69,18 +64,8 @@ type Issued struct {
 // NewKey generates a private key of the given type.
 func NewKey(tb testing.TB, kt KeyType) crypto.Signer {
 	tb.Helper()
-	var (
-		key crypto.Signer
-		err error
-	)
-	switch kt {
-	case RSA2048:
-		key, err = rsa.GenerateKey(rand.Reader, 2048)
-	case Ed25519:
-		_, key, err = ed25519.GenerateKey(rand.Reader)
-	default:
-		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	}
+	key, err := issue.GenerateKey(map[KeyType]issue.KeyType{
+		ECDSAP256: issue.ECDSAP256, RSA2048: issue.RSA2048, Ed25519: issue.Ed25519}[kt])
 	if err != nil {
 		tb.Fatalf("generate key: %v", err)
 	}
@@ -101,87 +86,40 @@ func Issue(tb testing.TB, parent *Issued, opts Options) *Issued {
 	if key == nil {
 		key = NewKey(tb, opts.KeyType)
 	}
-	serial := big.NewInt(opts.Serial)
-	if opts.Serial == 0 {
-		var err error
-		serial, err = rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 100))
-		if err != nil {
-			tb.Fatalf("serial: %v", err)
-		}
+	req := issue.Request{
+		CommonName: opts.CommonName, DNSNames: opts.DNSNames, IPAddresses: opts.IPAddresses,
+		NotBefore: opts.NotBefore, NotAfter: opts.NotAfter, IsCA: opts.IsCA,
+		ExtKeyUsage: opts.ExtKeyUsage, Public: key.Public(),
 	}
-	notBefore, notAfter := opts.NotBefore, opts.NotAfter
-	if notBefore.IsZero() {
-		notBefore = time.Now().Add(-time.Hour)
+	if opts.Serial != 0 {
+		req.Serial = big.NewInt(opts.Serial)
 	}
-	if notAfter.IsZero() {
-		notAfter = time.Now().Add(365 * 24 * time.Hour)
+	if req.NotBefore.IsZero() {
+		req.NotBefore = time.Now().Add(-time.Hour)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: opts.CommonName},
-		DNSNames:              opts.DNSNames,
-		IPAddresses:           opts.IPAddresses,
-		NotBefore:             notBefore,
-		NotAfter:              notAfter,
-		BasicConstraintsValid: true,
-		IsCA:                  opts.IsCA,
-		ExtKeyUsage:           opts.ExtKeyUsage,
+	if req.NotAfter.IsZero() {
+		req.NotAfter = time.Now().Add(365 * 24 * time.Hour)
 	}
-	if opts.IsCA {
-		tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature
-	} else {
-		tmpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
-		if tmpl.ExtKeyUsage == nil {
-			tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		}
-	}
-	signerCert, signerKey := tmpl, key
+	var parentCert *x509.Certificate
+	signer := key
 	if parent != nil {
-		signerCert, signerKey = parent.Cert, parent.Key
+		parentCert, signer = parent.Cert, parent.Key
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, signerCert, key.Public(), signerKey)
+	cert, err := issue.Sign(req, parentCert, signer)
 	if err != nil {
-		tb.Fatalf("create certificate %q: %v", opts.CommonName, err)
+		tb.Fatalf("issue %q: %v", opts.CommonName, err)
 	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		tb.Fatalf("parse certificate %q: %v", opts.CommonName, err)
-	}
-	return &Issued{
-		Cert:    cert,
-		Key:     key,
-		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		KeyPEM:  EncodeKey(tb, key, opts.KeyFormat),
-	}
+	return &Issued{Cert: cert, Key: key, CertPEM: issue.EncodeCertificate(cert), KeyPEM: EncodeKey(tb, key, opts.KeyFormat)}
 }
 
 // EncodeKey encodes a private key as PEM in the requested format.
 func EncodeKey(tb testing.TB, key crypto.Signer, format KeyFormat) []byte {
 	tb.Helper()
-	switch format {
-	case PKCS1:
-		rsaKey, ok := key.(*rsa.PrivateKey)
-		if !ok {
-			tb.Fatalf("PKCS#1 needs an RSA key, got %T", key)
-		}
-		return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey)})
-	case SEC1:
-		ecKey, ok := key.(*ecdsa.PrivateKey)
-		if !ok {
-			tb.Fatalf("SEC1 needs an ECDSA key, got %T", key)
-		}
-		der, err := x509.MarshalECPrivateKey(ecKey)
-		if err != nil {
-			tb.Fatalf("marshal EC key: %v", err)
-		}
-		return pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})
-	default:
-		der, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			tb.Fatalf("marshal PKCS#8 key: %v", err)
-		}
-		return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	out, err := issue.EncodeKey(key, format)
+	if err != nil {
+		tb.Fatalf("encode key: %v", err)
 	}
+	return out
 }
 
 // Combined returns the certificate followed by its key, as in a combined PEM.

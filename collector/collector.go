@@ -1,0 +1,81 @@
+// Package collector turns pgtls_exporter's reports into Prometheus metrics.
+// Each source of findings is a Source; Exporter runs them on every scrape and
+// reports per source whether it worked and how long it took. A failing source
+// never fails the scrape.
+package collector
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Namespace prefixes every metric name.
+const Namespace = "pgtls"
+
+// Source is one kind of finding (certificate files, probes, sessions).
+type Source interface {
+	// Name labels the source in pgtls_scrape_collector_* metrics.
+	Name() string
+	// Update sends the source's metrics to ch; an error marks the source
+	// failed for this scrape (metrics already sent are kept).
+	Update(ctx context.Context, ch chan<- prometheus.Metric) error
+}
+
+var (
+	scrapeSuccessDesc = prometheus.NewDesc(Namespace+"_scrape_collector_success",
+		"Whether a collector succeeded.", []string{"collector"}, nil)
+	scrapeDurationDesc = prometheus.NewDesc(Namespace+"_scrape_collector_duration_seconds",
+		"How long a collector took.", []string{"collector"}, nil)
+)
+
+// Exporter is a prometheus.Collector running every Source concurrently.
+type Exporter struct {
+	sources []Source
+	timeout time.Duration
+	logger  *slog.Logger
+}
+
+// NewExporter returns an Exporter over sources; each scrape may take at
+// most timeout (zero: no limit beyond the sources' own).
+func NewExporter(logger *slog.Logger, timeout time.Duration, sources ...Source) *Exporter {
+	return &Exporter{sources: sources, timeout: timeout, logger: logger}
+}
+
+// Describe sends nothing: the exporter is unchecked, since its series depend
+// on configuration and on what the sources find.
+func (e *Exporter) Describe(chan<- *prometheus.Desc) {}
+
+// Collect runs every source and sends their metrics.
+func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
+	e.CollectContext(context.Background(), ch)
+}
+
+// CollectContext is Collect bounded by ctx (a scrape's deadline).
+func (e *Exporter) CollectContext(ctx context.Context, ch chan<- prometheus.Metric) {
+	if e.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.timeout)
+		defer cancel()
+	}
+	var wg sync.WaitGroup
+	for _, s := range e.sources {
+		wg.Go(func() { e.execute(ctx, s, ch) })
+	}
+	wg.Wait()
+}
+
+func (e *Exporter) execute(ctx context.Context, s Source, ch chan<- prometheus.Metric) {
+	start := time.Now()
+	err := s.Update(ctx, ch)
+	ok := 1.0
+	if err != nil {
+		ok = 0
+		e.logger.Error("collector failed", "collector", s.Name(), "err", err)
+	}
+	ch <- prometheus.MustNewConstMetric(scrapeDurationDesc, prometheus.GaugeValue, time.Since(start).Seconds(), s.Name())
+	ch <- prometheus.MustNewConstMetric(scrapeSuccessDesc, prometheus.GaugeValue, ok, s.Name())
+}

@@ -1,0 +1,133 @@
+package collector
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/magflow/pgtls_exporter/internal/inspect"
+)
+
+var (
+	certNotAfterDesc = prometheus.NewDesc(Namespace+"_cert_not_after_timestamp_seconds",
+		"Expiry time of a certificate in a configured file.", []string{"name", "path", "serial"}, nil)
+	certNotBeforeDesc = prometheus.NewDesc(Namespace+"_cert_not_before_timestamp_seconds",
+		"Start of validity of a certificate in a configured file.", []string{"name", "path", "serial"}, nil)
+	certInfoDesc = prometheus.NewDesc(Namespace+"_cert_info",
+		"Identity of a certificate in a configured file.",
+		[]string{"name", "path", "serial", "subject", "issuer", "fingerprint_sha256", "is_ca"}, nil)
+	certSANMatchDesc = prometheus.NewDesc(Namespace+"_cert_san_match",
+		"Whether the certificate covers an expected DNS name or IP address.", []string{"name", "path", "expected"}, nil)
+	certVerifyDesc = prometheus.NewDesc(Namespace+"_cert_verify_success",
+		"Whether the certificate chains to the configured CA now.", []string{"name", "path"}, nil)
+	keyMatchDesc = prometheus.NewDesc(Namespace+"_key_matches_cert",
+		"Whether a key file or combined PEM belongs to the entry's certificate.", []string{"name", "path"}, nil)
+	keyModeDesc = prometheus.NewDesc(Namespace+"_key_file_mode",
+		"Permission bits of a key-bearing file (384 = 0600).", []string{"name", "path"}, nil)
+	keyPermOKDesc = prometheus.NewDesc(Namespace+"_key_permissions_ok",
+		"Whether PostgreSQL would accept and be able to read this key file.", []string{"name", "path"}, nil)
+	fileReadDesc = prometheus.NewDesc(Namespace+"_file_read_success",
+		"Whether a configured file was read and parsed.", []string{"name", "path"}, nil)
+)
+
+// Inspector produces file reports; *inspect.Inspector is one.
+type Inspector interface {
+	Inspect(now time.Time) *inspect.Report
+}
+
+// Files exports the certificate, key and CA file checks. Metrics of an
+// unchanged report are reused, so a scrape over unchanged files builds
+// nothing new.
+type Files struct {
+	inspector Inspector
+	logger    *slog.Logger
+
+	mu    sync.Mutex
+	cache map[*inspect.EntryReport][]prometheus.Metric
+}
+
+// NewFiles returns the file source.
+func NewFiles(inspector Inspector, logger *slog.Logger) *Files {
+	return &Files{inspector: inspector, logger: logger, cache: map[*inspect.EntryReport][]prometheus.Metric{}}
+}
+
+// Name implements Source.
+func (f *Files) Name() string { return "files" }
+
+// Update implements Source. Unreadable files are findings, not errors.
+func (f *Files) Update(_ context.Context, ch chan<- prometheus.Metric) error {
+	report := f.inspector.Inspect(time.Now())
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	next := make(map[*inspect.EntryReport][]prometheus.Metric, len(report.Entries)+1)
+	for _, e := range report.All() {
+		ms, ok := f.cache[e]
+		if !ok {
+			ms = entryMetrics(e)
+			f.logProblems(e)
+		}
+		next[e] = ms
+		for _, m := range ms {
+			ch <- m
+		}
+	}
+	f.cache = next
+	return nil
+}
+
+// logProblems logs file failures once per new report (a changed file), not
+// on every scrape.
+func (f *Files) logProblems(e *inspect.EntryReport) {
+	for _, fr := range e.Files {
+		if fr.Err != nil {
+			f.logger.Warn("cannot use file", "name", e.Name, "role", fr.Role, "path", fr.Path, "err", fr.Err)
+		}
+	}
+}
+
+func entryMetrics(e *inspect.EntryReport) []prometheus.Metric {
+	var ms []prometheus.Metric
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ms = append(ms, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
+	}
+	for _, fr := range e.Files {
+		gauge(fileReadDesc, boolValue(fr.Err == nil), e.Name, fr.Path)
+		seen := map[string]bool{}
+		for _, c := range fr.Certificates {
+			if seen[c.Serial] {
+				continue
+			}
+			seen[c.Serial] = true
+			gauge(certNotAfterDesc, float64(c.NotAfter.Unix()), e.Name, fr.Path, c.Serial)
+			gauge(certNotBeforeDesc, float64(c.NotBefore.Unix()), e.Name, fr.Path, c.Serial)
+			gauge(certInfoDesc, 1, e.Name, fr.Path, c.Serial, c.Subject, c.Issuer, c.Fingerprint, strconv.FormatBool(c.IsCA))
+		}
+	}
+	if cf := e.CertFile(); cf != nil {
+		for _, n := range e.Names {
+			gauge(certSANMatchDesc, boolValue(n.Covered), e.Name, cf.Path, n.Name)
+		}
+		if e.Verify != nil {
+			gauge(certVerifyDesc, boolValue(e.Verify.OK()), e.Name, cf.Path)
+		}
+	}
+	for _, km := range e.KeyMatches {
+		gauge(keyMatchDesc, boolValue(km.OK), e.Name, km.Path)
+	}
+	for _, kp := range e.KeyPermissions {
+		gauge(keyModeDesc, float64(kp.Mode.Perm()), e.Name, kp.Path)
+		gauge(keyPermOKDesc, boolValue(kp.OK()), e.Name, kp.Path)
+	}
+	return ms
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,8 @@
+// Package certs parses and judges certificate and key material: PEM and DER
+// bundles, private keys (public half only), SAN coverage, chain verification
+// to a CA, key/certificate match and PostgreSQL's key-file permission rule.
+//
+// It does no IO: callers read files and stat them, and pass bytes and
+// ownership facts in. Parse failures are *ParseError values with a Reason
+// from a fixed list; nothing here panics on outside input.
+package certs

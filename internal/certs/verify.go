@@ -1,0 +1,156 @@
+package certs
+
+import (
+	"bytes"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// VerifyReason classifies a chain verification result.
+type VerifyReason string
+
+// The fixed list of verification outcomes.
+const (
+	VerifyOK               VerifyReason = "ok"
+	VerifyExpired          VerifyReason = "expired"
+	VerifyNotYetValid      VerifyReason = "not yet valid"
+	VerifyUnknownAuthority VerifyReason = "unknown authority"
+	VerifyWrongKeyUsage    VerifyReason = "wrong key usage"
+	VerifyNotCA            VerifyReason = "issuer is not a CA"
+	VerifyNoCertificate    VerifyReason = "no certificate"
+	VerifyOther            VerifyReason = "invalid"
+)
+
+// Verification is the outcome of verifying one chain at one moment.
+type Verification struct {
+	Reason VerifyReason
+	// Err carries the library's detail; nil when Reason is VerifyOK.
+	Err error
+	// RecheckAt is when the outcome can change with time alone (the chain's
+	// earliest expiry after success, the latest start before validity); zero
+	// when only a file change can change it.
+	RecheckAt time.Time
+}
+
+// OK reports whether the chain verified.
+func (v Verification) OK() bool { return v.Reason == VerifyOK }
+
+// Detail is a one-line explanation for reports.
+func (v Verification) Detail() string {
+	if v.Err == nil {
+		return string(v.Reason)
+	}
+	return fmt.Sprintf("%s: %v", v.Reason, v.Err)
+}
+
+// Authority is a set of trusted root certificates, built once and used for
+// many verifications.
+type Authority struct {
+	Roots *x509.CertPool
+	Certs []*x509.Certificate
+}
+
+// NewAuthority builds an Authority from CA certificates.
+func NewAuthority(cas []*x509.Certificate) *Authority {
+	pool := x509.NewCertPool()
+	for _, c := range cas {
+		pool.AddCert(c)
+	}
+	return &Authority{Roots: pool, Certs: cas}
+}
+
+// Verify checks that chain[0] chains to the authority at now, using the
+// rest of chain as intermediates. usage is the extended key usage the leaf
+// must allow (x509.ExtKeyUsageServerAuth for servers, ExtKeyUsageAny for a CA
+// checked against itself).
+func (a *Authority) Verify(chain []*x509.Certificate, usage x509.ExtKeyUsage, now time.Time) Verification {
+	if len(chain) == 0 {
+		return Verification{Reason: VerifyNoCertificate}
+	}
+	leaf := chain[0]
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	chains, err := leaf.Verify(x509.VerifyOptions{
+		Roots: a.Roots, Intermediates: inter, CurrentTime: now,
+		KeyUsages: []x509.ExtKeyUsage{usage},
+	})
+	if err == nil {
+		return Verification{Reason: VerifyOK, RecheckAt: earliestNotAfter(chains[0])}
+	}
+	v := Verification{Reason: classify(err), Err: err}
+	if v.Reason == VerifyUnknownAuthority {
+		v = a.explainIssuer(chain[len(chain)-1], now, v)
+	}
+	if v.Reason == VerifyNotYetValid {
+		v.RecheckAt = latestNotBefore(append(append([]*x509.Certificate{}, chain...), a.Certs...))
+	}
+	return v
+}
+
+func classify(err error) VerifyReason {
+	var invalid x509.CertificateInvalidError
+	if errors.As(err, &invalid) {
+		switch invalid.Reason {
+		case x509.Expired:
+			if strings.Contains(invalid.Detail, " is before ") {
+				return VerifyNotYetValid
+			}
+			return VerifyExpired
+		case x509.IncompatibleUsage:
+			return VerifyWrongKeyUsage
+		case x509.NotAuthorizedToSign:
+			return VerifyNotCA
+		}
+		return VerifyOther
+	}
+	var unknown x509.UnknownAuthorityError
+	if errors.As(err, &unknown) {
+		return VerifyUnknownAuthority
+	}
+	return VerifyOther
+}
+
+func earliestNotAfter(chain []*x509.Certificate) time.Time {
+	var t time.Time
+	for _, c := range chain {
+		if t.IsZero() || c.NotAfter.Before(t) {
+			t = c.NotAfter
+		}
+	}
+	return t
+}
+
+func latestNotBefore(chain []*x509.Certificate) time.Time {
+	var t time.Time
+	for _, c := range chain {
+		if c.NotBefore.After(t) {
+			t = c.NotBefore
+		}
+	}
+	return t
+}
+
+// explainIssuer turns "unknown authority" into the real cause when the
+// issuing CA is configured but outside its validity period (the library
+// reports that case only as an unknown authority).
+func (a *Authority) explainIssuer(last *x509.Certificate, now time.Time, v Verification) Verification {
+	for _, ca := range a.Certs {
+		if !bytes.Equal(ca.RawSubject, last.RawIssuer) {
+			continue
+		}
+		switch {
+		case now.After(ca.NotAfter):
+			return Verification{Reason: VerifyExpired,
+				Err: fmt.Errorf("CA certificate %q expired at %s", ca.Subject.String(), ca.NotAfter.UTC().Format(time.RFC3339))}
+		case now.Before(ca.NotBefore):
+			return Verification{Reason: VerifyNotYetValid, RecheckAt: ca.NotBefore,
+				Err: fmt.Errorf("CA certificate %q is not valid before %s", ca.Subject.String(), ca.NotBefore.UTC().Format(time.RFC3339))}
+		}
+	}
+	return v
+}

@@ -1,0 +1,51 @@
+package check
+
+import (
+	"io"
+	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/inspect"
+)
+
+// Options configure one run of the check command.
+type Options struct {
+	ConfigFile string
+	Thresholds Thresholds
+	// Output is "text" or "json".
+	Output string
+	Now    time.Time
+}
+
+// Run loads the configuration, inspects everything once, writes the report
+// to w and returns the exit code.
+func Run(w io.Writer, opts Options) int {
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	var res Result
+	cfg, err := config.Load(opts.ConfigFile)
+	if err != nil {
+		res = Failed(err)
+	} else {
+		res = Summarize(Evaluate(cfg, opts.Thresholds, opts.Now))
+	}
+	render := WriteText
+	if opts.Output == "json" {
+		render = WriteJSON
+	}
+	if err := render(w, res); err != nil {
+		return int(Unknown)
+	}
+	return res.ExitCode
+}
+
+// Evaluate inspects everything cfg names and returns the findings.
+func Evaluate(cfg *config.Config, th Thresholds, now time.Time) []Finding {
+	strict := map[string]bool{}
+	for _, e := range cfg.Certificates {
+		strict[e.Name] = e.KeyOwner != ""
+	}
+	report := inspect.New(cfg, 0).Inspect(now)
+	return FileFindings(report, th, strict)
+}

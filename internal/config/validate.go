@@ -1,0 +1,88 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+)
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// FieldError is a validation failure of one field, named by its path
+// (for example "certificates[1].expected_names[0]").
+type FieldError struct {
+	Path    string
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Path + ": " + e.Message }
+
+// Validate checks the whole configuration and returns every problem found,
+// each as a *FieldError, joined.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(path, format string, args ...any) {
+		errs = append(errs, &FieldError{Path: path, Message: fmt.Sprintf(format, args...)})
+	}
+	if c.CA.Cert == "" {
+		add("ca.cert", "is required")
+	}
+	if len(c.Certificates) == 0 {
+		add("certificates", "at least one entry is required")
+	}
+	seen := map[string]int{}
+	for i, e := range c.Certificates {
+		p := fmt.Sprintf("certificates[%d]", i)
+		switch {
+		case e.Name == "":
+			add(p+".name", "is required")
+		case e.Name == CAName:
+			add(p+".name", "%q is reserved for the CA", CAName)
+		case !validName.MatchString(e.Name):
+			add(p+".name", "%q may hold only letters, digits, '_', '.' and '-'", e.Name)
+		default:
+			if j, dup := seen[e.Name]; dup {
+				add(p+".name", "%q is already used by certificates[%d]", e.Name, j)
+			}
+			seen[e.Name] = i
+		}
+		if e.Cert == "" {
+			add(p+".cert", "is required")
+		}
+		for k, n := range e.ExpectedNames {
+			if err := checkExpectedName(n); err != nil {
+				add(fmt.Sprintf("%s.expected_names[%d]", p, k), "%v", err)
+			}
+		}
+		checkDistinctFiles(p, e, add)
+		if e.KeyOwner != "" && e.Key == "" && e.Combined == "" {
+			add(p+".key_owner", "is set but the entry has no key or combined file")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func checkExpectedName(n string) error {
+	switch {
+	case n == "":
+		return errors.New("is empty")
+	case net.ParseIP(n) != nil:
+		return nil
+	case strings.ContainsAny(n, " /:@"):
+		return fmt.Errorf("%q is neither a DNS name nor an IP address", n)
+	}
+	return nil
+}
+
+// checkDistinctFiles refuses one file in two roles of an entry: each role
+// is judged differently.
+func checkDistinctFiles(p string, e Certificate, add func(path, format string, args ...any)) {
+	if e.Key != "" && e.Key == e.Cert {
+		add(p+".key", "is the same file as cert; use combined for a certificate+key PEM")
+	}
+	if e.Combined != "" && (e.Combined == e.Cert || e.Combined == e.Key) {
+		add(p+".combined", "must be a file of its own, not cert or key")
+	}
+}

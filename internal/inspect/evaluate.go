@@ -1,0 +1,146 @@
+package inspect
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/certs"
+	"github.com/magflow/pgtls_exporter/internal/config"
+)
+
+// evaluation judges one entry's files from scratch.
+type evaluation struct {
+	entry     config.Certificate
+	paths     [3]string // resolved cert, key, combined
+	ids       [3]identity
+	infos     [3]fs.FileInfo
+	authority *certs.Authority
+	now       time.Time
+}
+
+var errCertUnreadable = errors.New("the certificate file could not be read")
+
+func (ev evaluation) run() (*EntryReport, time.Time) {
+	e := ev.entry
+	r := &EntryReport{Name: e.Name}
+	certFile, certBundle := load(RoleCert, e.Cert, ev.paths[0], ev.ids[0], ev.infos[0])
+	r.Files = append(r.Files, certFile)
+	var leaf *x509.Certificate
+	if certBundle != nil {
+		leaf = certBundle.Leaf()
+	}
+	var recheckAt time.Time
+	if leaf != nil {
+		for _, n := range e.ExpectedNames {
+			r.Names = append(r.Names, NameCoverage{Name: n, Covered: certs.Covers(leaf, n)})
+		}
+		if ev.authority != nil {
+			v := ev.authority.Verify(certBundle.Certificates, x509.ExtKeyUsageServerAuth, ev.now)
+			r.Verify = &v
+			recheckAt = v.RecheckAt
+		}
+	}
+	for j, role := range []Role{RoleKey, RoleCombined} {
+		configured := []string{e.Key, e.Combined}[j]
+		if configured == "" {
+			continue
+		}
+		fr, bundle := load(role, configured, ev.paths[j+1], ev.ids[j+1], ev.infos[j+1])
+		r.Files = append(r.Files, fr)
+		r.KeyMatches = append(r.KeyMatches, matchKey(role, configured, leaf, fr, bundle))
+		if ev.infos[j+1] != nil {
+			r.KeyPermissions = append(r.KeyPermissions, judgePermissions(role, configured, ev.ids[j+1], e.KeyOwner))
+		}
+	}
+	return r, recheckAt
+}
+
+// load reads and parses one file; the bundle is nil when FileReport.Err is set.
+func load(role Role, configured, path string, id identity, fi fs.FileInfo) (FileReport, *certs.Bundle) {
+	fr := FileReport{Role: role, Path: configured}
+	if err := id.err(); err != nil {
+		fr.Err = plainIOError(err)
+		return fr, nil
+	}
+	data, err := readFile(path, fi)
+	if err != nil {
+		fr.Err = plainIOError(err)
+		return fr, nil
+	}
+	bundle, err := certs.ParseBundle(data)
+	if err == nil {
+		err = requireContent(role, bundle)
+	}
+	if err != nil {
+		fr.Err = err
+		return fr, nil
+	}
+	for _, c := range bundle.Certificates {
+		fr.Certificates = append(fr.Certificates, factsOf(c))
+	}
+	return fr, bundle
+}
+
+// requireContent checks a file holds what its role needs.
+func requireContent(role Role, b *certs.Bundle) error {
+	needCert := role != RoleKey
+	needKey := role == RoleKey || role == RoleCombined
+	if needCert && len(b.Certificates) == 0 {
+		return &certs.ParseError{Reason: certs.ReasonNoCertificate}
+	}
+	if needKey {
+		if _, err := b.SingleKey(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// plainIOError drops the resolved path from an os error: reports name the
+// configured path themselves.
+func plainIOError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
+}
+
+func matchKey(role Role, configured string, leaf *x509.Certificate, fr FileReport, b *certs.Bundle) KeyMatch {
+	km := KeyMatch{Role: role, Path: configured}
+	switch {
+	case leaf == nil:
+		km.Err = errCertUnreadable
+		return km
+	case fr.Err != nil:
+		km.Err = fmt.Errorf("the %s file could not be read", role)
+		return km
+	}
+	if role == RoleCombined && !b.Leaf().Equal(leaf) {
+		km.Err = fmt.Errorf("combined PEM holds certificate serial %s, the certificate file holds serial %s",
+			certs.Serial(b.Leaf()), certs.Serial(leaf))
+		return km
+	}
+	key, _ := b.SingleKey() // requireContent made sure there is exactly one
+	km.OK, km.Err = certs.KeyMatches(leaf, key)
+	return km
+}
+
+func judgePermissions(role Role, configured string, id identity, keyOwner string) KeyPermission {
+	kp := KeyPermission{Role: role, Path: configured, Mode: id.mode, UID: id.uid, GID: id.gid,
+		Owner: userName(id.uid), Group: groupName(id.gid)}
+	user := certs.ServerUser{Name: kp.Owner, UID: id.uid}
+	if keyOwner != "" {
+		var err error
+		if user, err = lookupServerUser(keyOwner); err != nil {
+			kp.Err = err
+			return kp
+		}
+	}
+	kp.User = user.Name
+	kp.Verdict = certs.JudgeKeyFile(certs.FileFacts{Mode: id.mode, UID: id.uid, GID: id.gid}, user)
+	return kp
+}

@@ -1,0 +1,124 @@
+package inspect
+
+import (
+	"crypto/x509"
+	"io/fs"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/certs"
+	"github.com/magflow/pgtls_exporter/internal/config"
+)
+
+// Inspector inspects the files of one configuration and caches what it
+// found by file identity (device, inode, size, mtime, mode, owner). It is
+// safe for concurrent use; inspections run one at a time.
+type Inspector struct {
+	cfg     *config.Config
+	workers int
+
+	mu      sync.Mutex
+	ca      caState
+	entries []cachedEntry // aligned with cfg.Certificates
+}
+
+type caState struct {
+	id        identity
+	gen       uint64
+	recheckAt time.Time
+	authority *certs.Authority
+	report    *EntryReport
+}
+
+type cachedEntry struct {
+	ids       [3]identity
+	caGen     uint64
+	recheckAt time.Time
+	report    *EntryReport
+}
+
+// New returns an Inspector for cfg. workers bounds parallel parsing; zero
+// means GOMAXPROCS.
+func New(cfg *config.Config, workers int) *Inspector {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	return &Inspector{cfg: cfg, workers: workers, entries: make([]cachedEntry, len(cfg.Certificates))}
+}
+
+// Inspect checks every configured file as of now. Entries whose files and
+// CA are unchanged, and whose verdicts cannot have changed with time, are
+// returned from the cache: the same *EntryReport as before.
+func (in *Inspector) Inspect(now time.Time) *Report {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.refreshCA(now)
+	out := make([]*EntryReport, len(in.entries))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(in.workers, len(out)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(out) {
+					return
+				}
+				out[i] = in.entry(i, now)
+			}
+		})
+	}
+	wg.Wait()
+	return &Report{Time: now, CA: in.ca.report, Entries: out}
+}
+
+func (in *Inspector) refreshCA(now time.Time) {
+	path := in.cfg.Resolve(in.cfg.CA.Cert)
+	id, fi := statFile(path)
+	if in.ca.report != nil && id == in.ca.id && !due(in.ca.recheckAt, now) {
+		return
+	}
+	fr, bundle := load(RoleCA, in.cfg.CA.Cert, path, id, fi)
+	r := &EntryReport{Name: config.CAName, Files: []FileReport{fr}}
+	in.ca = caState{id: id, gen: in.ca.gen + 1, report: r}
+	if bundle == nil {
+		return
+	}
+	in.ca.authority = certs.NewAuthority(bundle.Certificates)
+	v := in.ca.authority.Verify(bundle.Certificates[:1], x509.ExtKeyUsageAny, now)
+	if v.OK() && !bundle.Certificates[0].IsCA {
+		v = certs.Verification{Reason: certs.VerifyNotCA}
+	}
+	r.Verify = &v
+	in.ca.recheckAt = v.RecheckAt
+}
+
+func (in *Inspector) entry(i int, now time.Time) *EntryReport {
+	e := in.cfg.Certificates[i]
+	configured := [3]string{e.Cert, e.Key, e.Combined}
+	var (
+		paths [3]string
+		ids   [3]identity
+		infos [3]fs.FileInfo
+	)
+	for j, p := range configured {
+		if p != "" {
+			paths[j] = in.cfg.Resolve(p)
+			ids[j], infos[j] = statFile(paths[j])
+		}
+	}
+	c := &in.entries[i]
+	if c.report != nil && c.ids == ids && c.caGen == in.ca.gen && !due(c.recheckAt, now) {
+		return c.report
+	}
+	ev := evaluation{entry: e, paths: paths, ids: ids, infos: infos, authority: in.ca.authority, now: now}
+	report, recheckAt := ev.run()
+	*c = cachedEntry{ids: ids, caGen: in.ca.gen, recheckAt: recheckAt, report: report}
+	return report
+}
+
+// due reports whether a time-dependent verdict must be evaluated again.
+func due(recheckAt, now time.Time) bool {
+	return !recheckAt.IsZero() && !now.Before(recheckAt)
+}

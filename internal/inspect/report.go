@@ -1,0 +1,131 @@
+// Package inspect reads the configured certificate, key and CA files, judges
+// them with package certs, and returns reports that both the Prometheus
+// collector and the check command render. Reports are cached by file
+// identity, so an unchanged file costs one stat per inspection.
+package inspect
+
+import (
+	"crypto/x509"
+	"io/fs"
+	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/certs"
+)
+
+// Role is the part a file plays in an entry.
+type Role string
+
+// File roles.
+const (
+	RoleCert     Role = "cert"
+	RoleKey      Role = "key"
+	RoleCombined Role = "combined"
+	RoleCA       Role = "ca"
+)
+
+// CertFacts is what reports keep of one certificate.
+type CertFacts struct {
+	Serial      string
+	Subject     string
+	Issuer      string
+	Fingerprint string
+	SANs        string
+	NotBefore   time.Time
+	NotAfter    time.Time
+	IsCA        bool
+}
+
+func factsOf(c *x509.Certificate) CertFacts {
+	return CertFacts{
+		Serial:      certs.Serial(c),
+		Subject:     c.Subject.String(),
+		Issuer:      c.Issuer.String(),
+		Fingerprint: certs.Fingerprint(c),
+		SANs:        certs.SANs(c),
+		NotBefore:   c.NotBefore,
+		NotAfter:    c.NotAfter,
+		IsCA:        c.IsCA,
+	}
+}
+
+// FileReport is one configured file.
+type FileReport struct {
+	Role Role
+	// Path is the path as configured (labels and findings use it).
+	Path string
+	// Err is why the file could not be read or parsed; nil on success.
+	Err error
+	// Certificates found in the file, in file order.
+	Certificates []CertFacts
+}
+
+// NameCoverage tells whether the certificate covers one expected name.
+type NameCoverage struct {
+	Name    string
+	Covered bool
+}
+
+// KeyMatch tells whether a key file (or combined PEM) belongs to the
+// entry's certificate.
+type KeyMatch struct {
+	Role Role
+	Path string
+	OK   bool
+	// Err explains a failed match (ErrKeyEncrypted when undecidable).
+	Err error
+}
+
+// KeyPermission is PostgreSQL's judgement of a key-bearing file.
+type KeyPermission struct {
+	Role  Role
+	Path  string
+	Mode  fs.FileMode
+	UID   uint32
+	GID   uint32
+	Owner string // user name of UID, or the number
+	Group string // group name of GID, or the number
+	// User is who the file was judged for (key_owner, or the file's owner).
+	User    string
+	Verdict certs.KeyFileVerdict
+	// Err is set when the file could not be judged (stat or user lookup failed).
+	Err error
+}
+
+// OK reports whether the file would be accepted and read.
+func (p KeyPermission) OK() bool { return p.Err == nil && p.Verdict.OK() }
+
+// EntryReport is everything found about one certificate entry (or the CA).
+type EntryReport struct {
+	Name string
+	// Files in the order cert, key, combined (only configured ones).
+	Files []FileReport
+	// Names is nil when the certificate could not be read.
+	Names []NameCoverage
+	// Verify is nil when the certificate could not be read or there is no
+	// usable CA.
+	Verify         *certs.Verification
+	KeyMatches     []KeyMatch
+	KeyPermissions []KeyPermission
+}
+
+// CertFile returns the report of the entry's certificate file.
+func (e *EntryReport) CertFile() *FileReport {
+	for i := range e.Files {
+		if e.Files[i].Role == RoleCert || e.Files[i].Role == RoleCA {
+			return &e.Files[i]
+		}
+	}
+	return nil
+}
+
+// Report is one inspection of every configured file.
+type Report struct {
+	Time    time.Time
+	CA      *EntryReport
+	Entries []*EntryReport
+}
+
+// All returns the CA report followed by every entry.
+func (r *Report) All() []*EntryReport {
+	return append([]*EntryReport{r.CA}, r.Entries...)
+}

@@ -1,0 +1,196 @@
+// Package server runs the exporter's HTTP side: /metrics, /-/healthy,
+// /-/reload, the landing page, and configuration reloads on SIGHUP.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/magflow/pgtls_exporter/collector"
+	"github.com/magflow/pgtls_exporter/internal/config"
+)
+
+// Options configure the server.
+type Options struct {
+	ConfigFile string
+	WebConfig  *web.FlagConfig
+	Logger     *slog.Logger
+	// DefaultScrapeTimeout bounds a scrape that sends no
+	// X-Prometheus-Scrape-Timeout-Seconds header.
+	DefaultScrapeTimeout time.Duration
+	// TimeoutOffset is subtracted from the scrape timeout Prometheus sends,
+	// to leave room for the reply.
+	TimeoutOffset time.Duration
+}
+
+// Server holds the running configuration and its collectors.
+type Server struct {
+	opts     Options
+	logger   *slog.Logger
+	registry *prometheus.Registry
+
+	reloadOK   prometheus.Gauge
+	reloadTime prometheus.Gauge
+
+	mu       sync.RWMutex
+	cfg      *config.Config
+	exporter *collector.Exporter
+}
+
+// New loads the configuration and builds the server; it fails when the
+// configuration is invalid.
+func New(opts Options) (*Server, error) {
+	s := &Server{opts: opts, logger: opts.Logger, registry: prometheus.NewRegistry()}
+	s.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: collector.Namespace,
+		Name: "config_last_reload_successful", Help: "Whether the last configuration load succeeded."})
+	s.reloadTime = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: collector.Namespace,
+		Name: "config_last_reload_success_timestamp_seconds", Help: "Time of the last successful configuration load."})
+	s.registry.MustRegister(s.reloadOK, s.reloadTime,
+		versioncollector.NewCollector("pgtls_exporter"),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := s.Reload(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Reload loads the configuration file again. On failure the running
+// configuration stays in force and the failure is logged and exported.
+func (s *Server) Reload() error {
+	cfg, err := config.Load(s.opts.ConfigFile)
+	if err != nil {
+		s.reloadOK.Set(0)
+		s.logger.Error("configuration not loaded; keeping the running one", "file", s.opts.ConfigFile, "err", err)
+		return err
+	}
+	exp := Build(cfg, s.logger)
+	s.mu.Lock()
+	s.cfg, s.exporter = cfg, exp
+	s.mu.Unlock()
+	s.reloadOK.Set(1)
+	s.reloadTime.SetToCurrentTime()
+	s.logger.Info("configuration loaded", "file", s.opts.ConfigFile, "certificates", len(cfg.Certificates))
+	return nil
+}
+
+// Handler returns the HTTP handler with every endpoint.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/metrics", s.serveMetrics)
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "Healthy")
+	})
+	mux.HandleFunc("/-/reload", s.serveReload)
+	landing, err := web.NewLandingPage(web.LandingConfig{
+		Name:        "pgtls_exporter",
+		Description: "TLS of PgBouncer and PostgreSQL: certificate files, served certificates, sessions",
+		Version:     version.Info(),
+		Links:       []web.LandingLinks{{Address: "/metrics", Text: "Metrics"}},
+	})
+	if err != nil {
+		s.logger.Error("landing page unavailable", "err", err)
+	} else {
+		mux.Handle("/", landing)
+	}
+	return mux
+}
+
+func (s *Server) serveReload(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost && r.Method != http.MethodPut {
+		w.Header().Set("Allow", "POST, PUT")
+		http.Error(w, "reload needs POST or PUT", http.StatusMethodNotAllowed)
+		return
+	}
+	if err := s.Reload(); err != nil {
+		http.Error(w, fmt.Sprintf("failed to reload config: %v", err), http.StatusInternalServerError)
+		return
+	}
+	fmt.Fprintln(w, "configuration reloaded")
+}
+
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), s.scrapeTimeout(r))
+	defer cancel()
+	s.mu.RLock()
+	exp := s.exporter
+	s.mu.RUnlock()
+	scrape := prometheus.NewRegistry()
+	scrape.MustRegister(boundCollector{ctx: ctx, exporter: exp})
+	h := promhttp.HandlerFor(prometheus.Gatherers{s.registry, scrape}, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelError), ErrorHandling: promhttp.ContinueOnError})
+	h.ServeHTTP(w, r)
+}
+
+// scrapeTimeout is Prometheus' X-Prometheus-Scrape-Timeout-Seconds less the
+// offset, or the default.
+func (s *Server) scrapeTimeout(r *http.Request) time.Duration {
+	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
+		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
+			d := time.Duration(secs*float64(time.Second)) - s.opts.TimeoutOffset
+			if d > 0 {
+				return d
+			}
+		}
+	}
+	return s.opts.DefaultScrapeTimeout
+}
+
+// boundCollector runs one scrape of the exporter within a request's context.
+type boundCollector struct {
+	ctx      context.Context
+	exporter *collector.Exporter
+}
+
+func (b boundCollector) Describe(chan<- *prometheus.Desc) {}
+
+func (b boundCollector) Collect(ch chan<- prometheus.Metric) {
+	b.exporter.CollectContext(b.ctx, ch)
+}
+
+// Run serves until ctx ends, reloading the configuration on SIGHUP.
+func (s *Server) Run(ctx context.Context) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				_ = s.Reload() // logged and exported by Reload
+			}
+		}
+	}()
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- web.ListenAndServe(srv, s.opts.WebConfig, s.logger) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve HTTP: %w", err)
+	case <-ctx.Done():
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("shut down HTTP server: %w", err)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,101 @@
+// Command pgtls_exporter watches TLS between clients, PgBouncer and
+// PostgreSQL: certificate files, served certificates and TLS use of
+// sessions, as Prometheus metrics (serve) or a one-shot report (check).
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/magflow/pgtls_exporter/internal/check"
+	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/server"
+)
+
+// defaultListenAddress is the exporter's port.
+const defaultListenAddress = ":9871"
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	app := kingpin.New("pgtls_exporter", "Watches TLS between clients, PgBouncer and PostgreSQL.")
+	app.HelpFlag.Short('h')
+	app.Version(version.Print("pgtls_exporter"))
+	configFile := app.Flag("config.file", "Configuration file.").Default("pgtls_exporter.yml").String()
+	logConfig := &promslog.Config{}
+	promslogflag.AddFlags(app, logConfig)
+
+	serveCmd := app.Command("serve", "Serve Prometheus metrics (default).").Default()
+	configCheck := serveCmd.Flag("config.check", "Validate the configuration file and exit.").Bool()
+	webConfig := kingpinflag.AddFlags(app, defaultListenAddress)
+	scrapeTimeout := serveCmd.Flag("scrape.default-timeout", "Scrape deadline when Prometheus sends none.").Default("10s").Duration()
+	timeoutOffset := serveCmd.Flag("scrape.timeout-offset", "Subtracted from Prometheus' scrape timeout.").Default("0.5s").Duration()
+
+	checkCmd := app.Command("check", "Check once and exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.")
+	warnBefore := modelDuration(checkCmd.Flag("warn-before", "Warn when a certificate expires within this.").Default("30d"))
+	critBefore := modelDuration(checkCmd.Flag("crit-before", "Critical when a certificate expires within this.").Default("7d"))
+	output := checkCmd.Flag("output", "Report format.").Default("text").Enum("text", "json")
+
+	versionCmd := app.Command("version", "Print build information.")
+
+	cmd, err := app.Parse(args)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pgtls_exporter: %v\n", err)
+		return 3
+	}
+	logger := promslog.New(logConfig)
+
+	switch cmd {
+	case versionCmd.FullCommand():
+		fmt.Println(version.Print("pgtls_exporter"))
+		return 0
+	case checkCmd.FullCommand():
+		return check.Run(os.Stdout, check.Options{
+			ConfigFile: *configFile,
+			Thresholds: check.Thresholds{WarnBefore: time.Duration(*warnBefore), CritBefore: time.Duration(*critBefore)},
+			Output:     *output,
+		})
+	}
+
+	if *configCheck {
+		if _, err := config.Load(*configFile); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Printf("%s: configuration is valid\n", *configFile)
+		return 0
+	}
+	logger.Info("starting pgtls_exporter", "version", version.Info(), "build_context", version.BuildContext())
+	srv, err := server.New(server.Options{ConfigFile: *configFile, WebConfig: webConfig, Logger: logger,
+		DefaultScrapeTimeout: *scrapeTimeout, TimeoutOffset: *timeoutOffset})
+	if err != nil {
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := srv.Run(ctx); err != nil {
+		logger.Error("exporter stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// modelDuration parses a flag as a Prometheus duration ("30d", "12h").
+func modelDuration(f *kingpin.FlagClause) *model.Duration {
+	d := new(model.Duration)
+	f.SetValue(d)
+	return d
+}

@@ -1,7 +1,6 @@
 package certs
 
 import (
-	"bytes"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -82,10 +81,11 @@ func (a *Authority) Verify(chain []*x509.Certificate, usage x509.ExtKeyUsage, no
 	if err == nil {
 		return Verification{Reason: VerifyOK, RecheckAt: earliestNotAfter(chains[0])}
 	}
-	v := Verification{Reason: classify(err), Err: err}
-	if v.Reason == VerifyUnknownAuthority {
-		v = a.explainIssuer(chain[len(chain)-1], now, v)
+	var invalid x509.CertificateInvalidError
+	if errors.As(err, &invalid) && invalid.Cert != nil && !invalid.Cert.Equal(leaf) {
+		err = fmt.Errorf("issuer %q: %w", invalid.Cert.Subject.String(), err)
 	}
+	v := Verification{Reason: classify(err), Err: err}
 	if v.Reason == VerifyNotYetValid {
 		v.RecheckAt = latestNotBefore(append(append([]*x509.Certificate{}, chain...), a.Certs...))
 	}
@@ -133,24 +133,4 @@ func latestNotBefore(chain []*x509.Certificate) time.Time {
 		}
 	}
 	return t
-}
-
-// explainIssuer turns "unknown authority" into the real cause when the
-// issuing CA is configured but outside its validity period (the library
-// reports that case only as an unknown authority).
-func (a *Authority) explainIssuer(last *x509.Certificate, now time.Time, v Verification) Verification {
-	for _, ca := range a.Certs {
-		if !bytes.Equal(ca.RawSubject, last.RawIssuer) {
-			continue
-		}
-		switch {
-		case now.After(ca.NotAfter):
-			return Verification{Reason: VerifyExpired,
-				Err: fmt.Errorf("CA certificate %q expired at %s", ca.Subject.String(), ca.NotAfter.UTC().Format(time.RFC3339))}
-		case now.Before(ca.NotBefore):
-			return Verification{Reason: VerifyNotYetValid, RecheckAt: ca.NotBefore,
-				Err: fmt.Errorf("CA certificate %q is not valid before %s", ca.Subject.String(), ca.NotBefore.UTC().Format(time.RFC3339))}
-		}
-	}
-	return v
 }

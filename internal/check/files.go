@@ -3,6 +3,7 @@ package check
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/certs"
@@ -40,7 +41,7 @@ func entryFindings(e *inspect.EntryReport, now time.Time, th Thresholds, strict 
 			add(CheckFile, Critical, fr.Path, "%s file unusable: %v", fr.Role, fr.Err)
 			continue
 		}
-		add(CheckFile, OK, fr.Path, "%s file read (%d certificates)", fr.Role, len(fr.Certificates))
+		add(CheckFile, OK, fr.Path, "%s", fileSummary(fr))
 		if fr.Role == inspect.RoleCombined {
 			continue // its certificate is compared with the certificate file under key-match
 		}
@@ -125,4 +126,17 @@ func permissionText(kp inspect.KeyPermission) string {
 		return fmt.Sprintf("%s, acceptable for %s", facts, kp.User)
 	}
 	return fmt.Sprintf("%s, refused for %s: %s", facts, kp.User, kp.Verdict.Reason)
+}
+
+func fileSummary(fr inspect.FileReport) string {
+	var parts []string
+	if n := len(fr.Certificates); n == 1 {
+		parts = append(parts, "1 certificate")
+	} else if n > 1 {
+		parts = append(parts, fmt.Sprintf("%d certificates", n))
+	}
+	if fr.Key != "" {
+		parts = append(parts, fr.Key+" key")
+	}
+	return fmt.Sprintf("%s file read: %s", fr.Role, strings.Join(parts, " + "))
 }

@@ -81,6 +81,9 @@ func load(role Role, configured, path string, id identity, fi fs.FileInfo) (File
 	for _, c := range bundle.Certificates {
 		fr.Certificates = append(fr.Certificates, factsOf(c))
 	}
+	if k, err := bundle.SingleKey(); err == nil {
+		fr.Key = describeKey(k)
+	}
 	return fr, bundle
 }
 
@@ -143,4 +146,11 @@ func judgePermissions(role Role, configured string, id identity, keyOwner string
 	kp.User = user.Name
 	kp.Verdict = certs.JudgeKeyFile(certs.FileFacts{Mode: id.mode, UID: id.uid, GID: id.gid}, user)
 	return kp
+}
+
+func describeKey(k certs.Key) string {
+	if k.Encrypted {
+		return "encrypted " + k.Format
+	}
+	return fmt.Sprintf("%s (%s)", k.Algorithm(), k.Format)
 }

@@ -28,7 +28,7 @@ type identity struct {
 func statFile(path string) (identity, fs.FileInfo) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return identity{statErr: err.Error()}, nil
+		return identity{statErr: plainIOError(err).Error()}, nil
 	}
 	id := identity{size: fi.Size(), mtimeNanos: fi.ModTime().UnixNano(), mode: fi.Mode()}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
@@ -39,8 +39,12 @@ func statFile(path string) (identity, fs.FileInfo) {
 
 // readFile reads a regular file of at most maxFileSize bytes.
 func readFile(path string, fi fs.FileInfo) ([]byte, error) {
-	if fi != nil && !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
+	switch {
+	case fi == nil, fi.Mode().IsRegular():
+	case fi.IsDir():
+		return nil, errors.New("is a directory, not a file")
+	default:
+		return nil, fmt.Errorf("is not a regular file (%s)", fi.Mode().Type())
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -49,10 +53,10 @@ func readFile(path string, fi fs.FileInfo) ([]byte, error) {
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, fmt.Errorf("read: %w", err)
 	}
 	if len(data) > maxFileSize {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxFileSize)
+		return nil, fmt.Errorf("larger than %d bytes", maxFileSize)
 	}
 	return data, nil
 }

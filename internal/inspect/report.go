@@ -57,6 +57,9 @@ type FileReport struct {
 	Err error
 	// Certificates found in the file, in file order.
 	Certificates []CertFacts
+	// Key describes the private key found, e.g. "ECDSA P-256 (SEC1)"; empty
+	// when the file holds none.
+	Key string
 }
 
 // NameCoverage tells whether the certificate covers one expected name.

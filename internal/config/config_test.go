@@ -1,0 +1,122 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const validYAML = `
+ca: {cert: certs/ca/ca.crt}
+certificates:
+  - name: pg
+    cert: certs/pg.crt
+`
+
+func TestExampleConfigLoads(t *testing.T) {
+	cfg, err := Load(filepath.Join("..", "..", "config.example.yml"))
+	if err != nil {
+		t.Fatalf("config.example.yml: %v", err)
+	}
+	if len(cfg.Certificates) != 2 || cfg.Certificates[0].Name != "pgbouncer" || cfg.Certificates[1].KeyOwner != "postgres" {
+		t.Fatalf("unexpected entries: %+v", cfg.Certificates)
+	}
+	want := []string{"postgres", "db", "localhost", "127.0.0.1"}
+	if strings.Join(cfg.Certificates[1].ExpectedNames, ",") != strings.Join(want, ",") {
+		t.Fatalf("postgres names = %v", cfg.Certificates[1].ExpectedNames)
+	}
+	abs, _ := filepath.Abs(filepath.Join("..", "..", "certs", "ca", "ca.crt"))
+	if got := cfg.Resolve(cfg.CA.Cert); got != abs {
+		t.Fatalf("Resolve = %q, want %q", got, abs)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	cfg, err := Parse([]byte(validYAML), "/etc/pgtls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Resolve("certs/x.crt"); got != "/etc/pgtls/certs/x.crt" {
+		t.Errorf("relative: %q", got)
+	}
+	if got := cfg.Resolve("/abs/x.crt"); got != "/abs/x.crt" {
+		t.Errorf("absolute: %q", got)
+	}
+	if e, ok := cfg.CertificateByName("pg"); !ok || e.Cert != "certs/pg.crt" {
+		t.Errorf("CertificateByName: %+v %v", e, ok)
+	}
+}
+
+func TestInvalidConfigs(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"empty", "", "config is empty"},
+		{"not YAML", "ca: [", "parse YAML: yaml: line 1: did not find expected node content"},
+		{"unknown top-level key", validYAML + "bogus: 1\n", "parse YAML: yaml: unmarshal errors:\n  line 6: field bogus not found in type config.Config"},
+		{"unknown entry key", "ca: {cert: a}\ncertificates:\n  - name: pg\n    cert: b\n    kye: c\n", "parse YAML: yaml: unmarshal errors:\n  line 5: field kye not found in type config.Certificate"},
+		{"two documents", validYAML + "---\nca: {cert: x}\n", "parse YAML: more than one document"},
+		{"missing CA", "certificates:\n  - {name: pg, cert: a}\n", "ca.cert: is required"},
+		{"no entries", "ca: {cert: a}\n", "certificates: at least one entry is required"},
+		{"missing name", "ca: {cert: a}\ncertificates:\n  - {cert: a}\n", "certificates[0].name: is required"},
+		{"reserved name", "ca: {cert: a}\ncertificates:\n  - {name: ca, cert: a}\n", `certificates[0].name: "ca" is reserved for the CA`},
+		{"bad name", "ca: {cert: a}\ncertificates:\n  - {name: 'a b', cert: a}\n", `certificates[0].name: "a b" may hold only letters, digits, '_', '.' and '-'`},
+		{"duplicate name", "ca: {cert: a}\ncertificates:\n  - {name: pg, cert: a}\n  - {name: pg, cert: b}\n", `certificates[1].name: "pg" is already used by certificates[0]`},
+		{"missing cert", "ca: {cert: a}\ncertificates:\n  - {name: pg}\n", "certificates[0].cert: is required"},
+		{"bad expected name", "ca: {cert: a}\ncertificates:\n  - {name: pg, cert: a, expected_names: [ok, 'http://x']}\n", `certificates[0].expected_names[1]: "http://x" is neither a DNS name nor an IP address`},
+		{"empty expected name", "ca: {cert: a}\ncertificates:\n  - {name: pg, cert: a, expected_names: ['']}\n", "certificates[0].expected_names[0]: is empty"},
+		{"key_owner without key", "ca: {cert: a}\ncertificates:\n  - {name: pg, cert: a, key_owner: postgres}\n", "certificates[0].key_owner: is set but the entry has no key or combined file"},
+		{"key is cert", "ca: {cert: a}\ncertificates:\n  - {name: pg, cert: a, key: a}\n", "certificates[0].key: is the same file as cert; use combined for a certificate+key PEM"},
+		{"combined is key", "ca: {cert: a}\ncertificates:\n  - {name: pg, cert: a, key: k, combined: k}\n", "certificates[0].combined: must be a file of its own, not cert or key"},
+		{"two problems", "certificates:\n  - {name: pg}\n", "ca.cert: is required\ncertificates[0].cert: is required"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml), "/x")
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if err.Error() != tc.want {
+				t.Fatalf("error:\n%s\nwant:\n%s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadNamesTheFile(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Load(filepath.Join(dir, "missing.yml"))
+	if err == nil || !strings.Contains(err.Error(), "missing.yml") {
+		t.Fatalf("missing file: %v", err)
+	}
+	bad := filepath.Join(dir, "bad.yml")
+	if err := os.WriteFile(bad, []byte("ca: {cert: a}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(bad)
+	if err == nil || err.Error() != "config file "+bad+": certificates: at least one entry is required" {
+		t.Fatalf("invalid file: %v", err)
+	}
+}
+
+// FuzzParse: any bytes give a config or an error, never a panic, and a
+// returned config is valid.
+func FuzzParse(f *testing.F) {
+	example, err := os.ReadFile(filepath.Join("..", "..", "config.example.yml"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{string(example), validYAML, "", "ca: [", "ca: {cert: a}\ncertificates: [{name: x, cert: y, expected_names: [1.2.3.4]}]", "&a [*a]"} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := Parse(data, "/base")
+		if err != nil {
+			return
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("Parse returned an invalid config: %v", err)
+		}
+	})
+}

@@ -1,0 +1,238 @@
+package inspect
+
+import (
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/certs"
+	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/testcerts"
+)
+
+// fixture writes a CA and one healthy entry "pg" and returns the config.
+func fixture(t *testing.T, opts testcerts.Options) (*config.Config, testcerts.EntryFiles, string) {
+	t.Helper()
+	dir := t.TempDir()
+	ca := testcerts.CA(t, "Test CA")
+	caPath := testcerts.WriteFile(t, filepath.Join(dir, "ca", "ca.crt"), ca.CertPEM, 0o644)
+	if opts.DNSNames == nil {
+		opts.DNSNames = []string{"postgres", "localhost"}
+	}
+	files := testcerts.WriteEntry(t, dir, "pg", ca, opts, 0o600)
+	cfg, err := config.Parse([]byte(`
+ca: {cert: ca/ca.crt}
+certificates:
+  - {name: pg, cert: pg.crt, key: pg.key, combined: pg-combined.pem, expected_names: [postgres, db]}
+`), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, files, caPath
+}
+
+func TestHealthyEntry(t *testing.T) {
+	cfg, files, _ := fixture(t, testcerts.Options{})
+	r := New(cfg, 1).Inspect(time.Now())
+	if r.CA.Verify == nil || !r.CA.Verify.OK() {
+		t.Fatalf("CA verify: %+v", r.CA.Verify)
+	}
+	e := r.Entries[0]
+	for _, fr := range e.Files {
+		if fr.Err != nil {
+			t.Fatalf("%s: %v", fr.Path, fr.Err)
+		}
+	}
+	if got := e.Files[0].Certificates[0].Serial; got != certs.Serial(files.Issued.Cert) {
+		t.Errorf("serial %s", got)
+	}
+	if e.Files[1].Key != "ECDSA P-256 (PKCS#8)" {
+		t.Errorf("key description %q", e.Files[1].Key)
+	}
+	if len(e.Names) != 2 || !e.Names[0].Covered || e.Names[1].Covered || e.Names[1].Name != "db" {
+		t.Errorf("names %+v", e.Names)
+	}
+	if !e.Verify.OK() {
+		t.Errorf("verify %v", e.Verify.Detail())
+	}
+	if len(e.KeyMatches) != 2 || !e.KeyMatches[0].OK || !e.KeyMatches[1].OK {
+		t.Errorf("key matches %+v", e.KeyMatches)
+	}
+	if len(e.KeyPermissions) != 2 || !e.KeyPermissions[0].OK() || e.KeyPermissions[0].Mode.Perm() != 0o600 {
+		t.Errorf("permissions %+v", e.KeyPermissions)
+	}
+}
+
+func TestUnusableFiles(t *testing.T) {
+	cfg, files, _ := fixture(t, testcerts.Options{})
+	in := New(cfg, 1)
+	cases := []struct {
+		name    string
+		prepare func()
+		want    string
+	}{
+		{"missing", func() { os.Remove(files.Cert) }, "stat: no such file or directory"},
+		{"empty", func() { os.WriteFile(files.Cert, nil, 0o644) }, "empty"},
+		{"garbage", func() { os.WriteFile(files.Cert, []byte("not a cert"), 0o644) }, "neither PEM nor DER"},
+		{"truncated", func() { os.WriteFile(files.Cert, files.Issued.CertPEM[:200], 0o644) }, "truncated or malformed PEM block (PEM block 1)"},
+		{"key instead of cert", func() { os.WriteFile(files.Cert, files.Issued.KeyPEM, 0o644) }, "no certificate"},
+		{"directory", func() { os.Remove(files.Cert); os.Mkdir(files.Cert, 0o755) }, "is a directory, not a file"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			os.RemoveAll(files.Cert)
+			tc.prepare()
+			e := in.Inspect(time.Now()).Entries[0]
+			if e.Files[0].Err == nil || e.Files[0].Err.Error() != tc.want {
+				t.Fatalf("err = %v, want %q", e.Files[0].Err, tc.want)
+			}
+			if e.Names != nil || e.Verify != nil {
+				t.Errorf("judged an unreadable certificate: %+v %+v", e.Names, e.Verify)
+			}
+			if e.KeyMatches[0].OK || e.KeyMatches[0].Err.Error() != "the certificate file could not be read" {
+				t.Errorf("key match %+v", e.KeyMatches[0])
+			}
+		})
+	}
+}
+
+func TestMismatchedKeyAndCombined(t *testing.T) {
+	cfg, files, _ := fixture(t, testcerts.Options{})
+	other := testcerts.Issue(t, nil, testcerts.Options{CommonName: "other"})
+	testcerts.WriteFile(t, files.Key, other.KeyPEM, 0o600)
+	testcerts.WriteFile(t, files.Combined, other.Combined(), 0o600)
+	e := New(cfg, 1).Inspect(time.Now()).Entries[0]
+	if km := e.KeyMatches[0]; km.OK || km.Err.Error() != "ECDSA P-256 key belongs to another certificate" {
+		t.Errorf("key: %+v", km)
+	}
+	want := "combined PEM holds certificate serial " + certs.Serial(other.Cert) + ", the certificate file holds serial " + certs.Serial(files.Issued.Cert)
+	if km := e.KeyMatches[1]; km.OK || km.Err.Error() != want {
+		t.Errorf("combined: %+v", km)
+	}
+}
+
+func TestCacheByIdentity(t *testing.T) {
+	cfg, files, caPath := fixture(t, testcerts.Options{})
+	in := New(cfg, 1)
+	now := time.Now()
+	first := in.Inspect(now)
+	second := in.Inspect(now.Add(time.Minute))
+	if first.Entries[0] != second.Entries[0] || first.CA != second.CA {
+		t.Fatal("unchanged files were evaluated again")
+	}
+	// A new mtime alone makes the entry be read again.
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(files.Key, later, later); err != nil {
+		t.Fatal(err)
+	}
+	third := in.Inspect(now)
+	if third.Entries[0] == second.Entries[0] || third.CA != second.CA {
+		t.Fatal("a changed key file was not read again, or the CA was")
+	}
+	// A mode change too (permissions are part of the verdict).
+	if err := os.Chmod(files.Key, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	fourth := in.Inspect(now)
+	if fourth.Entries[0] == third.Entries[0] || fourth.Entries[0].KeyPermissions[0].OK() {
+		t.Fatal("mode change not seen")
+	}
+	// A changed CA re-verifies every entry.
+	other := testcerts.CA(t, "Another CA")
+	testcerts.WriteFile(t, caPath, other.CertPEM, 0o644)
+	fifth := in.Inspect(now)
+	if fifth.CA == fourth.CA || fifth.Entries[0] == fourth.Entries[0] {
+		t.Fatal("CA change not seen")
+	}
+	if fifth.Entries[0].Verify.Reason != certs.VerifyUnknownAuthority {
+		t.Fatalf("verify after CA swap: %v", fifth.Entries[0].Verify.Detail())
+	}
+}
+
+func TestRecheckWhenVerdictExpires(t *testing.T) {
+	notAfter := time.Now().Add(48 * time.Hour).Truncate(time.Second)
+	cfg, _, _ := fixture(t, testcerts.Options{NotAfter: notAfter})
+	in := New(cfg, 1)
+	before := in.Inspect(notAfter.Add(-time.Hour)).Entries[0]
+	if !before.Verify.OK() {
+		t.Fatal(before.Verify.Detail())
+	}
+	if again := in.Inspect(notAfter.Add(-time.Minute)).Entries[0]; again != before {
+		t.Fatal("re-evaluated before the verdict could change")
+	}
+	after := in.Inspect(notAfter.Add(time.Second)).Entries[0]
+	if after.Verify.Reason != certs.VerifyExpired {
+		t.Fatalf("after expiry: %v", after.Verify.Detail())
+	}
+}
+
+func TestSymlinkFollowedPathKept(t *testing.T) {
+	cfg, files, _ := fixture(t, testcerts.Options{})
+	dir := filepath.Dir(files.Cert)
+	real := filepath.Join(dir, "..data", "pg.crt")
+	testcerts.WriteFile(t, real, files.Issued.CertPEM, 0o644)
+	os.Remove(files.Cert)
+	if err := os.Symlink(real, files.Cert); err != nil {
+		t.Fatal(err)
+	}
+	e := New(cfg, 1).Inspect(time.Now()).Entries[0]
+	if e.Files[0].Err != nil || e.Files[0].Path != "pg.crt" || len(e.Files[0].Certificates) != 1 {
+		t.Fatalf("symlinked cert: %+v", e.Files[0])
+	}
+}
+
+// TestPostgresKeyRuleOnRealFiles chowns real files to the postgres user and
+// to root and checks the verdicts PostgreSQL gives for them.
+func TestPostgresKeyRuleOnRealFiles(t *testing.T) {
+	testcerts.RequireRoot(t)
+	pg, err := user.Lookup("postgres")
+	if err != nil {
+		t.Fatalf("the postgres user is needed: %v", err)
+	}
+	uid, _ := strconv.Atoi(pg.Uid)
+	gid, _ := strconv.Atoi(pg.Gid)
+	cfg, files, _ := fixture(t, testcerts.Options{})
+	cfg.Certificates[0].KeyOwner = "postgres"
+	cases := []struct {
+		name     string
+		uid, gid int
+		mode     os.FileMode
+		ok       bool
+		reason   string
+	}{
+		{"postgres 0600", uid, gid, 0o600, true, ""},
+		{"postgres 0640", uid, gid, 0o640, false, "has group or world access; File must have permissions u=rw (0600) or less if owned by the database user"},
+		{"postgres 0644", uid, gid, 0o644, false, "has group or world access; File must have permissions u=rw (0600) or less if owned by the database user"},
+		{"root:postgres 0640", 0, gid, 0o640, true, ""},
+		{"root:root 0600", 0, 0, 0o600, false, "cannot be read by postgres: Permission denied"},
+		{"root:postgres 0644", 0, gid, 0o644, false, "has group or world access; File must have permissions u=rw,g=r (0640) or less if owned by root"},
+		{"nobody 0600", 65534, 65534, 0o600, false, "must be owned by the database user (postgres) or root"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.Chown(files.Key, tc.uid, tc.gid); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(files.Key, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			kp := New(cfg, 1).Inspect(time.Now()).Entries[0].KeyPermissions[0]
+			if kp.OK() != tc.ok || kp.Verdict.Reason != tc.reason || kp.User != "postgres" ||
+				kp.Mode.Perm() != tc.mode || int(kp.UID) != tc.uid || int(kp.GID) != tc.gid {
+				t.Fatalf("got %+v", kp)
+			}
+		})
+	}
+}
+
+func TestUnknownKeyOwner(t *testing.T) {
+	cfg, _, _ := fixture(t, testcerts.Options{})
+	cfg.Certificates[0].KeyOwner = "no-such-user-here"
+	kp := New(cfg, 1).Inspect(time.Now()).Entries[0].KeyPermissions[0]
+	if kp.OK() || kp.Err == nil || kp.Err.Error() != `key_owner "no-such-user-here": user: unknown user no-such-user-here` {
+		t.Fatalf("got %+v", kp)
+	}
+}

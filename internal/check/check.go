@@ -37,6 +37,21 @@ func (s Status) String() string {
 // MarshalJSON writes the status by name.
 func (s Status) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
+// UnmarshalJSON reads a status written by MarshalJSON.
+func (s *Status) UnmarshalJSON(b []byte) error {
+	var name string
+	if err := json.Unmarshal(b, &name); err != nil {
+		return fmt.Errorf("status: %w", err)
+	}
+	for _, st := range []Status{OK, Warning, Critical, Unknown} {
+		if st.String() == name {
+			*s = st
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown status %q", name)
+}
+
 // worse reports whether s should decide the overall status over t:
 // CRITICAL > WARNING > UNKNOWN > OK.
 func (s Status) worse(t Status) bool { return s.rank() > t.rank() }

@@ -143,10 +143,11 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 func (s *Server) scrapeTimeout(r *http.Request) time.Duration {
 	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
 		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
-			d := time.Duration(secs*float64(time.Second)) - s.opts.TimeoutOffset
-			if d > 0 {
-				return d
+			d := time.Duration(secs * float64(time.Second))
+			if d > s.opts.TimeoutOffset {
+				d -= s.opts.TimeoutOffset
 			}
+			return d
 		}
 	}
 	return s.opts.DefaultScrapeTimeout

@@ -1,0 +1,38 @@
+# pgtls_exporter: `make demo` shows it working, `make test` runs every test.
+GO      ?= go
+BIN     := bin/pgtls_exporter
+export PATH := $(PATH):/usr/local/go/bin
+
+.PHONY: all build deps test vet fmt-check bench fuzz demo clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -o $(BIN) .
+
+deps:
+	./scripts/install-deps.sh
+	$(GO) mod download
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+test: deps fmt-check vet
+	$(GO) test -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./collector/ | tee bench.txt
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParseBundle -fuzztime 30s ./internal/certs/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/config/
+
+demo: deps build
+	$(GO) run ./internal/demo --bin $(BIN) --dir demo-run $(DEMO_FLAGS)
+
+clean:
+	rm -rf bin demo-run bench.txt

@@ -1,0 +1,164 @@
+package collector
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/testcerts"
+)
+
+// benchFiles is how many certificate files the scrape benchmarks read:
+// half ECDSA P-256, half RSA-2048, one certificate per file.
+const benchFiles = 10000
+
+type benchSet struct {
+	dir   string
+	cfg   *config.Config
+	paths []string
+}
+
+var (
+	benchOnce sync.Once
+	benchData benchSet
+)
+
+// fixture writes the benchmark's files once per process. Keys come from a
+// small pool (generating 5,000 RSA keys would take minutes); every
+// certificate is distinct.
+func fixture(b *testing.B) benchSet {
+	benchOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "pgtls-bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		ca := testcerts.CA(b, "Bench CA")
+		testcerts.WriteFile(b, filepath.Join(dir, "ca.crt"), ca.CertPEM, 0o644)
+		var keys []crypto.Signer
+		for i := 0; i < 4; i++ {
+			keys = append(keys, testcerts.NewKey(b, testcerts.ECDSAP256), testcerts.NewKey(b, testcerts.RSA2048))
+		}
+		var yml strings.Builder
+		yml.WriteString("ca: {cert: ca.crt}\ncertificates:\n")
+		var paths []string
+		for i := 0; i < benchFiles; i++ {
+			name := fmt.Sprintf("svc%05d", i)
+			is := testcerts.Issue(b, ca, testcerts.Options{CommonName: name, DNSNames: []string{name, "localhost"}, Key: keys[i%len(keys)]})
+			p := testcerts.WriteFile(b, filepath.Join(dir, name+".crt"), is.CertPEM, 0o644)
+			paths = append(paths, p)
+			fmt.Fprintf(&yml, "  - {name: %s, cert: %s.crt, expected_names: [%s]}\n", name, name, name)
+		}
+		cfg, err := config.Parse([]byte(yml.String()), dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchData = benchSet{dir: dir, cfg: cfg, paths: paths}
+	})
+	return benchData
+}
+
+func drain(b *testing.B, s Source) int {
+	ch := make(chan prometheus.Metric, 1024)
+	done := make(chan int)
+	go func() {
+		n := 0
+		for range ch {
+			n++
+		}
+		done <- n
+	}()
+	if err := s.Update(context.Background(), ch); err != nil {
+		b.Fatal(err)
+	}
+	close(ch)
+	return <-done
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// BenchmarkStdlibFloor reads and parses every file with the standard
+// library alone: the floor a cold scrape is compared with.
+func BenchmarkStdlibFloor(b *testing.B) {
+	set := fixture(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, p := range set.paths {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			block, _ := pem.Decode(data)
+			if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkColdScrape is a first scrape: every file read, parsed, verified
+// and turned into metrics. heap-MB is the live heap after the scrape.
+func BenchmarkColdScrape(b *testing.B) {
+	set := fixture(b)
+	b.ReportAllocs()
+	var files *Files
+	for b.Loop() {
+		files = NewFiles(inspect.New(set.cfg, 0), quiet)
+		drain(b, files)
+	}
+	b.StopTimer()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
+	runtime.KeepAlive(files)
+}
+
+// BenchmarkWarmScrape is a scrape over unchanged files: a stat per file,
+// cached metrics.
+func BenchmarkWarmScrape(b *testing.B) {
+	set := fixture(b)
+	files := NewFiles(inspect.New(set.cfg, 0), quiet)
+	if n := drain(b, files); n < benchFiles*5 {
+		b.Fatalf("only %d metrics", n)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		drain(b, files)
+	}
+}
+
+// BenchmarkWarmScrapeExposition adds what a /metrics request does on top:
+// gathering through a registry and writing the text format.
+func BenchmarkWarmScrapeExposition(b *testing.B) {
+	set := fixture(b)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(NewExporter(quiet, 0, NewFiles(inspect.New(set.cfg, 0), quiet)))
+	b.ReportAllocs()
+	for b.Loop() {
+		mfs, err := reg.Gather()
+		if err != nil {
+			b.Fatal(err)
+		}
+		enc := expfmt.NewEncoder(io.Discard, expfmt.NewFormat(expfmt.TypeTextPlain))
+		for _, mf := range mfs {
+			if err := enc.Encode(mf); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

@@ -1,0 +1,140 @@
+package server
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/testcerts"
+)
+
+func newTestServer(t *testing.T) (*Server, string) {
+	t.Helper()
+	dir := t.TempDir()
+	ca := testcerts.CA(t, "Server CA")
+	testcerts.WriteFile(t, filepath.Join(dir, "ca.crt"), ca.CertPEM, 0o644)
+	testcerts.WriteEntry(t, dir, "pg", ca, testcerts.Options{DNSNames: []string{"postgres"}}, 0o644)
+	cfgPath := testcerts.WriteFile(t, filepath.Join(dir, "config.yml"), []byte(`
+ca: {cert: ca.crt}
+certificates:
+  - {name: pg, cert: pg.crt, key: pg.key, combined: pg-combined.pem, expected_names: [postgres, db]}
+  - {name: gone, cert: missing.crt}
+`), 0o644)
+	srv, err := New(Options{ConfigFile: cfgPath, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DefaultScrapeTimeout: 5 * time.Second, TimeoutOffset: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, cfgPath
+}
+
+func get(t *testing.T, h http.Handler, method, path string) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+	return rec.Code, rec.Body.String()
+}
+
+func TestMetricsPassPromtool(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("promtool is required (Debian package prometheus)")
+		}
+		t.Skip("promtool not installed")
+	}
+	srv, _ := newTestServer(t)
+	code, body := get(t, srv.Handler(), http.MethodGet, "/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	for _, want := range []string{
+		`pgtls_exporter_build_info{`, `pgtls_file_read_success{name="gone",path="missing.crt"} 0`,
+		`pgtls_cert_san_match{expected="db",name="pg",path="pg.crt"} 0`, `pgtls_scrape_collector_success{collector="files"} 1`,
+		`pgtls_config_last_reload_successful 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(body)
+	out, err := cmd.CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) != 0 {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+func TestReloadKeepsRunningConfigOnError(t *testing.T) {
+	srv, cfgPath := newTestServer(t)
+	h := srv.Handler()
+	if code, _ := get(t, h, http.MethodGet, "/-/reload"); code != http.StatusMethodNotAllowed {
+		t.Fatalf("GET /-/reload: %d", code)
+	}
+	if err := os.WriteFile(cfgPath, []byte("ca: {cert: ca.crt}\ncertificates: [{name: x, cert: y, bogus: 1}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, body := get(t, h, http.MethodPost, "/-/reload")
+	if code != http.StatusInternalServerError || !strings.Contains(body, "field bogus not found") {
+		t.Fatalf("bad reload: %d %s", code, body)
+	}
+	_, metrics := get(t, h, http.MethodGet, "/metrics")
+	if !strings.Contains(metrics, "pgtls_config_last_reload_successful 0") ||
+		!strings.Contains(metrics, `pgtls_file_read_success{name="pg",path="pg.crt"} 1`) {
+		t.Fatalf("old config not kept:\n%s", metrics)
+	}
+	if err := os.WriteFile(cfgPath, []byte("ca: {cert: ca.crt}\ncertificates: [{name: only, cert: pg.crt}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(t, h, http.MethodPost, "/-/reload"); code != http.StatusOK {
+		t.Fatalf("good reload: %d %s", code, body)
+	}
+	_, metrics = get(t, h, http.MethodGet, "/metrics")
+	if !strings.Contains(metrics, "pgtls_config_last_reload_successful 1") ||
+		!strings.Contains(metrics, `pgtls_file_read_success{name="only",path="pg.crt"} 1`) ||
+		strings.Contains(metrics, `name="pg"`) {
+		t.Fatalf("new config not in force:\n%s", metrics)
+	}
+}
+
+func TestHealthyAndLanding(t *testing.T) {
+	srv, _ := newTestServer(t)
+	h := srv.Handler()
+	if code, body := get(t, h, http.MethodGet, "/-/healthy"); code != 200 || body != "Healthy\n" {
+		t.Fatalf("healthy: %d %q", code, body)
+	}
+	if code, body := get(t, h, http.MethodGet, "/"); code != 200 || !strings.Contains(body, `href="/metrics"`) {
+		t.Fatalf("landing: %d %s", code, body)
+	}
+}
+
+func TestScrapeTimeoutHeader(t *testing.T) {
+	srv, _ := newTestServer(t)
+	r := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	if got := srv.scrapeTimeout(r); got != 5*time.Second {
+		t.Errorf("default: %v", got)
+	}
+	r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "3")
+	if got := srv.scrapeTimeout(r); got != 2500*time.Millisecond {
+		t.Errorf("header 3s: %v", got)
+	}
+	r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "0.2")
+	if got := srv.scrapeTimeout(r); got != 200*time.Millisecond {
+		t.Errorf("header below offset: %v", got)
+	}
+}
+
+func TestNewFailsOnBadConfig(t *testing.T) {
+	_, err := New(Options{ConfigFile: filepath.Join(t.TempDir(), "nope.yml"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err == nil || !strings.Contains(err.Error(), "nope.yml") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/testcerts"
+)
+
+// exporterBinary is built once by TestMain, with CGO_ENABLED=0 as in the
+// Dockerfile.
+var exporterBinary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "pgtls-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	exporterBinary = filepath.Join(dir, "pgtls_exporter")
+	cmd := exec.Command("go", "build", "-o", exporterBinary, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build (CGO_ENABLED=0, as in the Dockerfile): %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	return exporterBinary
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func writeConfig(t *testing.T, dir, entryName string) string {
+	t.Helper()
+	return testcerts.WriteFile(t, filepath.Join(dir, "config.yml"), []byte(fmt.Sprintf(`
+ca: {cert: ca.crt}
+certificates:
+  - {name: %s, cert: pg.crt, key: pg.key, expected_names: [postgres]}
+`, entryName)), 0o644)
+}
+
+func TestServeReloadOnSIGHUP(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	ca := testcerts.CA(t, "Main CA")
+	testcerts.WriteFile(t, filepath.Join(dir, "ca.crt"), ca.CertPEM, 0o644)
+	testcerts.WriteEntry(t, dir, "pg", ca, testcerts.Options{DNSNames: []string{"postgres"}}, 0o600)
+	cfg := writeConfig(t, dir, "first")
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--config.file="+cfg, "--web.listen-address="+addr)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+
+	scrape := func() string {
+		for i := 0; i < 100; i++ {
+			resp, err := http.Get("http://" + addr + "/metrics")
+			if err == nil {
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				return string(body)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("exporter did not answer\n%s", stderr.String())
+		return ""
+	}
+	if body := scrape(); !strings.Contains(body, `pgtls_cert_verify_success{name="first",path="pg.crt"} 1`) {
+		t.Fatalf("first scrape:\n%s", body)
+	}
+	writeConfig(t, dir, "second")
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(scrape(), `name="second"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGHUP did not reload\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, stderr.String())
+	}
+}
+
+func TestCommands(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	ca := testcerts.CA(t, "Main CA")
+	testcerts.WriteFile(t, filepath.Join(dir, "ca.crt"), ca.CertPEM, 0o644)
+	testcerts.WriteEntry(t, dir, "pg", ca, testcerts.Options{DNSNames: []string{"postgres"}}, 0o600)
+	cfg := writeConfig(t, dir, "pg")
+	bad := testcerts.WriteFile(t, filepath.Join(dir, "bad.yml"), []byte("ca: {cert: x}\ncertificates: [{name: pg}]\n"), 0o644)
+	tests := []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"check", "--config.file=" + cfg}, 0, "OK: 0 critical, 0 warning, 0 unknown, 10 ok"},
+		{[]string{"check", "--config.file=" + cfg, "--warn-before=400d"}, 1, "WARNING: 0 critical, 1 warning"},
+		{[]string{"check", "--config.file=" + cfg, "--crit-before=400d"}, 2, "CRITICAL: 1 critical"},
+		{[]string{"check", "--config.file=" + cfg, "--output=json"}, 0, `"exit_code": 0`},
+		{[]string{"check", "--config.file=" + bad}, 3, "certificates[0].cert: is required"},
+		{[]string{"--config.file=" + cfg, "--config.check"}, 0, "configuration is valid"},
+		{[]string{"--config.file=" + bad, "--config.check"}, 1, "certificates[0].cert: is required"},
+		{[]string{"version"}, 0, "pgtls_exporter, version"},
+		{[]string{"check", "--warn-before=soon"}, 3, "not a valid duration"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			out, err := exec.Command(bin, tc.args...).CombinedOutput()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.code || !strings.Contains(string(out), tc.out) {
+				t.Fatalf("exit %d (want %d), output:\n%s\nwant it to contain %q", code, tc.code, out, tc.out)
+			}
+		})
+	}
+}

@@ -49,5 +49,6 @@
 //
 // If a test binary is killed before its cleanups run (for example by the
 // go test -timeout panic), the servers keep running; find them with
-// `ps -u postgres -o pid,args | grep pgtls-` and stop them by pid.
+// `ps -u postgres -o pid,args` (their -D / config paths are under the test's
+// temp folder) and stop them by pid.
 package testenv

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -44,6 +45,10 @@ func DefaultPg17CacheDir() (string, error) {
 // postinstall step npm may refuse to run), then chmod -R a+rX. Concurrent
 // callers, also from other processes, are serialised by a lock file.
 func EnsurePostgres17(ctx context.Context, cacheDir string) (binDir string, err error) {
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		return "", fmt.Errorf("%w: %s is for linux/amd64, not %s/%s",
+			ErrUnavailable, Postgres17Package, runtime.GOOS, runtime.GOARCH)
+	}
 	if cacheDir == "" {
 		if cacheDir, err = DefaultPg17CacheDir(); err != nil {
 			return "", err

@@ -101,11 +101,21 @@ func (s *Stack) writePgBouncerConfig() error {
 	return nil
 }
 
-// startPgBouncer starts `pgbouncer -d` as the server account and waits until
-// its admin console answers over TLS on the TCP port.
-func (s *Stack) startPgBouncer(ctx context.Context) error {
+// StartPgBouncer starts `pgbouncer -d` as the server account (again, after
+// StopPgBouncer) on its port and waits until its admin console answers on the
+// TCP port.
+func (s *Stack) StartPgBouncer(ctx context.Context) error {
+	if !s.opts.WithPgBouncer {
+		return errors.New("testenv: start PgBouncer: stack has no PgBouncer (Options.WithPgBouncer)")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("testenv: start PgBouncer: stack is closed")
+	}
+	if alive(s.bouncerPID) {
+		return fmt.Errorf("testenv: start PgBouncer: already running as pid %d", s.bouncerPID)
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	begin := time.Now()
@@ -123,7 +133,7 @@ func (s *Stack) startPgBouncer(ctx context.Context) error {
 		}
 	}
 	for {
-		conn, err := s.connect(ctx, s.PgBouncerDSN(UserStats, "pgbouncer", "require"))
+		conn, err := s.connect(ctx, s.PgBouncerDSN(UserStats, "pgbouncer", "prefer"))
 		if err == nil {
 			_ = conn.Close(context.Background())
 			break
@@ -140,19 +150,24 @@ func (s *Stack) startPgBouncer(ctx context.Context) error {
 	return nil
 }
 
-// stopPgBouncer stops PgBouncer by pid: SIGTERM (immediate shutdown in
-// 1.18), then SIGKILL.
-func (s *Stack) stopPgBouncer() error {
+// StopPgBouncer stops PgBouncer by pid: SIGTERM (immediate shutdown in
+// 1.18), then SIGKILL, each with a bounded wait. It is a no-op when PgBouncer
+// is not running.
+func (s *Stack) StopPgBouncer(ctx context.Context) error {
+	if !s.opts.WithPgBouncer {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	pid := s.bouncerPID
-	if pid == 0 && s.opts.WithPgBouncer {
+	if pid == 0 {
+		// A start that failed half-way may have left PgBouncer behind.
 		pid, _ = readPID(s.bouncerPidFile())
 	}
 	if pid == 0 {
 		return nil
 	}
-	err := stopPID(context.Background(), "PgBouncer", pid,
+	err := stopPID(ctx, "PgBouncer", pid,
 		stopSignal{syscall.SIGTERM, 10 * time.Second},
 		stopSignal{syscall.SIGKILL, 5 * time.Second})
 	if err != nil {

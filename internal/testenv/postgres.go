@@ -158,6 +158,9 @@ func (s *Stack) waitPostgres(ctx context.Context) error {
 func (s *Stack) StopPostgres(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.dir == "" {
+		return nil
+	}
 	pid := s.pgPID
 	if pid == 0 {
 		// A start that failed half-way may have left a postmaster behind.

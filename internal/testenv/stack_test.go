@@ -189,6 +189,20 @@ func TestStackRestartPostgres(t *testing.T) {
 	eventually(t, 20*time.Second, "PgBouncer after restart", func() error {
 		return selectOne(ctx, viaBouncer, pgx.QueryExecModeExec)
 	})
+
+	// PgBouncer can be bounced too, on the same port.
+	if err := s.StopPgBouncer(ctx); err != nil {
+		t.Fatalf("StopPgBouncer: %v", err)
+	}
+	if err := selectOne(ctx, viaBouncer, pgx.QueryExecModeExec); err == nil {
+		t.Fatal("PgBouncer answered while stopped")
+	}
+	if err := s.StartPgBouncer(ctx); err != nil {
+		t.Fatalf("StartPgBouncer: %v", err)
+	}
+	if err := selectOne(ctx, viaBouncer, pgx.QueryExecModeExec); err != nil {
+		t.Fatalf("through PgBouncer after its restart: %v", err)
+	}
 }
 
 func TestStartWithoutCertsFails(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -33,7 +32,7 @@ func SkipOrFatal(tb testing.TB, format string, args ...any) {
 // cert with pgbouncer,localhost,127.0.0.1, ECDSA P-256, via internal/testcerts) into t.TempDir-based
 // files when opts.Certs is empty. If binaries are missing: t.Skip locally, but when the env var
 // CI=true it must t.Fatal (never skip in CI). Without opts.Dir the stack lives
-// in a t.TempDir; without opts.Log it logs through t.Log.
+// in a t.TempDir; without opts.Log it logs to t.Output (shown with -v or on failure).
 func StartT(t testing.TB, opts Options) *Stack {
 	t.Helper()
 	if opts.Certs == (CertFiles{}) {
@@ -43,7 +42,7 @@ func StartT(t testing.TB, opts Options) *Stack {
 		opts.Dir = t.TempDir() // its removal is registered before Close, so it runs after
 	}
 	if opts.Log == nil {
-		opts.Log = slog.New(slog.NewTextHandler(tbWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		opts.Log = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -60,15 +59,6 @@ func StartT(t testing.TB, opts Options) *Stack {
 		}
 	})
 	return s
-}
-
-// tbWriter sends each write to tb.Log.
-type tbWriter struct{ tb testing.TB }
-
-func (w tbWriter) Write(p []byte) (int, error) {
-	w.tb.Helper()
-	w.tb.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
 
 // TestCerts is a test PKI written to disk: a CA and the two server

@@ -201,6 +201,22 @@ func (s *Stack) reloadPgBouncer(ctx context.Context) error {
 	return nil
 }
 
+// PgBouncerVersion is PgBouncer's SHOW VERSION, e.g. "PgBouncer 1.18.0".
+func (s *Stack) PgBouncerVersion(ctx context.Context) (string, error) {
+	conn, err := s.connect(ctx, s.PgBouncerSocketDSN(UserStats, "pgbouncer"))
+	if err != nil {
+		return "", s.bouncerErr("connect to PgBouncer admin console", err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	var v string
+	if err := conn.QueryRow(ctx, "SHOW VERSION").Scan(&v); err != nil {
+		return "", fmt.Errorf("testenv: PgBouncer SHOW VERSION: %w", err)
+	}
+	return v, nil
+}
+
 // Reload makes PostgreSQL (SELECT pg_reload_conf()) and PgBouncer (admin
 // RELOAD) re-read their configuration and certificate files. It returns once
 // new sessions get the reloaded configuration.

@@ -28,11 +28,14 @@ const DefaultPgBinDir = "/usr/lib/postgresql/15/bin"
 
 // Environment variables that override binary locations.
 const (
-	EnvPgBinDir    = "PGTLS_PG_BINDIR" // folder holding initdb, pg_ctl and postgres
-	EnvPgBouncer   = "PGTLS_PGBOUNCER" // path of the pgbouncer binary
-	defaultOSUser  = "postgres"        // account the servers run as under root
-	startTimeout   = 60 * time.Second  // bound for one server to become ready
-	connectTimeout = 5 * time.Second   // bound for one probe connection
+	EnvPgBinDir  = "PGTLS_PG_BINDIR" // folder holding initdb, pg_ctl and postgres
+	EnvPgBouncer = "PGTLS_PGBOUNCER" // path of the pgbouncer binary
+)
+
+const (
+	defaultOSUser  = "postgres"       // account the servers run as under root
+	startTimeout   = 60 * time.Second // bound for one server to become ready
+	connectTimeout = 5 * time.Second  // bound for one probe connection
 	pollInterval   = 50 * time.Millisecond
 )
 

@@ -82,6 +82,9 @@ func TestStackServesTLSThroughPgBouncer(t *testing.T) {
 	if err != nil || num < 120000 {
 		t.Fatalf("ServerVersionNum = %d, %v", num, err)
 	}
+	if v, err := s.PgBouncerVersion(ctx); err != nil || !strings.HasPrefix(v, "PgBouncer ") {
+		t.Fatalf("PgBouncerVersion = %q, %v", v, err)
+	}
 	log, err := s.PostgresLog()
 	if err != nil || !strings.Contains(log, "connection authorized: user=app") {
 		t.Fatalf("PostgreSQL log lacks app's authorization (err %v):\n%s", err, log)

@@ -39,9 +39,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func buildBinary(t *testing.T) string {
+// writeCertSet writes a CA and a healthy entry "pg" into a new folder.
+func writeCertSet(t *testing.T) string {
 	t.Helper()
-	return exporterBinary
+	dir := t.TempDir()
+	ca := testcerts.CA(t, "Main CA")
+	testcerts.WriteFile(t, filepath.Join(dir, "ca.crt"), ca.CertPEM, 0o644)
+	testcerts.WriteEntry(t, dir, "pg", ca, testcerts.Options{DNSNames: []string{"postgres"}}, 0o600)
+	return dir
 }
 
 func freePort(t *testing.T) int {
@@ -64,11 +69,8 @@ certificates:
 }
 
 func TestServeReloadOnSIGHUP(t *testing.T) {
-	bin := buildBinary(t)
-	dir := t.TempDir()
-	ca := testcerts.CA(t, "Main CA")
-	testcerts.WriteFile(t, filepath.Join(dir, "ca.crt"), ca.CertPEM, 0o644)
-	testcerts.WriteEntry(t, dir, "pg", ca, testcerts.Options{DNSNames: []string{"postgres"}}, 0o600)
+	bin := exporterBinary
+	dir := writeCertSet(t)
 	cfg := writeConfig(t, dir, "first")
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -117,11 +119,8 @@ func TestServeReloadOnSIGHUP(t *testing.T) {
 }
 
 func TestCommands(t *testing.T) {
-	bin := buildBinary(t)
-	dir := t.TempDir()
-	ca := testcerts.CA(t, "Main CA")
-	testcerts.WriteFile(t, filepath.Join(dir, "ca.crt"), ca.CertPEM, 0o644)
-	testcerts.WriteEntry(t, dir, "pg", ca, testcerts.Options{DNSNames: []string{"postgres"}}, 0o600)
+	bin := exporterBinary
+	dir := writeCertSet(t)
 	cfg := writeConfig(t, dir, "pg")
 	bad := testcerts.WriteFile(t, filepath.Join(dir, "bad.yml"), []byte("ca: {cert: x}\ncertificates: [{name: pg}]\n"), 0o644)
 	tests := []struct {

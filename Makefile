@@ -7,8 +7,10 @@ export PATH := $(PATH):/usr/local/go/bin
 
 all: build
 
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
 build:
-	CGO_ENABLED=0 $(GO) build -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -ldflags "-X github.com/prometheus/common/version.Version=$(VERSION)" -o $(BIN) .
 
 deps:
 	./scripts/install-deps.sh

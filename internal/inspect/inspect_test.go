@@ -236,3 +236,20 @@ func TestUnknownKeyOwner(t *testing.T) {
 		t.Fatalf("got %+v", kp)
 	}
 }
+
+func TestNumericKeyOwner(t *testing.T) {
+	cfg, files, _ := fixture(t, testcerts.Options{})
+	cfg.Certificates[0].KeyOwner = "999:998"
+	if err := os.Chmod(files.Key, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	kp := New(cfg, 1).Inspect(time.Now()).Entries[0].KeyPermissions[0]
+	// The file belongs to the test's user, neither 999 nor root (unless the test runs as root).
+	if os.Geteuid() == 0 {
+		if kp.User != "999:998" || kp.OK() || kp.Verdict.Reason != "cannot be read by 999:998: Permission denied" {
+			t.Fatalf("got %+v", kp)
+		}
+	} else if kp.Verdict.Reason != "must be owned by the database user (999:998) or root" {
+		t.Fatalf("got %+v", kp)
+	}
+}

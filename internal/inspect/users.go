@@ -4,12 +4,18 @@ import (
 	"fmt"
 	"os/user"
 	"strconv"
+	"strings"
 
 	"github.com/magflow/pgtls_exporter/internal/certs"
 )
 
-// lookupServerUser resolves a user name to its uid and groups.
+// lookupServerUser resolves a user name to its uid and groups. A numeric
+// "UID" or "UID:GID" is taken as is (containers often have no passwd entry
+// for the database user).
 func lookupServerUser(name string) (certs.ServerUser, error) {
+	if su, ok := numericUser(name); ok {
+		return su, nil
+	}
 	u, err := user.Lookup(name)
 	if err != nil {
 		return certs.ServerUser{}, fmt.Errorf("key_owner %q: %w", name, err)
@@ -47,4 +53,21 @@ func groupName(gid uint32) string {
 		return g.Name
 	}
 	return id
+}
+
+func numericUser(s string) (certs.ServerUser, bool) {
+	uidText, gidText, hasGID := strings.Cut(s, ":")
+	uid, err := strconv.ParseUint(uidText, 10, 32)
+	if err != nil {
+		return certs.ServerUser{}, false
+	}
+	su := certs.ServerUser{Name: s, UID: uint32(uid)}
+	if hasGID {
+		gid, err := strconv.ParseUint(gidText, 10, 32)
+		if err != nil {
+			return certs.ServerUser{}, false
+		}
+		su.GIDs = []uint32{uint32(gid)}
+	}
+	return su, true
 }

@@ -2,6 +2,8 @@ package probe
 
 import (
 	"context"
+	"encoding/binary"
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -50,6 +52,9 @@ func TestProbeDirect(t *testing.T) {
 		{"server wants another protocol", pgServer(otherALPN, true, 0, nil),
 			[]string{`TLS handshake: server did not negotiate ALPN protocol "postgresql" (the server refused it): remote error: tls: no application protocol`},
 			[]error{ErrALPNNotNegotiated}},
+		{"server without direct TLS answers with an error", plainError,
+			[]string{"TLS handshake: tls: first record does not look like a TLS handshake (the server answered without TLS; servers without direct TLS, PostgreSQL before 17 or PgBouncer before 1.25, do this: try negotiation postgres)"},
+			[]error{ErrHandshake}},
 		{"server without direct TLS drops the connection", answer(nil, false),
 			[]string{"TLS handshake: server closed the connection: ", "(servers without direct TLS, PostgreSQL before 17 or PgBouncer before 1.25, do this: try negotiation postgres)"},
 			[]error{ErrConnectionClosed}},
@@ -63,4 +68,16 @@ func TestProbeDirect(t *testing.T) {
 			checkFailure(t, res, err, PhaseHandshake, tt.is, tt.text)
 		})
 	}
+}
+
+// plainError reads the first TLS record as PgBouncer 1.18 reads a startup
+// packet, answers with a protocol error and closes.
+func plainError(c net.Conn) {
+	var header [5]byte
+	if _, err := io.ReadFull(c, header[:]); err != nil {
+		return
+	}
+	_, _ = io.CopyN(io.Discard, c, int64(binary.BigEndian.Uint16(header[3:])))
+	msg := append([]byte{'E'}, errorResponse("SFATAL", "C08P01", "Mclient sent partial pkt in startup phase")...)
+	_, _ = c.Write(msg)
 }

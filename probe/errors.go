@@ -199,12 +199,19 @@ func handshakeReason(ctx context.Context, err error, elapsed time.Duration, n Ne
 	r := reason(ctx, err, elapsed)
 	if r != err {
 		if n == NegotiationDirect && errors.Is(r, ErrConnectionClosed) {
-			return fmt.Errorf("%w (servers without direct TLS, PostgreSQL before 17 or PgBouncer before 1.25, do this: try negotiation postgres)", r)
+			return fmt.Errorf("%w (%s)", r, noDirectTLS)
 		}
 		return r
 	}
+	var header tls.RecordHeaderError
+	if n == NegotiationDirect && errors.As(err, &header) {
+		return fmt.Errorf("%w (the server answered without TLS; %s)", handshakeError{err}, noDirectTLS)
+	}
 	return handshakeError{err}
 }
+
+// noDirectTLS explains a server that fails a direct TLS handshake early.
+const noDirectTLS = "servers without direct TLS, PostgreSQL before 17 or PgBouncer before 1.25, do this: try negotiation postgres"
 
 // handshakeError is a TLS error that fits no sentinel better than
 // ErrHandshake. Its text is the TLS error's, as the phase already says

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"strings"
@@ -35,13 +36,14 @@ func requestSSL(conn net.Conn, deadline time.Time) (Phase, error) {
 		return PhaseSSLReply, err
 	}
 	err := parseSSLResponse(reply[0])
-	if re, ok := err.(*ReplyError); ok && re.Reply == 'E' {
+	if err == nil {
+		return "", nil
+	}
+	var re *ReplyError
+	if errors.As(err, &re) && re.Reply == 'E' {
 		re.ServerMessage = readServerMessage(conn, deadline)
 	}
-	if err != nil {
-		return PhaseSSLReply, err
-	}
-	return "", nil
+	return PhaseSSLReply, err
 }
 
 // parseSSLResponse interprets the server's one-byte answer to SSLRequest:

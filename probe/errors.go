@@ -29,7 +29,8 @@ var (
 	// ErrTimeout means the context deadline passed before a TLS session was
 	// established. Error.Phase says which step was waiting.
 	ErrTimeout = errors.New("timed out")
-	// ErrHandshake means the TLS handshake failed; the TLS error is wrapped.
+	// ErrHandshake means the TLS handshake failed for a reason none of the
+	// more specific sentinels below covers; the TLS error is wrapped.
 	ErrHandshake = errors.New("TLS handshake failed")
 	// ErrClientCertificateRequired means the server demands a client
 	// certificate and Options.ClientCertificate was nil.

@@ -1,0 +1,295 @@
+// Package probe performs a live TLS handshake with a PostgreSQL or PgBouncer
+// server and reports what the server negotiated and served.
+//
+// A probe never authenticates and never sends a startup message. It stops
+// right after the TLS handshake and ends the session with a TLS close_notify,
+// which PostgreSQL treats like a monitoring client that went away without a
+// word. It does no logging and exports no metrics: callers turn a Result or
+// an error into those.
+//
+// Establishing TLS and trusting the server are reported separately: Probe
+// returns an error only when no TLS session was established, while a session
+// whose certificate fails verify-full (expired, self-signed, unknown CA, wrong
+// name) is a successful probe whose Result.VerifyErr says what is wrong.
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Negotiation is the way a probe asks the server for TLS.
+type Negotiation string
+
+// The supported negotiations; Negotiations lists them.
+const (
+	// NegotiationPostgres sends the 8-byte SSLRequest (00 00 00 08 04 d2 16
+	// 2f) and starts TLS when the server answers 'S'; 'N' means no TLS. Every
+	// PostgreSQL and PgBouncer version understands it.
+	NegotiationPostgres Negotiation = "postgres"
+	// NegotiationDirect starts TLS right away with ALPN "postgresql"
+	// (PostgreSQL 17+, PgBouncer 1.25+; libpq's sslnegotiation=direct).
+	NegotiationDirect Negotiation = "direct"
+)
+
+// Negotiations lists every supported negotiation, in the order of preference.
+func Negotiations() []Negotiation {
+	return []Negotiation{NegotiationPostgres, NegotiationDirect}
+}
+
+// Valid reports whether n is one of Negotiations.
+func (n Negotiation) Valid() bool { return slices.Contains(Negotiations(), n) }
+
+// Options describe one probe.
+type Options struct {
+	// Address is the server's host:port.
+	Address string
+	// ServerName is sent as SNI and checked against the certificate's SANs
+	// (a DNS name or an IP address). Empty means the host part of Address.
+	ServerName string
+	// Negotiation says how to ask for TLS. Empty means NegotiationPostgres.
+	Negotiation Negotiation
+	// RootCAs are the CA certificates for verify-full. Nil means verification
+	// is not configured: Result.VerifyErr then says so.
+	RootCAs *x509.CertPool
+	// ClientCertificate is presented when the server asks for one (optional).
+	ClientCertificate *tls.Certificate
+	// Dialer makes the TCP connection; nil means a zero net.Dialer. The
+	// context passed to Probe bounds it either way.
+	Dialer *net.Dialer
+}
+
+// Result is what a successful probe saw.
+type Result struct {
+	// Duration covers dial, negotiation and TLS handshake, not the short
+	// wait for a TLS 1.3 server's verdict on the client certificate.
+	Duration time.Duration
+	// TLSVersion is spelled as PostgreSQL's pg_stat_ssl.version: "TLSv1.2", "TLSv1.3".
+	TLSVersion string
+	// CipherSuite is the IANA name, e.g. "TLS_AES_128_GCM_SHA256".
+	CipherSuite string
+	// KeyExchangeGroup is the named group of the key exchange, e.g.
+	// "X25519", "P256", "X25519MLKEM768"; "" when there was none or it is unknown.
+	KeyExchangeGroup string
+	// NegotiatedProtocol is the ALPN protocol, "postgresql" or "".
+	NegotiatedProtocol string
+	// PeerCertificates is the chain the server served, leaf first.
+	PeerCertificates []*x509.Certificate
+	// VerifyErr is nil when verify-full passed: the chain leads to
+	// Options.RootCAs, the leaf names the server name in its SANs, allows
+	// server authentication and is valid now. Otherwise it is a *VerifyError.
+	VerifyErr error
+	// ClientCertificateRequested reports that the server asked for a client
+	// certificate (PostgreSQL does whenever ssl_ca_file is set).
+	ClientCertificateRequested bool
+}
+
+// Verified reports whether the server presented a certificate that passed
+// verify-full.
+func (r Result) Verified() bool { return r.VerifyErr == nil && len(r.PeerCertificates) > 0 }
+
+// Probe connects to opts.Address, negotiates TLS and completes a handshake,
+// then closes the connection. ctx bounds every step; a probe leaves no
+// goroutine behind.
+//
+// When the server asks for a client certificate over TLS 1.3, Probe waits a
+// little after the handshake (its duration, at least 50ms, at most 1s, never
+// past ctx's deadline) because a TLS 1.3 server refuses a missing or bad
+// client certificate only after the client has finished its handshake.
+// PostgreSQL asks whenever ssl_ca_file is set, PgBouncer whenever
+// client_tls_ca_file is set.
+//
+// The error is nil if and only if a TLS session was established. Otherwise it
+// is an *Error (or wraps ErrInvalidOptions) whose Phase names the failed step
+// and which wraps a sentinel where one fits: ErrNoTLS, ErrUnexpectedReply,
+// ErrConnectionClosed, ErrTimeout, ErrHandshake, ErrClientCertificateRequired,
+// ErrClientCertificateRejected or ErrALPNNotNegotiated.
+func Probe(ctx context.Context, opts Options) (Result, error) {
+	serverName, err := opts.check()
+	if err != nil {
+		return Result{}, err
+	}
+	negotiation := opts.Negotiation
+	if negotiation == "" {
+		negotiation = NegotiationPostgres
+	}
+	start := time.Now()
+	fail := func(phase Phase, err error) (Result, error) {
+		return Result{}, &Error{Address: opts.Address, Phase: phase, Err: err}
+	}
+
+	dialer := opts.Dialer
+	if dialer == nil {
+		dialer = &net.Dialer{}
+	}
+	conn, err := dialer.DialContext(ctx, "tcp", opts.Address)
+	if err != nil {
+		return fail(PhaseDial, reason(ctx, err, time.Since(start)))
+	}
+	defer conn.Close()
+	defer closeOnDone(ctx, conn)()
+	deadline, _ := ctx.Deadline()
+	if err := conn.SetDeadline(deadline); err != nil {
+		return fail(PhaseDial, err)
+	}
+
+	if negotiation == NegotiationPostgres {
+		if phase, err := requestSSL(conn, deadline); err != nil {
+			err = reason(ctx, err, time.Since(start))
+			if phase == PhaseSSLReply && errors.Is(err, ErrConnectionClosed) {
+				err = fmt.Errorf("%w (servers that expect TLS right away do this: try negotiation direct)", err)
+			}
+			return fail(phase, err)
+		}
+	}
+
+	var (
+		requested bool
+		verifyErr error
+	)
+	tc := tls.Client(conn, &tls.Config{
+		ServerName: serverName, // SNI; crypto/tls leaves it out for IP addresses
+		// The handshake must succeed whatever the certificate: verification
+		// happens in VerifyConnection and is reported apart from success.
+		InsecureSkipVerify: true,
+		// libpq 17+ offers ALPN with either negotiation; direct requires it.
+		NextProtos: []string{alpnProtocol},
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			requested = true
+			if opts.ClientCertificate != nil {
+				return opts.ClientCertificate, nil
+			}
+			return &tls.Certificate{}, nil // send none
+		},
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			verifyErr = verify(cs.PeerCertificates, serverName, opts.RootCAs, time.Now())
+			return nil
+		},
+	})
+	defer tc.Close() // sends close_notify once the handshake is complete
+	haveCert := opts.ClientCertificate != nil
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return fail(PhaseHandshake, handshakeReason(ctx, err, time.Since(start), negotiation, requested, haveCert))
+	}
+	duration := time.Since(start)
+	cs := tc.ConnectionState()
+	if requested && cs.Version >= tls.VersionTLS13 {
+		if err := awaitVerdict(tc, duration, deadline); err != nil {
+			return fail(PhaseHandshake, handshakeReason(ctx, err, time.Since(start), "", requested, haveCert))
+		}
+	}
+	if negotiation == NegotiationDirect {
+		if err := checkALPN(cs.NegotiatedProtocol); err != nil {
+			return fail(PhaseHandshake, err)
+		}
+	}
+	// The deferred tc.Close sends close_notify and nothing else. Checked with
+	// PostgreSQL 15 and PgBouncer 1.18: neither logs anything for it (beyond
+	// log_connections), whereas a TCP close without close_notify makes them
+	// log "could not receive data from client: Connection reset by peer" and
+	// "unexpected eof while reading", and a Terminate message before the
+	// startup packet makes PostgreSQL log "invalid length of startup packet".
+	return Result{
+		Duration:                   duration,
+		TLSVersion:                 versionName(cs.Version),
+		CipherSuite:                tls.CipherSuiteName(cs.CipherSuite),
+		KeyExchangeGroup:           groupName(cs.CurveID),
+		NegotiatedProtocol:         cs.NegotiatedProtocol,
+		PeerCertificates:           cs.PeerCertificates,
+		VerifyErr:                  verifyErr,
+		ClientCertificateRequested: requested,
+	}, nil
+}
+
+// check validates the options and returns the server name to use.
+func (o Options) check() (string, error) {
+	if o.Address == "" {
+		return "", fmt.Errorf("%w: address is empty", ErrInvalidOptions)
+	}
+	host, _, err := net.SplitHostPort(o.Address)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+	}
+	if o.Negotiation != "" && !o.Negotiation.Valid() {
+		return "", fmt.Errorf("%w: unknown negotiation %q (supported: %v)", ErrInvalidOptions, o.Negotiation, Negotiations())
+	}
+	if o.ServerName != "" {
+		return o.ServerName, nil
+	}
+	return host, nil
+}
+
+// closeOnDone closes conn as soon as ctx ends, which interrupts any step in
+// progress. The returned stop function must run before Probe returns; it
+// waits for the closing goroutine if that has already started.
+func closeOnDone(ctx context.Context, conn net.Conn) (stop func()) {
+	done := make(chan struct{})
+	stopAfter := context.AfterFunc(ctx, func() {
+		_ = conn.Close()
+		close(done)
+	})
+	return func() {
+		if !stopAfter() {
+			<-done
+		}
+	}
+}
+
+// Bounds of the wait for a TLS 1.3 server's verdict on the client certificate.
+const (
+	minVerdictWait = 50 * time.Millisecond
+	maxVerdictWait = time.Second
+)
+
+// awaitVerdict waits briefly for the server to refuse the client certificate
+// (or its absence). In TLS 1.3 the client's handshake ends before the server
+// has checked the certificate, so a refusal arrives as an alert just after.
+// The wait is the handshake's own duration, bounded by minVerdictWait,
+// maxVerdictWait and the deadline. It returns the alert or a closed
+// connection, and nil when the server stayed silent.
+func awaitVerdict(tc *tls.Conn, handshake time.Duration, deadline time.Time) error {
+	until := time.Now().Add(min(max(handshake, minVerdictWait), maxVerdictWait))
+	if !deadline.IsZero() && deadline.Before(until) {
+		until = deadline
+	}
+	if err := tc.SetReadDeadline(until); err != nil {
+		return nil
+	}
+	var b [1]byte
+	_, err := tc.Read(b[:])
+	if _, alert := remoteAlert(err); alert || (err != nil && isClosed(err)) {
+		return err
+	}
+	return nil
+}
+
+// versionName spells a TLS version the way PostgreSQL (OpenSSL) does.
+func versionName(v uint16) string {
+	switch v {
+	case tls.VersionTLS10:
+		return "TLSv1"
+	case tls.VersionTLS11:
+		return "TLSv1.1"
+	case tls.VersionTLS12:
+		return "TLSv1.2"
+	case tls.VersionTLS13:
+		return "TLSv1.3"
+	default:
+		return tls.VersionName(v)
+	}
+}
+
+// groupName names a key exchange group without crypto/tls's "Curve" prefix.
+func groupName(id tls.CurveID) string {
+	if id == 0 {
+		return ""
+	}
+	return strings.TrimPrefix(id.String(), "Curve")
+}

@@ -63,7 +63,7 @@ func run(args []string) int {
 		fmt.Println(version.Print("pgtls_exporter"))
 		return 0
 	case checkCmd.FullCommand():
-		return check.Run(os.Stdout, check.Options{
+		return check.Run(context.Background(), os.Stdout, check.Options{
 			ConfigFile: *configFile,
 			Thresholds: check.Thresholds{WarnBefore: time.Duration(*warnBefore), CritBefore: time.Duration(*critBefore)},
 			Output:     *output,

@@ -2,6 +2,7 @@ package check
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -55,7 +56,7 @@ func TestExitCodes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, _ := writeSet(t, tc.validFor, tc.keyMode, tc.extra)
 			var out bytes.Buffer
-			if got := Run(&out, Options{ConfigFile: cfg, Thresholds: defaultThresholds}); got != tc.want {
+			if got := Run(context.Background(), &out, Options{ConfigFile: cfg, Thresholds: defaultThresholds}); got != tc.want {
 				t.Fatalf("exit %d, want %d\n%s", got, tc.want, out.String())
 			}
 		})
@@ -64,7 +65,7 @@ func TestExitCodes(t *testing.T) {
 
 func TestBadConfigIsUnknown(t *testing.T) {
 	var out bytes.Buffer
-	code := Run(&out, Options{ConfigFile: filepath.Join(t.TempDir(), "none.yml"), Output: "json", Thresholds: defaultThresholds})
+	code := Run(context.Background(), &out, Options{ConfigFile: filepath.Join(t.TempDir(), "none.yml"), Output: "json", Thresholds: defaultThresholds})
 	if code != 3 {
 		t.Fatalf("exit %d", code)
 	}
@@ -85,7 +86,7 @@ func TestTextReport(t *testing.T) {
 	cfg, files := writeSet(t, 3*24*time.Hour, 0o644, "    key_owner: postgres\n")
 	var out bytes.Buffer
 	now := time.Now()
-	Run(&out, Options{ConfigFile: cfg, Thresholds: defaultThresholds, Now: now})
+	Run(context.Background(), &out, Options{ConfigFile: cfg, Thresholds: defaultThresholds, Now: now})
 	serial := certs.Serial(files.Issued.Cert)
 	wantLines := []string{
 		"ENTRY  CHECK            STATUS    PATH    DETAIL",
@@ -109,7 +110,7 @@ func TestTextReport(t *testing.T) {
 func TestJSONReport(t *testing.T) {
 	cfg, _ := writeSet(t, 20*24*time.Hour, 0o600, "")
 	var out bytes.Buffer
-	if code := Run(&out, Options{ConfigFile: cfg, Thresholds: defaultThresholds, Output: "json"}); code != 1 {
+	if code := Run(context.Background(), &out, Options{ConfigFile: cfg, Thresholds: defaultThresholds, Output: "json"}); code != 1 {
 		t.Fatalf("exit %d", code)
 	}
 	var raw map[string]any

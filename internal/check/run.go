@@ -1,11 +1,13 @@
 package check
 
 import (
+	"context"
 	"io"
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/targets"
 )
 
 // Options configure one run of the check command.
@@ -19,7 +21,7 @@ type Options struct {
 
 // Run loads the configuration, inspects everything once, writes the report
 // to w and returns the exit code.
-func Run(w io.Writer, opts Options) int {
+func Run(ctx context.Context, w io.Writer, opts Options) int {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
@@ -28,7 +30,7 @@ func Run(w io.Writer, opts Options) int {
 	if err != nil {
 		res = Failed(err)
 	} else {
-		res = Summarize(Evaluate(cfg, opts.Thresholds, opts.Now))
+		res = Summarize(Evaluate(ctx, cfg, opts.Thresholds, opts.Now))
 	}
 	render := WriteText
 	if opts.Output == "json" {
@@ -40,12 +42,15 @@ func Run(w io.Writer, opts Options) int {
 	return res.ExitCode
 }
 
-// Evaluate inspects everything cfg names and returns the findings.
-func Evaluate(cfg *config.Config, th Thresholds, now time.Time) []Finding {
+// Evaluate inspects everything cfg names, probes every target, and returns
+// the findings.
+func Evaluate(ctx context.Context, cfg *config.Config, th Thresholds, now time.Time) []Finding {
 	strict := map[string]bool{}
 	for _, e := range cfg.Certificates {
 		strict[e.Name] = e.KeyOwner != ""
 	}
 	report := inspect.New(cfg, 0).Inspect(now)
-	return FileFindings(report, th, strict)
+	findings := FileFindings(report, th, strict)
+	probes := targets.New(cfg).ProbeAll(ctx, report)
+	return append(findings, ProbeFindings(probes, th, now)...)
 }

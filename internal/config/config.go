@@ -21,6 +21,8 @@ const CAName = "ca"
 type Config struct {
 	CA           CA            `yaml:"ca"`
 	Certificates []Certificate `yaml:"certificates"`
+	Targets      []Target      `yaml:"targets"`
+	Probe        ProbeSettings `yaml:"probe"`
 
 	// baseDir is the folder relative paths are resolved against.
 	baseDir string

@@ -79,7 +79,7 @@ func load(role Role, configured, path string, id identity, fi fs.FileInfo) (File
 		return fr, nil
 	}
 	for _, c := range bundle.Certificates {
-		fr.Certificates = append(fr.Certificates, factsOf(c))
+		fr.Certificates = append(fr.Certificates, Facts(c))
 	}
 	if k, err := bundle.SingleKey(); err == nil {
 		fr.Key = describeKey(k)

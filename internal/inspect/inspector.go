@@ -70,7 +70,7 @@ func (in *Inspector) Inspect(now time.Time) *Report {
 		})
 	}
 	wg.Wait()
-	return &Report{Time: now, CA: in.ca.report, Entries: out}
+	return &Report{Time: now, CA: in.ca.report, Entries: out, Authority: in.ca.authority}
 }
 
 func (in *Inspector) refreshCA(now time.Time) {

@@ -35,7 +35,8 @@ type CertFacts struct {
 	IsCA        bool
 }
 
-func factsOf(c *x509.Certificate) CertFacts {
+// Facts extracts what reports keep of a certificate.
+func Facts(c *x509.Certificate) CertFacts {
 	return CertFacts{
 		Serial:      certs.Serial(c),
 		Subject:     c.Subject.String(),
@@ -126,6 +127,18 @@ type Report struct {
 	Time    time.Time
 	CA      *EntryReport
 	Entries []*EntryReport
+	// Authority is the configured CA, nil when its file is unusable.
+	Authority *certs.Authority
+}
+
+// Entry returns the report of the named certificate entry, or nil.
+func (r *Report) Entry(name string) *EntryReport {
+	for _, e := range r.Entries {
+		if e.Name == name {
+			return e
+		}
+	}
+	return nil
 }
 
 // All returns the CA report followed by every entry.

@@ -6,10 +6,22 @@ import (
 	"github.com/magflow/pgtls_exporter/collector"
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/targets"
 )
 
-// Build assembles the collectors for a configuration.
-func Build(cfg *config.Config, logger *slog.Logger) *collector.Exporter {
-	return collector.NewExporter(logger, 0,
-		collector.NewFiles(inspect.New(cfg, 0), logger))
+// runtime is everything built from one configuration.
+type runtime struct {
+	cfg       *config.Config
+	inspector *inspect.Inspector
+	prober    *targets.Prober
+	exporter  *collector.Exporter
+}
+
+// build assembles the collectors for a configuration.
+func build(cfg *config.Config, logger *slog.Logger) *runtime {
+	rt := &runtime{cfg: cfg, inspector: inspect.New(cfg, 0), prober: targets.New(cfg)}
+	rt.exporter = collector.NewExporter(logger, 0,
+		collector.NewFiles(rt.inspector, logger),
+		collector.NewProbes(rt.prober, rt.inspector, logger))
+	return rt
 }

@@ -48,9 +48,8 @@ type Server struct {
 	reloadOK   prometheus.Gauge
 	reloadTime prometheus.Gauge
 
-	mu       sync.RWMutex
-	cfg      *config.Config
-	exporter *collector.Exporter
+	mu sync.RWMutex
+	rt *runtime
 }
 
 // New loads the configuration and builds the server; it fails when the
@@ -80,20 +79,29 @@ func (s *Server) Reload() error {
 		s.logger.Error("configuration not loaded; keeping the running one", "file", s.opts.ConfigFile, "err", err)
 		return err
 	}
-	exp := Build(cfg, s.logger)
+	rt := build(cfg, s.logger)
 	s.mu.Lock()
-	s.cfg, s.exporter = cfg, exp
+	s.rt = rt
 	s.mu.Unlock()
 	s.reloadOK.Set(1)
 	s.reloadTime.SetToCurrentTime()
-	s.logger.Info("configuration loaded", "file", s.opts.ConfigFile, "certificates", len(cfg.Certificates))
+	s.logger.Info("configuration loaded", "file", s.opts.ConfigFile,
+		"certificates", len(cfg.Certificates), "targets", len(cfg.Targets))
 	return nil
+}
+
+// current returns the running configuration's runtime.
+func (s *Server) current() *runtime {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.rt
 }
 
 // Handler returns the HTTP handler with every endpoint.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/metrics", s.serveMetrics)
+	mux.HandleFunc("/probe", s.serveProbe)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})
@@ -102,7 +110,8 @@ func (s *Server) Handler() http.Handler {
 		Name:        "pgtls_exporter",
 		Description: "TLS of PgBouncer and PostgreSQL: certificate files, served certificates, sessions",
 		Version:     version.Info(),
-		Links:       []web.LandingLinks{{Address: "/metrics", Text: "Metrics"}},
+		Links: []web.LandingLinks{{Address: "/metrics", Text: "Metrics"},
+			{Address: "/probe?target=" + firstTarget(s.current().cfg), Text: "Probe a configured target"}},
 	})
 	if err != nil {
 		s.logger.Error("landing page unavailable", "err", err)
@@ -128,11 +137,8 @@ func (s *Server) serveReload(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.scrapeTimeout(r))
 	defer cancel()
-	s.mu.RLock()
-	exp := s.exporter
-	s.mu.RUnlock()
 	scrape := prometheus.NewRegistry()
-	scrape.MustRegister(boundCollector{ctx: ctx, exporter: exp})
+	scrape.MustRegister(boundCollector{ctx: ctx, exporter: s.current().exporter})
 	h := promhttp.HandlerFor(prometheus.Gatherers{s.registry, scrape}, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelError), ErrorHandling: promhttp.ContinueOnError})
 	h.ServeHTTP(w, r)
@@ -194,4 +200,11 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		return nil
 	}
+}
+
+func firstTarget(cfg *config.Config) string {
+	if len(cfg.Targets) == 0 {
+		return ""
+	}
+	return cfg.Targets[0].Name
 }

@@ -1,0 +1,104 @@
+package collector
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/magflow/pgtls_exporter/internal/targets"
+)
+
+var (
+	probeSuccessDesc = prometheus.NewDesc(Namespace+"_probe_success",
+		"Whether a TLS session was established with the target.", []string{"target"}, nil)
+	probeDurationDesc = prometheus.NewDesc(Namespace+"_probe_duration_seconds",
+		"Time to connect, negotiate and complete the TLS handshake.", []string{"target"}, nil)
+	probeVersionDesc = prometheus.NewDesc(Namespace+"_probe_tls_version_info",
+		"Negotiated TLS version.", []string{"target", "version"}, nil)
+	probeCipherDesc = prometheus.NewDesc(Namespace+"_probe_cipher_info",
+		"Negotiated cipher suite and key exchange group.", []string{"target", "cipher", "key_exchange"}, nil)
+	probeNotAfterDesc = prometheus.NewDesc(Namespace+"_probe_cert_not_after_timestamp_seconds",
+		"Expiry time of the served leaf certificate.", []string{"target", "serial"}, nil)
+	probeCertInfoDesc = prometheus.NewDesc(Namespace+"_probe_cert_info",
+		"Identity of the served leaf certificate.", []string{"target", "serial", "subject", "issuer", "fingerprint_sha256"}, nil)
+	probeVerifyDesc = prometheus.NewDesc(Namespace+"_probe_verify_success",
+		"Whether the served chain passes verify-full against the configured CA.", []string{"target"}, nil)
+	probeMatchesFileDesc = prometheus.NewDesc(Namespace+"_probe_cert_matches_file",
+		"Whether the served leaf equals the certificate file (0: reload pending or failed).", []string{"target", "name"}, nil)
+)
+
+// Probes exports live handshakes with every configured target.
+type Probes struct {
+	prober    *targets.Prober
+	inspector Inspector
+	logger    *slog.Logger
+
+	mu       sync.Mutex
+	lastErrs map[string]string
+}
+
+// NewProbes returns the probe source; inspector supplies the CA and the
+// files the served certificates are compared with.
+func NewProbes(prober *targets.Prober, inspector Inspector, logger *slog.Logger) *Probes {
+	return &Probes{prober: prober, inspector: inspector, logger: logger, lastErrs: map[string]string{}}
+}
+
+// Name implements Source.
+func (p *Probes) Name() string { return "probes" }
+
+// Update implements Source. An unreachable target is a finding, not a
+// failure of the source.
+func (p *Probes) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
+	reports := p.prober.ProbeAll(ctx, p.inspector.Inspect(time.Now()))
+	for _, r := range reports {
+		p.logChange(r)
+		for _, m := range ProbeMetrics(r.Target.Name, r) {
+			ch <- m
+		}
+	}
+	return nil
+}
+
+// logChange logs a target's failure when it differs from the last one, and
+// its recovery.
+func (p *Probes) logChange(r *targets.Report) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	name, last := r.Target.Name, p.lastErrs[r.Target.Name]
+	switch {
+	case r.Err != nil && r.Err.Error() != last:
+		p.logger.Warn("probe failed", "target", name, "address", r.Target.Address, "err", r.Err)
+		p.lastErrs[name] = r.Err.Error()
+	case r.Err == nil && last != "":
+		p.logger.Info("probe recovered", "target", name, "address", r.Target.Address)
+		delete(p.lastErrs, name)
+	}
+}
+
+// ProbeMetrics are the metrics of one probe, labelled with target.
+func ProbeMetrics(target string, r *targets.Report) []prometheus.Metric {
+	var ms []prometheus.Metric
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ms = append(ms, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
+	}
+	gauge(probeSuccessDesc, boolValue(r.Err == nil), target)
+	if r.Err != nil {
+		return ms
+	}
+	res := r.Result
+	gauge(probeDurationDesc, res.Duration.Seconds(), target)
+	gauge(probeVersionDesc, 1, target, res.TLSVersion)
+	gauge(probeCipherDesc, 1, target, res.CipherSuite, res.KeyExchangeGroup)
+	gauge(probeVerifyDesc, boolValue(res.Verified()), target)
+	if s := r.Served; s != nil {
+		gauge(probeNotAfterDesc, float64(s.NotAfter.Unix()), target, s.Serial)
+		gauge(probeCertInfoDesc, 1, target, s.Serial, s.Subject, s.Issuer, s.Fingerprint)
+	}
+	if d := r.Drift; d != nil && d.Err == nil {
+		gauge(probeMatchesFileDesc, boolValue(d.Matches), target, d.Entry)
+	}
+	return ms
+}

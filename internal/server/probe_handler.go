@@ -1,0 +1,67 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/magflow/pgtls_exporter/collector"
+	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/probe"
+)
+
+// serveProbe answers /probe?target=NAME_OR_ADDRESS&module=NEGOTIATION with
+// the metrics of one live handshake, in a registry of its own.
+func (s *Server) serveProbe(w http.ResponseWriter, r *http.Request) {
+	rt := s.current()
+	key := r.URL.Query().Get("target")
+	module := probe.Negotiation(r.URL.Query().Get("module"))
+	if key == "" {
+		http.Error(w, "the target parameter is missing", http.StatusBadRequest)
+		return
+	}
+	if module != "" && !module.Valid() {
+		http.Error(w, fmt.Sprintf("unknown module %q; modules are %v", module, probe.Negotiations()), http.StatusBadRequest)
+		return
+	}
+	t, ok := rt.cfg.TargetByName(key)
+	if !ok {
+		if !rt.cfg.Probe.AllowUnlistedTargets {
+			http.Error(w, fmt.Sprintf("target %q is not configured (set probe.allow_unlisted_targets to probe any host:port)", key), http.StatusForbidden)
+			return
+		}
+		if _, port, err := net.SplitHostPort(key); err != nil || port == "" {
+			http.Error(w, fmt.Sprintf("target %q is not host:port", key), http.StatusBadRequest)
+			return
+		}
+		t = config.Target{Name: key, Address: key}
+	}
+	if module != "" {
+		t.Negotiation = module
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.scrapeTimeout(r))
+	defer cancel()
+	report := rt.prober.Probe(ctx, t, rt.inspector.Inspect(time.Now()))
+	if report.Err != nil {
+		s.logger.Debug("probe failed", "target", key, "err", report.Err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(metricsCollector(collector.ProbeMetrics(key, report)))
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+}
+
+// metricsCollector collects a fixed list of metrics.
+type metricsCollector []prometheus.Metric
+
+func (m metricsCollector) Describe(chan<- *prometheus.Desc) {}
+
+func (m metricsCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, x := range m {
+		ch <- x
+	}
+}

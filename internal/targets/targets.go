@@ -1,0 +1,111 @@
+// Package targets probes the configured servers and compares what they
+// serve with the certificate files: the one evaluation of live handshakes
+// that both the collector and the check command render.
+package targets
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/probe"
+)
+
+// Report is one probe of one target.
+type Report struct {
+	Target config.Target
+	// Err is set when no TLS session was established.
+	Err    error
+	Result probe.Result
+	// Served is the served leaf certificate; nil when Err is set.
+	Served *inspect.CertFacts
+	// Drift compares the served leaf with the configured entry's file; nil
+	// when the target names no certificate entry.
+	Drift *Drift
+}
+
+// Drift says whether the server serves the certificate in its file.
+type Drift struct {
+	Entry string
+	// FileSerial is the serial of the file's leaf; empty when unreadable.
+	FileSerial string
+	// Matches is false when the file changed and the server still serves
+	// the old certificate (reload pending or failed).
+	Matches bool
+	// Err is set when the comparison could not be made.
+	Err error
+}
+
+// Prober probes targets of one configuration.
+type Prober struct {
+	cfg *config.Config
+}
+
+// New returns a Prober for cfg.
+func New(cfg *config.Config) *Prober { return &Prober{cfg: cfg} }
+
+// ProbeAll probes every configured target concurrently. Each probe is
+// bounded by its own timeout and by ctx; a dead target costs at most that.
+func (p *Prober) ProbeAll(ctx context.Context, files *inspect.Report) []*Report {
+	out := make([]*Report, len(p.cfg.Targets))
+	var wg sync.WaitGroup
+	for i, t := range p.cfg.Targets {
+		wg.Go(func() { out[i] = p.Probe(ctx, t, files) })
+	}
+	wg.Wait()
+	return out
+}
+
+// Probe probes one target and compares the served leaf with the files.
+func (p *Prober) Probe(ctx context.Context, t config.Target, files *inspect.Report) *Report {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.TargetTimeout(t))
+	defer cancel()
+	r := &Report{Target: t}
+	opts := probe.Options{Address: t.Address, ServerName: t.ServerName, Negotiation: t.Negotiation,
+		Dialer: &net.Dialer{}}
+	if files != nil && files.Authority != nil {
+		opts.RootCAs = files.Authority.Roots
+	}
+	if t.ClientCert != "" {
+		pair, err := tls.LoadX509KeyPair(p.cfg.Resolve(t.ClientCert), p.cfg.Resolve(t.ClientKey))
+		if err != nil {
+			r.Err = fmt.Errorf("load client certificate %s: %w", t.ClientCert, err)
+			return r
+		}
+		opts.ClientCertificate = &pair
+	}
+	r.Result, r.Err = probe.Probe(ctx, opts)
+	if r.Err != nil || len(r.Result.PeerCertificates) == 0 {
+		return r
+	}
+	served := inspect.Facts(r.Result.PeerCertificates[0])
+	r.Served = &served
+	if t.Certificate != "" {
+		r.Drift = compare(t.Certificate, served, files)
+	}
+	return r
+}
+
+func compare(entry string, served inspect.CertFacts, files *inspect.Report) *Drift {
+	d := &Drift{Entry: entry}
+	var e *inspect.EntryReport
+	if files != nil {
+		e = files.Entry(entry)
+	}
+	cf := (*inspect.FileReport)(nil)
+	if e != nil {
+		cf = e.CertFile()
+	}
+	if cf == nil || cf.Err != nil || len(cf.Certificates) == 0 {
+		d.Err = fmt.Errorf("the certificate file of %q could not be read", entry)
+		return d
+	}
+	d.FileSerial = cf.Certificates[0].Serial
+	d.Matches = cf.Certificates[0].Fingerprint == served.Fingerprint
+	return d
+}
+

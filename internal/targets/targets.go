@@ -108,4 +108,3 @@ func compare(entry string, served inspect.CertFacts, files *inspect.Report) *Dri
 	d.Matches = cf.Certificates[0].Fingerprint == served.Fingerprint
 	return d
 }
-

@@ -75,7 +75,7 @@ func entryFindings(e *inspect.EntryReport, now time.Time, th Thresholds, strict 
 		}
 	}
 	for _, kp := range e.KeyPermissions {
-		add(CheckPermissions, permissionStatus(kp, strict), kp.Path, "%s", permissionText(kp))
+		add(CheckPermissions, permissionStatus(kp, strict && kp.Role == inspect.RoleKey), kp.Path, "%s", permissionText(kp))
 	}
 	return out
 }

@@ -9,9 +9,12 @@ import (
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/issue"
+	"github.com/magflow/pgtls_exporter/internal/testenv"
 )
 
-const demoConfig = `# Demo configuration written by make demo.
+// demoConfig describes the demo set-up in the exporter's configuration.
+func demoConfig(s *testenv.Stack) string {
+	return fmt.Sprintf(`# Demo configuration written by make demo.
 ca:
   cert: certs/ca/ca.crt
   key: certs/ca/ca.key
@@ -27,58 +30,69 @@ certificates:
     combined: certs/postgres-combined.pem
     expected_names: [postgres, db, localhost, 127.0.0.1]
     key_owner: postgres
-  - name: replica
+  - name: replica                 # deliberate faults: expires in 20 days, 0644 key, no SAN for "replica-db"
     cert: certs/replica.crt
     key: certs/replica.key
-    expected_names: [replica, localhost]
-`
+    expected_names: [replica, replica-db]
+targets:
+  - name: pgbouncer
+    address: %q
+    server_name: pgbouncer
+    certificate: pgbouncer
+  - name: postgres
+    address: %q
+    server_name: db
+    certificate: postgres
+`, s.PgBouncerAddr(), s.PostgresAddr())
+}
 
-// writeCertSet writes the demo CA and certificates under dir and returns
-// the config path.
-func writeCertSet(dir string, now time.Time) (string, error) {
-	certsDir := filepath.Join(dir, "certs")
+type leaf struct {
+	name     string
+	names    []string
+	validFor time.Duration
+	keyMode  os.FileMode
+}
+
+// writeCertSet issues the demo CA and certificates in the reference layout
+// under dir and returns the files the servers read.
+func writeCertSet(dir string, now time.Time) (testenv.CertFiles, error) {
 	caKey, err := issue.GenerateKey(issue.ECDSAP256)
 	if err != nil {
-		return "", err
+		return testenv.CertFiles{}, err
 	}
 	ca, err := issue.Sign(issue.Request{CommonName: "MagFlow Demo CA", IsCA: true, Public: caKey.Public(),
 		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(10, 0, 0)}, nil, caKey)
 	if err != nil {
-		return "", err
+		return testenv.CertFiles{}, err
 	}
-	if err := writePair(filepath.Join(certsDir, "ca", "ca"), ca, caKey, 0o600, false); err != nil {
-		return "", err
+	if err := writePair(filepath.Join(dir, "ca", "ca"), ca, caKey, 0o600, false); err != nil {
+		return testenv.CertFiles{}, err
 	}
-	leaves := []struct {
-		name     string
-		names    []string
-		validFor time.Duration
-		keyMode  os.FileMode
-	}{
+	for _, l := range []leaf{
 		{"pgbouncer", []string{"pgbouncer", "localhost", "127.0.0.1"}, 365 * 24 * time.Hour, 0o600},
-		{"postgres", []string{"postgres", "localhost", "127.0.0.1"}, 365 * 24 * time.Hour, 0o644},
-		{"replica", []string{"replica", "localhost"}, 20 * 24 * time.Hour, 0o600},
-	}
-	for _, l := range leaves {
+		{"postgres", []string{"postgres", "db", "localhost", "127.0.0.1"}, 365 * 24 * time.Hour, 0o600},
+		{"replica", []string{"replica", "localhost"}, 20 * 24 * time.Hour, 0o644},
+	} {
 		key, err := issue.GenerateKey(issue.ECDSAP256)
 		if err != nil {
-			return "", err
+			return testenv.CertFiles{}, err
 		}
 		dns, ips := issue.SplitNames(l.names)
 		cert, err := issue.Sign(issue.Request{CommonName: l.name, DNSNames: dns, IPAddresses: ips, Public: key.Public(),
 			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(l.validFor)}, ca, caKey)
 		if err != nil {
-			return "", err
+			return testenv.CertFiles{}, err
 		}
-		if err := writePair(filepath.Join(certsDir, l.name), cert, key, l.keyMode, l.name != "replica"); err != nil {
-			return "", err
+		if err := writePair(filepath.Join(dir, l.name), cert, key, l.keyMode, l.name != "replica"); err != nil {
+			return testenv.CertFiles{}, err
 		}
 	}
-	cfgPath := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfgPath, []byte(demoConfig), 0o644); err != nil {
-		return "", fmt.Errorf("write demo config: %w", err)
-	}
-	return cfgPath, nil
+	return testenv.CertFiles{
+		CA:           filepath.Join(dir, "ca", "ca.crt"),
+		PostgresCert: filepath.Join(dir, "postgres.crt"), PostgresKey: filepath.Join(dir, "postgres.key"),
+		// PgBouncer reads the combined PEM for both, as in the reference docker compose set-up.
+		PgBouncerCert: filepath.Join(dir, "pgbouncer-combined.pem"), PgBouncerKey: filepath.Join(dir, "pgbouncer-combined.pem"),
+	}, nil
 }
 
 // writePair writes base.crt, base.key and, when combined, base-combined.pem.
@@ -88,27 +102,21 @@ func writePair(base string, cert *x509.Certificate, key crypto.Signer, keyMode o
 		return err
 	}
 	certPEM := issue.EncodeCertificate(cert)
-	files := []struct {
-		path string
-		data []byte
-		mode os.FileMode
-	}{{base + ".crt", certPEM, 0o644}, {base + ".key", keyPEM, keyMode}}
+	files := map[string][]byte{base + ".crt": certPEM, base + ".key": keyPEM}
+	modes := map[string]os.FileMode{base + ".crt": 0o644, base + ".key": keyMode}
 	if combined {
-		files = append(files, struct {
-			path string
-			data []byte
-			mode os.FileMode
-		}{base + "-combined.pem", append(append([]byte{}, certPEM...), keyPEM...), 0o600})
+		files[base+"-combined.pem"] = append(append([]byte{}, certPEM...), keyPEM...)
+		modes[base+"-combined.pem"] = 0o600
 	}
-	for _, f := range files {
-		if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
-			return fmt.Errorf("create %s: %w", filepath.Dir(f.path), err)
+	for path, data := range files {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
 		}
-		if err := os.WriteFile(f.path, f.data, f.mode); err != nil {
-			return fmt.Errorf("write %s: %w", f.path, err)
+		if err := os.WriteFile(path, data, modes[path]); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
 		}
-		if err := os.Chmod(f.path, f.mode); err != nil {
-			return fmt.Errorf("chmod %s: %w", f.path, err)
+		if err := os.Chmod(path, modes[path]); err != nil {
+			return fmt.Errorf("chmod %s: %w", path, err)
 		}
 	}
 	return nil

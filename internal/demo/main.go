@@ -1,6 +1,7 @@
-// Command demo shows pgtls_exporter at work: it writes a certificate set in
-// the reference layout with one healthy entry and deliberate faults, prints
-// the check report, serves /metrics and waits for Ctrl-C.
+// Command demo shows pgtls_exporter at work from nothing: it issues a CA and
+// certificates in the reference layout, starts a real TLS PostgreSQL with
+// PgBouncer in front on loopback, points the exporter at them, prints the
+// check report and serves /metrics until Ctrl-C, then stops everything.
 package main
 
 import (
@@ -9,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,77 +19,117 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/testenv"
 )
 
+type options struct {
+	bin, dir, listen string
+	noWait           bool
+}
+
 func main() {
-	bin := flag.String("bin", "bin/pgtls_exporter", "pgtls_exporter binary")
-	dir := flag.String("dir", "demo-run", "folder for the demo files (recreated)")
-	listen := flag.String("listen", "127.0.0.1:9871", "exporter listen address")
-	noWait := flag.Bool("no-wait", false, "stop after printing instead of waiting for Ctrl-C")
+	var o options
+	flag.StringVar(&o.bin, "bin", "bin/pgtls_exporter", "pgtls_exporter binary")
+	flag.StringVar(&o.dir, "dir", "demo-run", "folder for the demo files (recreated)")
+	flag.StringVar(&o.listen, "listen", "127.0.0.1:9871", "exporter listen address")
+	flag.BoolVar(&o.noWait, "no-wait", false, "stop after printing instead of waiting for Ctrl-C")
 	flag.Parse()
-	if err := run(*bin, *dir, *listen, *noWait); err != nil {
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, dir, listen string, noWait bool) error {
-	abs, err := filepath.Abs(dir)
+func run(o options) error {
+	dir, err := filepath.Abs(o.dir)
 	if err != nil {
 		return fmt.Errorf("demo folder: %w", err)
 	}
-	if err := os.RemoveAll(abs); err != nil {
-		return fmt.Errorf("clear %s: %w", abs, err)
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("clear %s: %w", dir, err)
 	}
-	cfgPath, err := writeCertSet(abs, time.Now())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	files, err := writeCertSet(filepath.Join(dir, "certs"), time.Now())
 	if err != nil {
 		return err
 	}
-	fmt.Printf("== Demo certificate set in %s\n", abs)
-	fmt.Println("   pgbouncer: healthy; postgres: key 0644 and no SAN for \"db\"; replica: expires in 20 days")
-	fmt.Printf("\n== pgtls_exporter check --config.file %s\n", cfgPath)
-	checkCmd := exec.Command(bin, "check", "--config.file="+cfgPath)
-	checkCmd.Stdout, checkCmd.Stderr = os.Stdout, os.Stderr
-	err = checkCmd.Run()
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		fmt.Printf("(exit code %d: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)\n", exitErr.ExitCode())
-	} else if err != nil {
-		return fmt.Errorf("run check: %w", err)
-	}
+	fmt.Printf("== Certificates issued in %s/certs (CA, PgBouncer, PostgreSQL, and a faulty replica entry)\n", dir)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	serve := exec.CommandContext(ctx, bin, "--config.file="+cfgPath, "--web.listen-address="+listen, "--log.level=warn")
+	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	stack, err := testenv.Start(startCtx, testenv.Options{Dir: filepath.Join(dir, "stack"), Certs: files, WithPgBouncer: true, Log: logger})
+	if err != nil {
+		return fmt.Errorf("start PostgreSQL and PgBouncer: %w", err)
+	}
+	defer func() {
+		if err := stack.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "demo: stop servers:", err)
+		}
+		fmt.Println("Stopped PostgreSQL and PgBouncer.")
+	}()
+	fmt.Printf("== PostgreSQL (TLS) on %s, PgBouncer (TLS, verify-full to PostgreSQL) on %s\n", stack.PostgresAddr(), stack.PgBouncerAddr())
+
+	cfgPath := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfgPath, []byte(demoConfig(stack)), 0o644); err != nil {
+		return fmt.Errorf("write demo config: %w", err)
+	}
+	fmt.Printf("\n== pgtls_exporter check --config.file %s\n", cfgPath)
+	if err := runCheck(o.bin, cfgPath); err != nil {
+		return err
+	}
+	serve := exec.CommandContext(ctx, o.bin, "--config.file="+cfgPath, "--web.listen-address="+o.listen, "--log.level=warn")
 	serve.Stderr = os.Stderr
 	if err := serve.Start(); err != nil {
 		return fmt.Errorf("start exporter: %w", err)
 	}
 	defer func() { _ = serve.Process.Signal(syscall.SIGTERM); _ = serve.Wait() }()
-	metrics, err := scrape(ctx, "http://"+listen+"/metrics")
+	metrics, err := scrape(ctx, "http://"+o.listen+"/metrics")
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\n== Some of http://%s/metrics\n", listen)
+	fmt.Printf("\n== A few series from http://%s/metrics\n", o.listen)
 	for _, line := range strings.Split(metrics, "\n") {
-		if strings.HasPrefix(line, "pgtls_cert_san_match") || strings.HasPrefix(line, "pgtls_key_permissions_ok") ||
-			strings.HasPrefix(line, "pgtls_cert_not_after_timestamp_seconds") {
-			fmt.Println("  ", line)
+		for _, prefix := range []string{"pgtls_probe_success", "pgtls_probe_cert_matches_file", "pgtls_probe_tls_version_info",
+			"pgtls_cert_san_match{expected=\"replica", "pgtls_key_permissions_ok{name=\"replica"} {
+			if strings.HasPrefix(line, prefix) {
+				fmt.Println("  ", line)
+			}
 		}
 	}
-	fmt.Printf("\n== Exporter:  http://%s/\n   Metrics:   http://%s/metrics\n", listen, listen)
-	if noWait {
+	fmt.Printf("\n== Exporter:   http://%s/\n   Metrics:    http://%s/metrics\n   Probe:      http://%s/probe?target=pgbouncer\n",
+		o.listen, o.listen, o.listen)
+	if o.noWait {
 		return nil
 	}
-	fmt.Println("\nPress Ctrl-C to stop.")
+	fmt.Println("\nPress Ctrl-C to stop everything.")
 	<-ctx.Done()
+	return nil
+}
+
+func runCheck(bin, cfgPath string) error {
+	cmd := exec.Command(bin, "check", "--config.file="+cfgPath)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		fmt.Printf("(exit code %d: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)\n", exitErr.ExitCode())
+	case err != nil:
+		return fmt.Errorf("run check: %w", err)
+	default:
+		fmt.Println("(exit code 0: OK)")
+	}
 	return nil
 }
 
 // scrape fetches url, retrying while the exporter starts.
 func scrape(ctx context.Context, url string) (string, error) {
-	deadline := time.Now().Add(10 * time.Second)
-	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(15 * time.Second)
+	client := &http.Client{Timeout: 10 * time.Second}
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {

@@ -52,7 +52,11 @@ func (ev evaluation) run() (*EntryReport, time.Time) {
 		r.Files = append(r.Files, fr)
 		r.KeyMatches = append(r.KeyMatches, matchKey(role, configured, leaf, fr, bundle))
 		if ev.infos[j+1] != nil {
-			r.KeyPermissions = append(r.KeyPermissions, judgePermissions(role, configured, ev.ids[j+1], e.KeyOwner))
+			owner := e.KeyOwner
+			if role == RoleCombined {
+				owner = "" // key_owner is the server reading the key file; a combined PEM is judged for its owner
+			}
+			r.KeyPermissions = append(r.KeyPermissions, judgePermissions(role, configured, ev.ids[j+1], owner))
 		}
 	}
 	return r, recheckAt

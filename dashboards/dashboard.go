@@ -1,0 +1,187 @@
+package dashboards
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+var promDS = &Datasource{Type: "prometheus", UID: "${datasource}"}
+
+// Filters used in every query.
+const (
+	inst   = `instance=~"$instance"`
+	byName = `instance=~"$instance",name=~"$name"`
+	byTgt  = `instance=~"$instance",target=~"$target"`
+	day    = 86400.0
+)
+
+func f(v float64) *float64 { return &v }
+
+// builder lays panels out top to bottom on the 24-column grid.
+type builder struct {
+	panels []Panel
+	nextID int
+	x, y   int
+	rowH   int
+}
+
+func (b *builder) row(title string) {
+	b.newLine()
+	b.nextID++
+	collapsed := false
+	b.panels = append(b.panels, Panel{ID: b.nextID, Type: "row", Title: title, Collapsed: &collapsed,
+		GridPos: GridPos{X: 0, Y: b.y, W: 24, H: 1}})
+	b.y++
+}
+
+func (b *builder) newLine() {
+	if b.x > 0 {
+		b.y += b.rowH
+		b.x, b.rowH = 0, 0
+	}
+}
+
+func (b *builder) add(p Panel, w, h int) {
+	if b.x+w > 24 {
+		b.newLine()
+	}
+	b.nextID++
+	p.ID = b.nextID
+	p.GridPos = GridPos{X: b.x, Y: b.y, W: w, H: h}
+	p.Datasource = promDS
+	for i := range p.Targets {
+		p.Targets[i].RefID = string(rune('A' + i))
+		p.Targets[i].Datasource = promDS
+	}
+	b.panels = append(b.panels, p)
+	b.x += w
+	b.rowH = max(b.rowH, h)
+}
+
+func instant(expr, legend string) Target {
+	return Target{Expr: expr, LegendFormat: legend, Instant: true, Format: "table"}
+}
+
+func series(expr, legend string) Target {
+	return Target{Expr: expr, LegendFormat: legend, Range: true}
+}
+
+// expiryThresholds colour a remaining time: red under 7 days, orange under 30.
+func expiryThresholds() *Thresholds {
+	return &Thresholds{Mode: "absolute", Steps: []ThresholdStep{
+		{Color: "red"}, {Color: "orange", Value: f(7 * day)}, {Color: "green", Value: f(30 * day)}}}
+}
+
+// problemThresholds colour a count of failures: green at 0, red above.
+func problemThresholds() *Thresholds {
+	return &Thresholds{Mode: "absolute", Steps: []ThresholdStep{{Color: "green"}, {Color: "red", Value: f(1)}}}
+}
+
+func stat(title, desc, expr, unit string, th *Thresholds) Panel {
+	return Panel{Type: "stat", Title: title, Description: desc, Targets: []Target{instant(expr, "")},
+		FieldConfig: &FieldConfig{Defaults: FieldDefaults{Unit: unit, Thresholds: th}},
+		Options:     map[string]any{"colorMode": "background", "graphMode": "none", "reduceOptions": map[string]any{"calcs": []string{"min"}}}}
+}
+
+func table(title, desc string, targets ...Target) Panel {
+	return Panel{Type: "table", Title: title, Description: desc, Targets: targets,
+		Options: map[string]any{"showHeader": true}}
+}
+
+func timeseries(title, desc, unit string, targets ...Target) Panel {
+	return Panel{Type: "timeseries", Title: title, Description: desc, Targets: targets,
+		FieldConfig: &FieldConfig{Defaults: FieldDefaults{Unit: unit}}}
+}
+
+// countZero counts series of a 0/1 metric that are 0, as 0 when none are.
+func countZero(metric, filter string) string {
+	return fmt.Sprintf("count(%s{%s} == 0) or vector(0)", metric, filter)
+}
+
+// Build returns the pgtls_exporter dashboard.
+func Build() Dashboard {
+	var b builder
+	b.row("Expiry")
+	b.add(stat("Soonest certificate file expiry", "Time left on the certificate file (CA included) that expires first.",
+		fmt.Sprintf("min(pgtls_cert_not_after_timestamp_seconds{%s}) - time()", byName), "s", expiryThresholds()), 6, 5)
+	b.add(stat("Soonest served certificate expiry", "Time left on the served leaf certificate that expires first.",
+		fmt.Sprintf("min(pgtls_probe_cert_not_after_timestamp_seconds{%s}) - time()", byTgt), "s", expiryThresholds()), 6, 5)
+	b.add(stat("CA expiry", "Time left on the configured CA certificate.",
+		fmt.Sprintf(`min(pgtls_cert_not_after_timestamp_seconds{%s,name="ca"}) - time()`, inst), "s", expiryThresholds()), 6, 5)
+	b.add(stat("Last successful renew", "Time since pgtls_exporter renew last succeeded.",
+		fmt.Sprintf("time() - max(pgtls_renew_last_success_timestamp_seconds{%s})", inst), "s", nil), 6, 5)
+	b.add(table("Time to expiry of every certificate file", "Sorted, soonest first.",
+		instant(fmt.Sprintf("sort(pgtls_cert_not_after_timestamp_seconds{%s} - time())", byName), "")), 12, 8)
+	b.add(table("Time to expiry of served certificates", "Per probed target.",
+		instant(fmt.Sprintf("sort(pgtls_probe_cert_not_after_timestamp_seconds{%s} - time())", byTgt), "")), 12, 8)
+
+	b.row("Problems (each should be 0)")
+	for _, p := range []struct{ title, desc, metric, filter string }{
+		{"Missing SANs", "Expected names a certificate does not cover.", "pgtls_cert_san_match", byName},
+		{"Files not chaining to the CA", "Certificate files that fail verification against the CA.", "pgtls_cert_verify_success", byName},
+		{"Served chains failing verify-full", "Targets whose served certificate fails verify-full.", "pgtls_probe_verify_success", byTgt},
+		{"Key / certificate mismatches", "Key files or combined PEMs that do not belong to their certificate.", "pgtls_key_matches_cert", byName},
+		{"Key files PostgreSQL would refuse", "Wrong owner or mode, or unreadable for the server.", "pgtls_key_permissions_ok", byName},
+		{"Unreadable files", "Missing, empty, truncated or garbage files.", "pgtls_file_read_success", byName},
+		{"Served ≠ file (reload pending)", "Servers still serving an old certificate.", "pgtls_probe_cert_matches_file", byTgt},
+		{"Failed probes", "Targets where no TLS session could be established.", "pgtls_probe_success", byTgt},
+	} {
+		b.add(stat(p.title, p.desc, countZero(p.metric, p.filter), "none", problemThresholds()), 6, 4)
+	}
+
+	b.row("Live handshakes")
+	b.add(timeseries("Probe success", "1 when a TLS session was established.", "none",
+		series(fmt.Sprintf("pgtls_probe_success{%s}", byTgt), "{{instance}} {{target}}")), 12, 8)
+	b.add(timeseries("Handshake time", "Connect, negotiation and TLS handshake.", "s",
+		series(fmt.Sprintf("pgtls_probe_duration_seconds{%s}", byTgt), "{{instance}} {{target}}")), 12, 8)
+	b.add(table("TLS versions and ciphers", "What each target negotiated.",
+		instant(fmt.Sprintf("pgtls_probe_tls_version_info{%s}", byTgt), ""),
+		instant(fmt.Sprintf("pgtls_probe_cipher_info{%s}", byTgt), "")), 24, 7)
+
+	b.row("Sessions")
+	b.add(timeseries("PostgreSQL client sessions by TLS", "From pg_stat_ssl joined with pg_stat_activity (client backends).", "none",
+		series(fmt.Sprintf("sum by (instance, server, ssl, version) (pgtls_pg_stat_ssl_connections{%s})", inst), "{{server}} ssl={{ssl}} {{version}}")), 12, 8)
+	b.add(timeseries("Plaintext sessions", "PostgreSQL sessions without TLS and PgBouncer connections without TLS (socket clients excluded).", "none",
+		series(fmt.Sprintf(`sum by (instance, server) (pgtls_pg_stat_ssl_connections{%s,ssl="false"})`, inst), "postgres {{server}}"),
+		series(fmt.Sprintf(`sum by (instance, server, side) (pgtls_pgbouncer_connections{%s,tls="false"})`, inst), "pgbouncer {{server}} {{side}}")), 12, 8)
+	b.add(timeseries("PgBouncer connections by TLS", "Client and server side, from SHOW CLIENTS / SHOW SERVERS.", "none",
+		series(fmt.Sprintf("sum by (instance, server, side, tls, version) (pgtls_pgbouncer_connections{%s})", inst), "{{server}} {{side}} tls={{tls}} {{version}}")), 24, 8)
+
+	b.row("Renew and exporter health")
+	b.add(timeseries("Renew runs", "Last run and last success of pgtls_exporter renew.", "dateTimeAsIso",
+		series(fmt.Sprintf("pgtls_renew_last_run_timestamp_seconds{%s} * 1000", inst), "last run {{instance}}"),
+		series(fmt.Sprintf("pgtls_renew_last_success_timestamp_seconds{%s} * 1000", inst), "last success {{instance}}")), 12, 8)
+	b.add(timeseries("Collector health", "1 when a source (files, probes, sessions, renew state) worked.", "none",
+		series(fmt.Sprintf("pgtls_scrape_collector_success{%s}", inst), "{{instance}} {{collector}}")), 6, 8)
+	b.add(timeseries("Collector time", "Time each source took per scrape.", "s",
+		series(fmt.Sprintf("pgtls_scrape_collector_duration_seconds{%s}", inst), "{{instance}} {{collector}}")), 6, 8)
+
+	return Dashboard{
+		UID: "pgtls-exporter", Title: "PgBouncer and PostgreSQL TLS",
+		Description: "pgtls_exporter: certificate files, served certificates, TLS sessions and renewals.",
+		Tags:        []string{"postgresql", "pgbouncer", "tls", "pgtls_exporter"}, Timezone: "browser",
+		SchemaVersion: 39, Refresh: "1m", Time: TimeRange{From: "now-24h", To: "now"}, Editable: true,
+		Templating: Templating{List: []Variable{
+			{Name: "datasource", Label: "Data source", Type: "datasource", Query: "prometheus"},
+			labelVar("instance", "Exporter", "label_values(pgtls_exporter_build_info, instance)"),
+			labelVar("name", "Certificate entry", `label_values(pgtls_cert_not_after_timestamp_seconds{instance=~"$instance"}, name)`),
+			labelVar("target", "Probe target", `label_values(pgtls_probe_success{instance=~"$instance"}, target)`),
+		}},
+		Panels: b.panels,
+	}
+}
+
+func labelVar(name, label, query string) Variable {
+	return Variable{Name: name, Label: label, Type: "query", Datasource: promDS, Refresh: 2, IncludeAll: true,
+		Multi: true, AllValue: ".*", Sort: 1, Current: map[string]any{"text": "All", "value": "$__all"},
+		Query: map[string]any{"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"}}
+}
+
+// JSON renders the dashboard as indented JSON with a final newline.
+func JSON() ([]byte, error) {
+	out, err := json.MarshalIndent(Build(), "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode dashboard: %w", err)
+	}
+	return append(out, '\n'), nil
+}

@@ -25,6 +25,7 @@ import (
 
 type options struct {
 	bin, dir, listen string
+	promListen       string
 	noWait           bool
 }
 
@@ -33,6 +34,7 @@ func main() {
 	flag.StringVar(&o.bin, "bin", "bin/pgtls_exporter", "pgtls_exporter binary")
 	flag.StringVar(&o.dir, "dir", "demo-run", "folder for the demo files (recreated)")
 	flag.StringVar(&o.listen, "listen", "127.0.0.1:9871", "exporter listen address")
+	flag.StringVar(&o.promListen, "prometheus-listen", "127.0.0.1:9090", "Prometheus listen address")
 	flag.BoolVar(&o.noWait, "no-wait", false, "stop after printing instead of waiting for Ctrl-C")
 	flag.Parse()
 	if err := run(o); err != nil {
@@ -100,8 +102,26 @@ func run(o options) error {
 			}
 		}
 	}
+	rules, err := filepath.Abs("dashboards/alerts.yml")
+	if err != nil {
+		return fmt.Errorf("alert rules: %w", err)
+	}
+	stopProm, err := startPrometheus(ctx, dir, o.listen, o.promListen, rules)
+	if err != nil {
+		return err
+	}
+	defer stopProm()
 	fmt.Printf("\n== Exporter:   http://%s/\n   Metrics:    http://%s/metrics\n   Probe:      http://%s/probe?target=pgbouncer\n",
 		o.listen, o.listen, o.listen)
+	fmt.Printf("   Prometheus: http://%s/alerts (rules from dashboards/alerts.yml)\n", o.promListen)
+	alerts, err := firingAlerts(ctx, o.promListen, 30*time.Second)
+	if err != nil {
+		return fmt.Errorf("ask Prometheus for alerts: %w", err)
+	}
+	fmt.Println("\n== Alerts in Prometheus now (the replica entry's faults; for: durations delay the rest):")
+	for _, a := range alerts {
+		fmt.Println("  ", a)
+	}
 	if o.noWait {
 		return nil
 	}

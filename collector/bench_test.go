@@ -194,7 +194,7 @@ func BenchmarkWarmScrape(b *testing.B) {
 func BenchmarkWarmScrapeExposition(b *testing.B) {
 	set := fixture(b, testcerts.ECDSAP256)
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(NewExporter(quiet, 0, NewFiles(inspect.New(set.cfg, 0), quiet)))
+	reg.MustRegister(NewExporter(quiet, NewFiles(inspect.New(set.cfg, 0), quiet)))
 	if _, err := reg.Gather(); err != nil { // the cold scrape, not measured here
 		b.Fatal(err)
 	}

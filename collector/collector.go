@@ -35,14 +35,12 @@ var (
 // Exporter is a prometheus.Collector running every Source concurrently.
 type Exporter struct {
 	sources []Source
-	timeout time.Duration
 	logger  *slog.Logger
 }
 
-// NewExporter returns an Exporter over sources; each scrape may take at
-// most timeout (zero: no limit beyond the sources' own).
-func NewExporter(logger *slog.Logger, timeout time.Duration, sources ...Source) *Exporter {
-	return &Exporter{sources: sources, timeout: timeout, logger: logger}
+// NewExporter returns an Exporter over sources.
+func NewExporter(logger *slog.Logger, sources ...Source) *Exporter {
+	return &Exporter{sources: sources, logger: logger}
 }
 
 // Describe sends nothing: the exporter is unchecked, since its series depend
@@ -56,11 +54,6 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 
 // CollectContext is Collect bounded by ctx (a scrape's deadline).
 func (e *Exporter) CollectContext(ctx context.Context, ch chan<- prometheus.Metric) {
-	if e.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, e.timeout)
-		defer cancel()
-	}
 	var wg sync.WaitGroup
 	for _, s := range e.sources {
 		wg.Go(func() { e.execute(ctx, s, ch) })

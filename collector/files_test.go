@@ -55,7 +55,7 @@ certificates:
 		t.Fatal(err)
 	}
 	files := NewFiles(inspect.New(cfg, 1), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	exporter := NewExporter(slog.New(slog.NewTextHandler(io.Discard, nil)), 0, files)
+	exporter := NewExporter(slog.New(slog.NewTextHandler(io.Discard, nil)), files)
 
 	info := func(name, path string, c *testcerts.Issued) string {
 		return fmt.Sprintf(`pgtls_cert_info{fingerprint_sha256=%q,is_ca="%t",issuer="CN=MagFlow CA",name=%q,path=%q,serial=%q,subject="CN=%s"} 1`,

@@ -20,7 +20,7 @@ type runtime struct {
 // build assembles the collectors for a configuration.
 func build(cfg *config.Config, logger *slog.Logger) *runtime {
 	rt := &runtime{cfg: cfg, inspector: inspect.New(cfg, 0), prober: targets.New(cfg)}
-	rt.exporter = collector.NewExporter(logger, 0,
+	rt.exporter = collector.NewExporter(logger,
 		collector.NewFiles(rt.inspector, logger),
 		collector.NewProbes(rt.prober, rt.inspector, logger))
 	return rt

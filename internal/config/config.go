@@ -21,6 +21,7 @@ const CAName = "ca"
 type Config struct {
 	CA           CA            `yaml:"ca"`
 	Certificates []Certificate `yaml:"certificates"`
+	Sessions     Sessions      `yaml:"sessions"`
 
 	// baseDir is the folder relative paths are resolved against.
 	baseDir string

@@ -61,6 +61,7 @@ func (c *Config) Validate() error {
 			add(p+".key_owner", "is set but the entry has no key or combined file")
 		}
 	}
+	c.validateSessions(add)
 	return errors.Join(errs...)
 }
 

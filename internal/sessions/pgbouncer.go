@@ -33,6 +33,8 @@ type PgBouncerGroup struct {
 // PgBouncerReport is one collection from a PgBouncer admin console.
 type PgBouncerReport struct {
 	Server string
+	// ByDatabaseUser tells whether Groups have Database and User.
+	ByDatabaseUser bool
 	// Version is SHOW VERSION without the "PgBouncer " prefix, e.g. "1.18.0".
 	Version string
 	// Groups are sorted by side, transport, version, cipher, database and
@@ -65,7 +67,7 @@ func (b *PgBouncer) Close() { b.conn.Close() }
 func (b *PgBouncer) Collect(ctx context.Context) (*PgBouncerReport, error) {
 	var report *PgBouncerReport
 	err := b.conn.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
-		report = &PgBouncerReport{Server: b.Name()}
+		report = &PgBouncerReport{Server: b.Name(), ByDatabaseUser: b.conn.opts.ByDatabaseUser}
 		counts := map[PgBouncerGroup]int{}
 		err := b.show(ctx, c, "SHOW VERSION", []string{"version"}, func(get func(string) string) {
 			report.Version = strings.TrimPrefix(get("version"), "PgBouncer ")

@@ -36,8 +36,10 @@ type PostgresGroup struct {
 
 // PostgresReport is one collection from a PostgreSQL server.
 type PostgresReport struct {
-	Server   string
-	Settings Settings
+	Server string
+	// ByDatabaseUser tells whether Groups have Database and User.
+	ByDatabaseUser bool
+	Settings       Settings
 	// Groups are sorted by transport, version, cipher, client certificate,
 	// database and user.
 	Groups []PostgresGroup
@@ -97,7 +99,7 @@ func (p *Postgres) Collect(ctx context.Context) (*PostgresReport, error) {
 	var role string
 	var readAll bool
 	err := p.conn.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
-		report = &PostgresReport{Server: p.Name()}
+		report = &PostgresReport{Server: p.Name(), ByDatabaseUser: p.conn.opts.ByDatabaseUser}
 		rows, err := c.Query(ctx, postgresQuery, p.conn.appName, p.conn.opts.ByDatabaseUser)
 		if err != nil {
 			return fmt.Errorf("query pg_stat_ssl: %w", err)

@@ -10,6 +10,7 @@ import (
 
 // Build assembles the collectors for a configuration.
 func Build(cfg *config.Config, logger *slog.Logger) *collector.Exporter {
-	return collector.NewExporter(logger, 0,
-		collector.NewFiles(inspect.New(cfg, 0), logger))
+	sources := []collector.Source{collector.NewFiles(inspect.New(cfg, 0), logger)}
+	sources = append(sources, sessionSources(cfg)...)
+	return collector.NewExporter(logger, 0, sources...)
 }

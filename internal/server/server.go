@@ -82,8 +82,10 @@ func (s *Server) Reload() error {
 	}
 	exp := Build(cfg, s.logger)
 	s.mu.Lock()
+	old := s.exporter
 	s.cfg, s.exporter = cfg, exp
 	s.mu.Unlock()
+	s.closeExporter(old)
 	s.reloadOK.Set(1)
 	s.reloadTime.SetToCurrentTime()
 	s.logger.Info("configuration loaded", "file", s.opts.ConfigFile, "certificates", len(cfg.Certificates))
@@ -167,6 +169,7 @@ func (b boundCollector) Collect(ch chan<- prometheus.Metric) {
 
 // Run serves until ctx ends, reloading the configuration on SIGHUP.
 func (s *Server) Run(ctx context.Context) error {
+	defer func() { _ = s.Close() }()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)

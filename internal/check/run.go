@@ -1,6 +1,7 @@
 package check
 
 import (
+	"context"
 	"io"
 	"time"
 
@@ -47,5 +48,5 @@ func Evaluate(cfg *config.Config, th Thresholds, now time.Time) []Finding {
 		strict[e.Name] = e.KeyOwner != ""
 	}
 	report := inspect.New(cfg, 0).Inspect(now)
-	return FileFindings(report, th, strict)
+	return append(FileFindings(report, th, strict), SessionFindings(context.Background(), cfg)...)
 }

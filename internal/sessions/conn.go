@@ -29,8 +29,13 @@ const maxConns = 2
 // connections.
 const AppNamePrefix = "pgtls_exporter-"
 
+// Error is the type of this package's sentinel errors.
+type Error string
+
+func (e Error) Error() string { return string(e) }
+
 // ErrClosed is returned by a source used after Close.
-var ErrClosed = errors.New("source is closed")
+const ErrClosed Error = "source is closed"
 
 // Options configure a source.
 type Options struct {

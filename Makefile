@@ -32,6 +32,8 @@ bench:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseBundle -fuzztime 30s ./internal/certs/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/config/
+	$(GO) test -run '^$$' -fuzz FuzzDSN -fuzztime 30s ./internal/config/
+	$(GO) test -run '^$$' -fuzz FuzzParsePgBouncerTLS -fuzztime 30s ./internal/sessions/
 
 demo: deps build
 	$(GO) run ./internal/demo --bin $(BIN) --dir demo-run $(DEMO_FLAGS)

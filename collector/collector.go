@@ -6,6 +6,8 @@ package collector
 
 import (
 	"context"
+	"errors"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -36,11 +38,14 @@ var (
 type Exporter struct {
 	sources []Source
 	logger  *slog.Logger
+
+	mu      sync.Mutex
+	lastErr map[string]string // per source: the error text of its last run, "" for success
 }
 
 // NewExporter returns an Exporter over sources.
 func NewExporter(logger *slog.Logger, sources ...Source) *Exporter {
-	return &Exporter{sources: sources, logger: logger}
+	return &Exporter{sources: sources, logger: logger, lastErr: map[string]string{}}
 }
 
 // Describe sends nothing: the exporter is unchecked, since its series depend
@@ -67,8 +72,40 @@ func (e *Exporter) execute(ctx context.Context, s Source, ch chan<- prometheus.M
 	ok := 1.0
 	if err != nil {
 		ok = 0
-		e.logger.Error("collector failed", "collector", s.Name(), "err", err)
 	}
+	e.logChange(s.Name(), err)
 	ch <- prometheus.MustNewConstMetric(scrapeDurationDesc, prometheus.GaugeValue, time.Since(start).Seconds(), s.Name())
 	ch <- prometheus.MustNewConstMetric(scrapeSuccessDesc, prometheus.GaugeValue, ok, s.Name())
+}
+
+// logChange logs a source's error when it differs from the one of its last
+// run, and its recovery: a server that stays down is logged once, not on
+// every scrape.
+func (e *Exporter) logChange(name string, err error) {
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	e.mu.Lock()
+	last, seen := e.lastErr[name]
+	e.lastErr[name] = msg
+	e.mu.Unlock()
+	switch {
+	case err != nil && msg != last:
+		e.logger.Error("collector failed", "collector", name, "err", err)
+	case err == nil && seen && last != "":
+		e.logger.Info("collector recovered", "collector", name)
+	}
+}
+
+// Close releases what the sources hold (connection pools); sources that
+// implement io.Closer are closed. The exporter must not be used afterwards.
+func (e *Exporter) Close() error {
+	var errs []error
+	for _, s := range e.sources {
+		if c, ok := s.(io.Closer); ok {
+			errs = append(errs, c.Close())
+		}
+	}
+	return errors.Join(errs...)
 }

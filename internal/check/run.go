@@ -52,5 +52,6 @@ func Evaluate(ctx context.Context, cfg *config.Config, th Thresholds, now time.T
 	report := inspect.New(cfg, 0).Inspect(now)
 	findings := FileFindings(report, th, strict)
 	probes := targets.New(cfg).ProbeAll(ctx, report)
-	return append(findings, ProbeFindings(probes, th, now)...)
+	findings = append(findings, ProbeFindings(probes, th, now)...)
+	return append(findings, SessionFindings(ctx, cfg)...)
 }

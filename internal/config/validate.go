@@ -62,6 +62,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validateTargets(add)
+	c.validateSessions(add)
 	return errors.Join(errs...)
 }
 

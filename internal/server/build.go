@@ -17,11 +17,15 @@ type runtime struct {
 	exporter  *collector.Exporter
 }
 
-// build assembles the collectors for a configuration.
+// build assembles the collectors for a configuration; session sources
+// connect on the first scrape.
 func build(cfg *config.Config, logger *slog.Logger) *runtime {
 	rt := &runtime{cfg: cfg, inspector: inspect.New(cfg, 0), prober: targets.New(cfg)}
-	rt.exporter = collector.NewExporter(logger,
+	sources := []collector.Source{
 		collector.NewFiles(rt.inspector, logger),
-		collector.NewProbes(rt.prober, rt.inspector, logger))
+		collector.NewProbes(rt.prober, rt.inspector, logger),
+	}
+	sources = append(sources, sessionSources(cfg)...)
+	rt.exporter = collector.NewExporter(logger, sources...)
 	return rt
 }

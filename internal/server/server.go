@@ -81,8 +81,10 @@ func (s *Server) Reload() error {
 	}
 	rt := build(cfg, s.logger)
 	s.mu.Lock()
+	old := s.rt
 	s.rt = rt
 	s.mu.Unlock()
+	s.closeRuntime(old)
 	s.reloadOK.Set(1)
 	s.reloadTime.SetToCurrentTime()
 	s.logger.Info("configuration loaded", "file", s.opts.ConfigFile,
@@ -173,6 +175,7 @@ func (b boundCollector) Collect(ch chan<- prometheus.Metric) {
 
 // Run serves until ctx ends, reloading the configuration on SIGHUP.
 func (s *Server) Run(ctx context.Context) error {
+	defer func() { _ = s.Close() }()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)

@@ -75,8 +75,17 @@ func run(o options) error {
 	}()
 	fmt.Printf("== PostgreSQL (TLS) on %s, PgBouncer (TLS, verify-full to PostgreSQL) on %s\n", stack.PostgresAddr(), stack.PgBouncerAddr())
 
+	sessionsConfig, err := writeSecrets(dir, stack)
+	if err != nil {
+		return err
+	}
+	closeSessions, err := openClientSessions(ctx, stack)
+	if err != nil {
+		return err
+	}
+	defer closeSessions()
 	cfgPath := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfgPath, []byte(demoConfig(stack)), 0o644); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(demoConfig(stack)+sessionsConfig), 0o644); err != nil {
 		return fmt.Errorf("write demo config: %w", err)
 	}
 	fmt.Printf("\n== pgtls_exporter check --config.file %s\n", cfgPath)
@@ -96,6 +105,7 @@ func run(o options) error {
 	fmt.Printf("\n== A few series from http://%s/metrics\n", o.listen)
 	for _, line := range strings.Split(metrics, "\n") {
 		for _, prefix := range []string{"pgtls_probe_success", "pgtls_probe_cert_matches_file", "pgtls_probe_tls_version_info",
+			"pgtls_pg_stat_ssl_connections", "pgtls_pgbouncer_connections",
 			"pgtls_cert_san_match{expected=\"replica", "pgtls_key_permissions_ok{name=\"replica"} {
 			if strings.HasPrefix(line, prefix) {
 				fmt.Println("  ", line)

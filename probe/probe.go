@@ -22,6 +22,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -153,6 +154,7 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 	var (
 		requested bool
 		verifyErr error
+		tickets   = &ticketSignal{conn: conn}
 	)
 	tc := tls.Client(conn, &tls.Config{
 		ServerName: serverName, // SNI; crypto/tls leaves it out for IP addresses
@@ -172,6 +174,8 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 			verifyErr = verify(cs.PeerCertificates, serverName, opts.RootCAs, time.Now())
 			return nil
 		},
+		// Never resumes a session; only tells when a session ticket arrives.
+		ClientSessionCache: tickets,
 	})
 	defer tc.Close() // sends close_notify once the handshake is complete
 	haveCert := opts.ClientCertificate != nil
@@ -181,6 +185,7 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 	duration := time.Since(start)
 	cs := tc.ConnectionState()
 	if requested && cs.Version >= tls.VersionTLS13 {
+		tickets.arm()
 		if err := awaitVerdict(tc, duration, deadline); err != nil {
 			return fail(PhaseHandshake, handshakeReason(ctx, err, time.Since(start), "", requested, haveCert))
 		}
@@ -251,6 +256,10 @@ const (
 // awaitVerdict waits briefly for the server to refuse the client certificate
 // (or its absence). In TLS 1.3 the client's handshake ends before the server
 // has checked the certificate, so a refusal arrives as an alert just after.
+// An acceptance often arrives too: a server that issues session tickets
+// sends them once it has accepted the client's Finished, and the first one
+// ends the wait at once (ticketSignal); servers without tickets are waited
+// for until the bound.
 // The wait is the handshake's own duration, bounded by minVerdictWait,
 // maxVerdictWait and the deadline. It returns the alert or a closed
 // connection, and nil when the server stayed silent.
@@ -292,4 +301,28 @@ func groupName(id tls.CurveID) string {
 		return ""
 	}
 	return strings.TrimPrefix(id.String(), "Curve")
+}
+
+// ticketSignal is a client session cache that stores nothing (a probe never
+// resumes a session, so every probe sees the full handshake and the served
+// certificate) and, once armed after the handshake, ends the pending read of
+// awaitVerdict when a TLS 1.3 session ticket arrives: the server has accepted
+// the client's certificate (or its absence) by then.
+type ticketSignal struct {
+	conn  net.Conn
+	armed atomic.Bool
+}
+
+func (t *ticketSignal) arm() { t.armed.Store(true) }
+
+// Get implements tls.ClientSessionCache: there is never a session to resume.
+func (t *ticketSignal) Get(string) (*tls.ClientSessionState, bool) { return nil, false }
+
+// Put implements tls.ClientSessionCache; a ticket after the handshake makes
+// the read in awaitVerdict time out now. TLS 1.2 tickets, which arrive
+// during the handshake, are ignored.
+func (t *ticketSignal) Put(string, *tls.ClientSessionState) {
+	if t.armed.Load() {
+		_ = t.conn.SetReadDeadline(time.Now())
+	}
 }

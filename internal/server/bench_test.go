@@ -12,7 +12,8 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"syscall"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -23,13 +24,28 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/testenv"
 )
 
-// cpuTime is this process's user+system CPU time so far.
+// cpuTime is the CPU time this process's threads have run so far, from the
+// scheduler's nanosecond accounting (/proc/self/task/*/schedstat), which is
+// exact where getrusage samples at tick granularity.
 func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
+	tasks, err := filepath.Glob("/proc/self/task/*/schedstat")
+	if err != nil || len(tasks) == 0 {
+		b.Fatalf("no schedstat: %v", err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	var total int64
+	for _, t := range tasks {
+		raw, err := os.ReadFile(t)
+		if err != nil {
+			continue // the thread exited
+		}
+		fields := strings.Fields(string(raw))
+		ns, err := strconv.ParseInt(fields[0], 10, 64)
+		if err != nil {
+			b.Fatalf("parse %s: %v", t, err)
+		}
+		total += ns
+	}
+	return time.Duration(total)
 }
 
 // measureCPU runs body b.N times and reports CPU per operation.

@@ -23,6 +23,7 @@ type Config struct {
 	Certificates []Certificate `yaml:"certificates"`
 	Targets      []Target      `yaml:"targets"`
 	Probe        ProbeSettings `yaml:"probe"`
+	Renew        Renew         `yaml:"renew"`
 
 	// baseDir is the folder relative paths are resolved against.
 	baseDir string

@@ -62,6 +62,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validateTargets(add)
+	c.validateRenew(add)
 	return errors.Join(errs...)
 }
 

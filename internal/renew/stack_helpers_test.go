@@ -160,3 +160,5 @@ func cfgTarget(t *testing.T, cfg *config.Config, name string) config.Target {
 	}
 	return tg
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

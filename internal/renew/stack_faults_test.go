@@ -38,6 +38,7 @@ func requireRolledBack(t *testing.T, sf *stackFixture, code int, out string, bef
 	if st.ExitCode != ExitRolledBack || st.Entries["postgres"].Result != renewstate.ResultRolledBack {
 		t.Fatalf("state %+v", st)
 	}
+	requireScrape(t, sf, `pgtls_renew_last_exit_code 1`, `pgtls_renew_entry_last_result{name="postgres",result="rolled_back"} 1`)
 }
 
 // TestStackRollbackWhenPostgresCannotReadTheKey: the new key belongs to

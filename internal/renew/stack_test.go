@@ -1,12 +1,16 @@
 package renew
 
 import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
+	"github.com/magflow/pgtls_exporter/internal/server"
 	"github.com/magflow/pgtls_exporter/internal/testenv"
 )
 
@@ -41,6 +45,9 @@ func TestStackRenewServesNewCertificates(t *testing.T) {
 		}
 	}
 	opensslAgrees(t, sf, now)
+	requireScrape(t, sf, `pgtls_renew_last_exit_code 0`,
+		`pgtls_renew_entry_last_result{name="postgres",result="renewed"} 1`,
+		`pgtls_renew_entry_last_result{name="pgbouncer",result="renewed"} 1`)
 
 	// Running again renews nothing.
 	code, out = sf.run(t, Options{})
@@ -99,5 +106,41 @@ func opensslAgrees(t *testing.T, sf *stackFixture, serials map[string]string) {
 		if err != nil || strings.TrimSpace(strings.ToLower(string(out))) != "serial="+serial {
 			t.Errorf("%s serves serial %q per openssl, want %s (%v)", name, out, serial, err)
 		}
+	}
+}
+
+// requireScrape scrapes the exporter built on the fixture's config and
+// checks the served certificates match the files, the renew state is
+// exported, and promtool accepts the exposition.
+func requireScrape(t *testing.T, sf *stackFixture, wants ...string) {
+	t.Helper()
+	srv, err := server.New(server.Options{ConfigFile: sf.cfgPath, Logger: slog.New(slog.DiscardHandler),
+		DefaultScrapeTimeout: 10 * time.Second, TimeoutOffset: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	body := rec.Body.String()
+	wants = append(wants,
+		`pgtls_probe_cert_matches_file{name="postgres",target="postgres"} 1`,
+		`pgtls_probe_cert_matches_file{name="pgbouncer",target="pgbouncer"} 1`,
+		`pgtls_probe_verify_success{target="postgres"} 1`,
+		`pgtls_scrape_collector_success{collector="renew"} 1`,
+		`pgtls_renew_transaction_pending 0`,
+	)
+	for _, want := range wants {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		testenv.SkipOrFatal(t, "promtool not installed (Debian package prometheus)")
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(body)
+	if out, err := cmd.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "" {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
 }

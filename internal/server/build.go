@@ -22,6 +22,7 @@ func build(cfg *config.Config, logger *slog.Logger) *runtime {
 	rt := &runtime{cfg: cfg, inspector: inspect.New(cfg, 0), prober: targets.New(cfg)}
 	rt.exporter = collector.NewExporter(logger, 0,
 		collector.NewFiles(rt.inspector, logger),
-		collector.NewProbes(rt.prober, rt.inspector, logger))
+		collector.NewProbes(rt.prober, rt.inspector, logger),
+		collector.NewRenew(cfg.RenewStateDir(), logger))
 	return rt
 }

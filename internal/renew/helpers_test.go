@@ -49,7 +49,7 @@ certificates:
 `
 
 // newFixture writes a config (baseConfig plus extra) into a new folder.
-func newFixture(t *testing.T, extra string) *fixture {
+func newFixture(t testing.TB, extra string) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := &fixture{dir: dir, cfgPath: filepath.Join(dir, "config.yml")}
@@ -57,13 +57,13 @@ func newFixture(t *testing.T, extra string) *fixture {
 	return f
 }
 
-func (f *fixture) writeConfig(t *testing.T, extra string) {
+func (f *fixture) writeConfig(t testing.TB, extra string) {
 	t.Helper()
 	testcerts.WriteFile(t, f.cfgPath, []byte(baseConfig+extra), 0o644)
 }
 
 // withCerts writes a CA (with its key) and both entries, valid until notAfter.
-func (f *fixture) withCerts(t *testing.T, notAfter time.Time) *fixture {
+func (f *fixture) withCerts(t testing.TB, notAfter time.Time) *fixture {
 	t.Helper()
 	f.ca = testcerts.CA(t, "Fixture CA")
 	testcerts.WriteFile(t, f.path("certs/ca/ca.crt"), f.ca.CertPEM, 0o644)
@@ -75,7 +75,7 @@ func (f *fixture) withCerts(t *testing.T, notAfter time.Time) *fixture {
 }
 
 // writeEntry (re-)issues an entry's files from the fixture CA.
-func (f *fixture) writeEntry(t *testing.T, name string, notAfter time.Time) testcerts.EntryFiles {
+func (f *fixture) writeEntry(t testing.TB, name string, notAfter time.Time) testcerts.EntryFiles {
 	t.Helper()
 	return testcerts.WriteEntry(t, f.path("certs"), name, f.ca, testcerts.Options{NotAfter: notAfter,
 		DNSNames:    map[string][]string{"pgbouncer": {"pgbouncer", "localhost"}, "postgres": {"postgres", "db", "localhost"}}[name],
@@ -84,7 +84,7 @@ func (f *fixture) writeEntry(t *testing.T, name string, notAfter time.Time) test
 
 func (f *fixture) path(rel string) string { return filepath.Join(f.dir, rel) }
 
-func (f *fixture) config(t *testing.T) *config.Config {
+func (f *fixture) config(t testing.TB) *config.Config {
 	t.Helper()
 	cfg, err := config.Load(f.cfgPath)
 	if err != nil {
@@ -95,7 +95,7 @@ func (f *fixture) config(t *testing.T) *config.Config {
 
 // run runs renew in-process with opts (ConfigFile filled in) and returns
 // the exit code and what it printed.
-func (f *fixture) run(t *testing.T, opts Options) (int, string) {
+func (f *fixture) run(t testing.TB, opts Options) (int, string) {
 	t.Helper()
 	var out bytes.Buffer
 	opts.ConfigFile, opts.Out = f.cfgPath, &out
@@ -107,7 +107,7 @@ func (f *fixture) run(t *testing.T, opts Options) (int, string) {
 }
 
 // snapshot hashes every file under dir (relative names), with its mode.
-func snapshot(t *testing.T, dir string) map[string]string {
+func snapshot(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -152,7 +152,7 @@ func diffSnapshots(a, b map[string]string) string {
 // requireConsistent checks that every entry's files are complete and
 // belong together: key and combined PEM match the certificate, which
 // chains to the CA and covers the expected names. It returns the serials.
-func requireConsistent(t *testing.T, cfg *config.Config) map[string]string {
+func requireConsistent(t testing.TB, cfg *config.Config) map[string]string {
 	t.Helper()
 	report := inspect.New(cfg, 1).Inspect(time.Now())
 	serials := map[string]string{}
@@ -181,7 +181,7 @@ func requireConsistent(t *testing.T, cfg *config.Config) map[string]string {
 }
 
 // readState reads the fixture's renew state.
-func readState(t *testing.T, cfg *config.Config) *renewstate.State {
+func readState(t testing.TB, cfg *config.Config) *renewstate.State {
 	t.Helper()
 	st, err := renewstate.Read(renewstate.Path(cfg.RenewStateDir()))
 	if err != nil {
@@ -191,7 +191,7 @@ func readState(t *testing.T, cfg *config.Config) *renewstate.State {
 }
 
 // fileSerial is the serial of the certificate in a PEM file.
-func fileSerial(t *testing.T, path string) string {
+func fileSerial(t testing.TB, path string) string {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -205,7 +205,7 @@ func fileSerial(t *testing.T, path string) string {
 }
 
 // backups lists the backup folders.
-func backups(t *testing.T, cfg *config.Config) []string {
+func backups(t testing.TB, cfg *config.Config) []string {
 	t.Helper()
 	list, err := os.ReadDir(filepath.Join(cfg.RenewStateDir(), backupsDir))
 	if err != nil && !os.IsNotExist(err) {

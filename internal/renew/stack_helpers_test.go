@@ -40,7 +40,7 @@ const sqlServices = `    - name: db
 // newStackFixture issues certificates valid until notAfter, starts the
 // servers on them, and writes a config whose renew section has the given
 // services (sqlServices when empty) and options.
-func newStackFixture(t *testing.T, notAfter time.Time) *stackFixture {
+func newStackFixture(t testing.TB, notAfter time.Time) *stackFixture {
 	t.Helper()
 	f := newFixture(t, "").withCerts(t, notAfter)
 	s := testenv.StartT(t, testenv.Options{WithPgBouncer: true, Certs: testenv.CertFiles{
@@ -61,7 +61,7 @@ func newStackFixture(t *testing.T, notAfter time.Time) *stackFixture {
 // configure writes the config: entries (the postgres entry with
 // postgresOwner as key_owner, "postgres" when empty), both targets, and
 // the renew section with services and extra renew keys.
-func (sf *stackFixture) configure(t *testing.T, postgresOwner, services, renewExtra string) {
+func (sf *stackFixture) configure(t testing.TB, postgresOwner, services, renewExtra string) {
 	t.Helper()
 	if postgresOwner == "" {
 		postgresOwner = "postgres"
@@ -100,7 +100,7 @@ renew:
 
 // served probes both targets and returns the served serials; every probe
 // must succeed and pass verify-full.
-func (sf *stackFixture) served(t *testing.T) map[string]string {
+func (sf *stackFixture) served(t testing.TB) map[string]string {
 	t.Helper()
 	cfg := sf.config(t)
 	report := inspect.New(cfg, 1).Inspect(time.Now())
@@ -117,7 +117,7 @@ func (sf *stackFixture) served(t *testing.T) map[string]string {
 
 // requireServedMatchesFiles checks every entry is consistent on disk and
 // served as it is in its file.
-func (sf *stackFixture) requireServedMatchesFiles(t *testing.T) map[string]string {
+func (sf *stackFixture) requireServedMatchesFiles(t testing.TB) map[string]string {
 	t.Helper()
 	files := requireConsistent(t, sf.config(t))
 	served := sf.served(t)
@@ -131,7 +131,7 @@ func (sf *stackFixture) requireServedMatchesFiles(t *testing.T) map[string]strin
 
 // query runs SELECT 1 over pgx with the simple protocol (transaction
 // pooling) on dsn.
-func query(t *testing.T, dsn string) {
+func query(t testing.TB, dsn string) {
 	t.Helper()
 	pc, err := pgx.ParseConfig(dsn)
 	if err != nil {
@@ -152,7 +152,7 @@ func query(t *testing.T, dsn string) {
 }
 
 // cfgTarget returns the named target of the current config.
-func cfgTarget(t *testing.T, cfg *config.Config, name string) config.Target {
+func cfgTarget(t testing.TB, cfg *config.Config, name string) config.Target {
 	t.Helper()
 	tg, ok := cfg.TargetByName(name)
 	if !ok {

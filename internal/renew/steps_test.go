@@ -223,3 +223,34 @@ func TestReloadCommandFailureRollsBack(t *testing.T) {
 	}
 	requireConsistent(t, f.config(t))
 }
+
+// TestExampleComposeFlow: config.example.yml generates the reference
+// document's copy and reload commands.
+func TestExampleComposeFlow(t *testing.T) {
+	cfg, err := config.Load(filepath.Join("..", "..", "config.example.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs, _ := filepath.Abs(filepath.Join("..", "..", "certs"))
+	want := map[string][][]string{
+		"pgbouncer": {
+			{"docker", "compose", "cp", certs + "/pgbouncer-combined.pem", "pgbouncer:/etc/pgbouncer/certs/pgbouncer.pem"},
+			{"docker", "compose", "exec", "-T", "pgbouncer", "pgbouncer", "-R", "/etc/pgbouncer/pgbouncer.ini"},
+		},
+		"db": {
+			{"docker", "compose", "cp", certs + "/postgres.crt", "db:/var/lib/postgresql/data/server.crt"},
+			{"docker", "compose", "cp", certs + "/postgres.key", "db:/var/lib/postgresql/data/server.key"},
+			{"docker", "compose", "exec", "-T", "--user", "postgres", "db", "pg_ctl", "reload"},
+		},
+	}
+	for _, s := range cfg.Renew.Services {
+		got, err := ComposeInstallCommands(cfg, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, ComposeReloadCommand(cfg, s))
+		if !slices.EqualFunc(got, want[s.Name], slices.Equal) {
+			t.Errorf("service %s:\n got %q\nwant %q", s.Name, got, want[s.Name])
+		}
+	}
+}

@@ -63,8 +63,20 @@ func newStackFixture(t testing.TB, notAfter time.Time) *stackFixture {
 // the renew section with services and extra renew keys.
 func (sf *stackFixture) configure(t testing.TB, postgresOwner, services, renewExtra string) {
 	t.Helper()
+	// Under root the servers run as postgres and renew gives it the keys;
+	// otherwise they run as the caller, who owns the files already.
+	pgbouncerOwner := ""
+	if os.Geteuid() == 0 {
+		pgbouncerOwner = "postgres"
+	}
 	if postgresOwner == "" {
-		postgresOwner = "postgres"
+		postgresOwner = pgbouncerOwner
+	}
+	ownerLine := func(owner string) string {
+		if owner == "" {
+			return ""
+		}
+		return fmt.Sprintf("\n    key_owner: %q", owner)
 	}
 	s := sf.s
 	text := strings.NewReplacer(
@@ -78,21 +90,19 @@ certificates:
     cert: certs/pgbouncer.crt
     key: certs/pgbouncer.key
     combined: certs/pgbouncer-combined.pem
-    expected_names: [pgbouncer, localhost, 127.0.0.1]
-    key_owner: postgres
+    expected_names: [pgbouncer, localhost, 127.0.0.1]%s
   - name: postgres
     cert: certs/postgres.crt
     key: certs/postgres.key
     combined: certs/postgres-combined.pem
-    expected_names: [postgres, db, localhost, 127.0.0.1]
-    key_owner: %q
+    expected_names: [postgres, db, localhost, 127.0.0.1]%s
 targets:
   - {name: postgres, address: %q, server_name: db, certificate: postgres}
   - {name: pgbouncer, address: %q, server_name: pgbouncer, certificate: pgbouncer}
 renew:
   verify_timeout: 3s
 %s  services:
-%s`, postgresOwner, s.PostgresAddr(), s.PgBouncerAddr(), renewExtra, services))
+%s`, ownerLine(pgbouncerOwner), ownerLine(postgresOwner), s.PostgresAddr(), s.PgBouncerAddr(), renewExtra, services))
 	if err := os.WriteFile(sf.cfgPath, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,11 @@ func waitServed(ctx context.Context, cfg *config.Config, exps []expectation, tim
 		for _, e := range pending {
 			r := prober.Probe(ctx, e.target, report)
 			if problem := check(r, e); problem != "" {
-				why[e.target.Name] = problem
+				// A probe cut short by our own deadline says less than the
+				// one before it.
+				if ctx.Err() == nil || why[e.target.Name] == "" {
+					why[e.target.Name] = problem
+				}
 				next = append(next, e)
 				continue
 			}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/testcerts"
 )
 
 // journalExists tells whether a transaction is unfinished.
@@ -83,6 +85,7 @@ func TestStackKilledAtEveryStep(t *testing.T) {
 // server cannot read (so it rolls back) right after each rollback step;
 // the next run finishes the rollback and the old certificates are served.
 func TestStackKilledDuringRollback(t *testing.T) {
+	testcerts.RequireRoot(t) // the new key goes to root, which PostgreSQL cannot read
 	sf := newStackFixture(t, time.Now().Add(300*24*time.Hour))
 	sf.configure(t, "0:0", sqlServices, "")
 	data, _ := os.ReadFile(sf.cfgPath)

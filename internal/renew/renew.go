@@ -123,7 +123,7 @@ func (r *runner) dryRun() int {
 		fmt.Fprintf(r.out, "An interrupted renew is pending (%s): the next run finishes or undoes it first.\n",
 			journalPath(r.stateDir))
 	}
-	plan := r.plan()
+	plan, _ := r.plan()
 	writePlan(r.out, r.cfg, plan, r.stateDir)
 	fmt.Fprintln(r.out, "Dry run: nothing was written.")
 	if plan.Err != nil {
@@ -132,22 +132,20 @@ func (r *runner) dryRun() int {
 	return ExitOK
 }
 
-// plan inspects the files and the CA and decides.
-func (r *runner) plan() *Plan {
+// plan inspects the files and the CA and decides. The signer is the
+// existing CA when it is usable.
+func (r *runner) plan() (*Plan, *signer) {
 	now := r.opts.Now()
 	report := inspect.New(r.cfg, 0).Inspect(now)
-	ca, _ := loadCA(r.cfg, r.opts.Init, now)
-	return makePlan(planInput{cfg: r.cfg, report: report, ca: ca, now: now, force: r.opts.Force,
-		only: r.opts.Only, reload: !r.opts.NoReload, created: ca.Create})
+	caPlan, ca := loadCA(r.cfg, r.opts.Init, now)
+	return makePlan(planInput{cfg: r.cfg, report: report, ca: caPlan, now: now, force: r.opts.Force,
+		only: r.opts.Only, reload: !r.opts.NoReload, created: caPlan.Create}), ca
 }
 
 // renew plans, issues and runs the transaction.
 func (r *runner) renew(ctx context.Context) int {
-	now := r.opts.Now()
-	report := inspect.New(r.cfg, 0).Inspect(now)
-	caPlan, ca := loadCA(r.cfg, r.opts.Init, now)
-	plan := makePlan(planInput{cfg: r.cfg, report: report, ca: caPlan, now: now, force: r.opts.Force,
-		only: r.opts.Only, reload: !r.opts.NoReload, created: caPlan.Create})
+	plan, ca := r.plan()
+	now := plan.Now
 	writePlan(r.out, r.cfg, plan, r.stateDir)
 	for _, w := range plan.Warnings {
 		r.log.Warn("renew plan", "warning", w)
@@ -166,7 +164,7 @@ func (r *runner) renew(ctx context.Context) int {
 		return r.done(ExitOK, "nothing to do")
 	}
 	var extra []newFile
-	if caPlan.Create {
+	if plan.CA.Create {
 		var err error
 		if ca, err = createCA(r.cfg, now); err != nil {
 			return r.notRenewed(renewing, err)

@@ -1,6 +1,7 @@
 // Command pgtls_exporter watches TLS between clients, PgBouncer and
 // PostgreSQL: certificate files, served certificates and TLS use of
-// sessions, as Prometheus metrics (serve) or a one-shot report (check).
+// sessions, as Prometheus metrics (serve) or a one-shot report (check),
+// and renews the certificates (renew).
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 
 	"github.com/magflow/pgtls_exporter/internal/check"
 	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/renew"
 	"github.com/magflow/pgtls_exporter/internal/server"
 )
 
@@ -49,6 +51,15 @@ func run(args []string) int {
 	critBefore := modelDuration(checkCmd.Flag("crit-before", "Critical when a certificate expires within this.").Default("7d"))
 	output := checkCmd.Flag("output", "Report format.").Default("text").Enum("text", "json")
 
+	renewCmd := app.Command("renew", "Renew due certificates, reload the servers, verify, roll back on failure; exit 0 ok, 1 failed and rolled back, 2 failed and not rolled back.")
+	renewOpts := renew.Options{}
+	renewCmd.Flag("init", "Create a CA when neither its certificate nor its key exists.").BoolVar(&renewOpts.Init)
+	renewCmd.Flag("dry-run", "Print the plan and stop.").BoolVar(&renewOpts.DryRun)
+	renewCmd.Flag("force", "Renew every selected entry, due or not.").BoolVar(&renewOpts.Force)
+	renewCmd.Flag("only", "Renew only this entry (repeatable).").PlaceHolder("NAME").StringsVar(&renewOpts.Only)
+	renewCmd.Flag("no-reload", "Install the files only: no reload, no verification (first issuance).").BoolVar(&renewOpts.NoReload)
+	renewCmd.Flag("wait", "Wait for a running renew instead of refusing.").BoolVar(&renewOpts.Wait)
+
 	versionCmd := app.Command("version", "Print build information.")
 
 	cmd, err := app.Parse(args)
@@ -62,6 +73,9 @@ func run(args []string) int {
 	case versionCmd.FullCommand():
 		fmt.Println(version.Print("pgtls_exporter"))
 		return 0
+	case renewCmd.FullCommand():
+		renewOpts.ConfigFile, renewOpts.Out, renewOpts.Logger = *configFile, os.Stdout, logger
+		return renew.Run(context.Background(), renewOpts)
 	case checkCmd.FullCommand():
 		return check.Run(context.Background(), os.Stdout, check.Options{
 			ConfigFile: *configFile,

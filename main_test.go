@@ -153,3 +153,47 @@ func TestCommands(t *testing.T) {
 		})
 	}
 }
+
+func TestRenewCommand(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testcerts.WriteFile(t, filepath.Join(dir, "config.yml"), []byte(`
+ca: {cert: certs/ca/ca.crt, key: certs/ca/ca.key}
+certificates:
+  - {name: pg, cert: certs/pg.crt, key: certs/pg.key, combined: certs/pg-combined.pem, expected_names: [postgres, 127.0.0.1]}
+renew: {state_dir: state}
+`), 0o644)
+	run := func(args ...string) (int, string) {
+		out, err := exec.Command(exporterBinary, append([]string{"--config.file=" + cfg}, args...)...).CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode(), string(out)
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return 0, string(out)
+	}
+	steps := []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"renew"}, 1, "run `pgtls_exporter renew --init` to create one"},
+		{[]string{"renew", "--init", "--dry-run"}, 0, "Dry run: nothing was written."},
+		{[]string{"renew", "--init", "--no-reload"}, 0, "renew: ok: renewed pg"},
+		{[]string{"renew"}, 0, "Nothing to do."},
+		{[]string{"check", "--warn-before=30d"}, 0, "OK:"},
+		{[]string{"renew", "--force", "--only", "pg", "--no-reload"}, 0, "renew pg: forced (--force)"},
+		{[]string{"renew", "--only", "nope"}, 1, "--only nope: no certificates entry has that name"},
+	}
+	for _, s := range steps {
+		code, out := run(s.args...)
+		if code != s.code || !strings.Contains(out, s.out) {
+			t.Fatalf("%v: exit %d (want %d)\n%s\nwant it to contain %q", s.args, code, s.code, out, s.out)
+		}
+		if strings.Contains(out, "PRIVATE KEY") {
+			t.Fatalf("%v printed key material", s.args)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state", "state.json")); err != nil {
+		t.Fatalf("state file: %v", err)
+	}
+}

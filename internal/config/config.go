@@ -24,6 +24,7 @@ type Config struct {
 	Targets      []Target      `yaml:"targets"`
 	Probe        ProbeSettings `yaml:"probe"`
 	Sessions     Sessions      `yaml:"sessions"`
+	Renew        Renew         `yaml:"renew"`
 
 	// baseDir is the folder relative paths are resolved against.
 	baseDir string

@@ -63,6 +63,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateTargets(add)
 	c.validateSessions(add)
+	c.validateRenew(add)
 	return errors.Join(errs...)
 }
 

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto"
-	"crypto/x509"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,8 +11,14 @@ import (
 )
 
 // demoConfig describes the demo set-up in the exporter's configuration.
-func demoConfig(s *testenv.Stack) string {
-	return fmt.Sprintf(`# Demo configuration written by make demo.
+// Before the servers run (s nil) it has no targets and no services: renew
+// --init --no-reload issues the first certificates from it.
+func demoConfig(s *testenv.Stack, keyOwner string) string {
+	owner := ""
+	if keyOwner != "" {
+		owner = "\n    key_owner: " + keyOwner
+	}
+	cfg := fmt.Sprintf(`# Demo configuration written by make demo.
 ca:
   cert: certs/ca/ca.crt
   key: certs/ca/ca.key
@@ -22,19 +26,22 @@ certificates:
   - name: pgbouncer
     cert: certs/pgbouncer.crt
     key: certs/pgbouncer.key
-    combined: certs/pgbouncer-combined.pem
-    expected_names: [pgbouncer, localhost, 127.0.0.1]
+    combined: certs/pgbouncer-combined.pem   # what PgBouncer reads, as in the reference compose set-up
+    expected_names: [pgbouncer, localhost, 127.0.0.1]%s
   - name: postgres
     cert: certs/postgres.crt
     key: certs/postgres.key
     combined: certs/postgres-combined.pem
-    expected_names: [postgres, db, localhost, 127.0.0.1]
-    key_owner: postgres
+    expected_names: [postgres, db, localhost, 127.0.0.1]%s
   - name: replica                 # deliberate faults: expires in 20 days, 0644 key, no SAN for "replica-db"
     cert: certs/replica.crt
     key: certs/replica.key
     expected_names: [replica, replica-db]
-targets:
+`, owner, owner)
+	if s == nil {
+		return cfg + "renew:\n  state_dir: renew-state\n"
+	}
+	return cfg + fmt.Sprintf(`targets:
   - name: pgbouncer
     address: %q
     server_name: pgbouncer
@@ -43,81 +50,82 @@ targets:
     address: %q
     server_name: db
     certificate: postgres
-`, s.PgBouncerAddr(), s.PostgresAddr())
+renew:
+  state_dir: renew-state
+  verify_timeout: 10s
+  services:
+    - name: db
+      kind: postgres
+      certificates: [postgres]
+      reload:
+        sql: {dsn: "host=%s port=%d dbname=postgres user=postgres sslmode=disable"}
+    - name: pgbouncer
+      kind: pgbouncer
+      certificates: [pgbouncer]
+      reload:
+        sql: {dsn: "host=%s port=%d dbname=pgbouncer user=stats sslmode=disable", password_file: secrets/stats_password}
+`, s.PgBouncerAddr(), s.PostgresAddr(), s.SocketDir(), s.PostgresPort(), s.PgBouncerSocketDir(), s.PgBouncerPort())
 }
 
-type leaf struct {
-	name     string
-	names    []string
-	validFor time.Duration
-	keyMode  os.FileMode
-}
-
-// writeCertSet issues the demo CA and certificates in the reference layout
-// under dir and returns the files the servers read.
-func writeCertSet(dir string, now time.Time) (testenv.CertFiles, error) {
-	caKey, err := issue.GenerateKey(issue.ECDSAP256)
-	if err != nil {
-		return testenv.CertFiles{}, err
-	}
-	ca, err := issue.Sign(issue.Request{CommonName: "MagFlow Demo CA", IsCA: true, Public: caKey.Public(),
-		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(10, 0, 0)}, nil, caKey)
-	if err != nil {
-		return testenv.CertFiles{}, err
-	}
-	if err := writePair(filepath.Join(dir, "ca", "ca"), ca, caKey, 0o600, false); err != nil {
-		return testenv.CertFiles{}, err
-	}
-	for _, l := range []leaf{
-		{"pgbouncer", []string{"pgbouncer", "localhost", "127.0.0.1"}, 365 * 24 * time.Hour, 0o600},
-		{"postgres", []string{"postgres", "db", "localhost", "127.0.0.1"}, 365 * 24 * time.Hour, 0o600},
-		{"replica", []string{"replica", "localhost"}, 20 * 24 * time.Hour, 0o644},
-	} {
-		key, err := issue.GenerateKey(issue.ECDSAP256)
-		if err != nil {
-			return testenv.CertFiles{}, err
-		}
-		dns, ips := issue.SplitNames(l.names)
-		cert, err := issue.Sign(issue.Request{CommonName: l.name, DNSNames: dns, IPAddresses: ips, Public: key.Public(),
-			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(l.validFor)}, ca, caKey)
-		if err != nil {
-			return testenv.CertFiles{}, err
-		}
-		if err := writePair(filepath.Join(dir, l.name), cert, key, l.keyMode, l.name != "replica"); err != nil {
-			return testenv.CertFiles{}, err
-		}
-	}
+// certFiles are the files the servers read, in the reference layout.
+func certFiles(dir string) testenv.CertFiles {
 	return testenv.CertFiles{
 		CA:           filepath.Join(dir, "ca", "ca.crt"),
 		PostgresCert: filepath.Join(dir, "postgres.crt"), PostgresKey: filepath.Join(dir, "postgres.key"),
 		// PgBouncer reads the combined PEM for both, as in the reference docker compose set-up.
 		PgBouncerCert: filepath.Join(dir, "pgbouncer-combined.pem"), PgBouncerKey: filepath.Join(dir, "pgbouncer-combined.pem"),
-	}, nil
+	}
 }
 
-// writePair writes base.crt, base.key and, when combined, base-combined.pem.
-func writePair(base string, cert *x509.Certificate, key crypto.Signer, keyMode os.FileMode, combined bool) error {
+// writeFaultyReplica signs the replica entry with the CA renew created,
+// with deliberate faults for check to find: it expires in 20 days, its key
+// is 0644 and it lacks the SAN replica-db.
+func writeFaultyReplica(dir string, now time.Time) error {
+	caPEM, err := os.ReadFile(filepath.Join(dir, "ca", "ca.crt"))
+	if err != nil {
+		return fmt.Errorf("read demo CA: %w", err)
+	}
+	ca, err := issue.ParseCertificate(caPEM)
+	if err != nil {
+		return fmt.Errorf("demo CA: %w", err)
+	}
+	caKeyPEM, err := os.ReadFile(filepath.Join(dir, "ca", "ca.key"))
+	if err != nil {
+		return fmt.Errorf("read demo CA key: %w", err)
+	}
+	caKey, err := issue.ParseKey(caKeyPEM)
+	if err != nil {
+		return fmt.Errorf("demo CA key: %w", err)
+	}
+	cert, key, err := issue.NewServerCertificate(issue.ServerRequest{CommonName: "replica", Names: []string{"replica", "localhost"},
+		Validity: 20 * 24 * time.Hour}, ca, caKey, now)
+	if err != nil {
+		return err
+	}
 	keyPEM, err := issue.EncodeKey(key, issue.PKCS8)
 	if err != nil {
 		return err
 	}
-	certPEM := issue.EncodeCertificate(cert)
-	files := map[string][]byte{base + ".crt": certPEM, base + ".key": keyPEM}
-	modes := map[string]os.FileMode{base + ".crt": 0o644, base + ".key": keyMode}
-	if combined {
-		files[base+"-combined.pem"] = append(append([]byte{}, certPEM...), keyPEM...)
-		modes[base+"-combined.pem"] = 0o600
-	}
-	for path, data := range files {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+	for path, f := range map[string]struct {
+		data []byte
+		mode os.FileMode
+	}{"replica.crt": {issue.EncodeCertificate(cert), 0o644}, "replica.key": {keyPEM, 0o644}} {
+		p := filepath.Join(dir, path)
+		if err := os.WriteFile(p, f.data, f.mode); err != nil {
+			return fmt.Errorf("write %s: %w", p, err)
 		}
-		if err := os.WriteFile(path, data, modes[path]); err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
-		}
-		if err := os.Chmod(path, modes[path]); err != nil {
-			return fmt.Errorf("chmod %s: %w", path, err)
+		if err := os.Chmod(p, f.mode); err != nil {
+			return fmt.Errorf("chmod %s: %w", p, err)
 		}
 	}
 	return nil
+}
+
+// keyOwner is the key_owner for the servers' keys: the postgres account
+// the servers run as under root; empty otherwise (they run as the caller).
+func keyOwner() string {
+	if os.Geteuid() == 0 {
+		return "postgres"
+	}
+	return ""
 }

@@ -1,7 +1,9 @@
-// Command demo shows pgtls_exporter at work from nothing: it issues a CA and
-// certificates in the reference layout, starts a real TLS PostgreSQL with
-// PgBouncer in front on loopback, points the exporter at them, prints the
-// check report and serves /metrics until Ctrl-C, then stops everything.
+// Command demo shows pgtls_exporter at work from nothing: `renew --init
+// --no-reload` issues a CA and certificates in the reference layout, a real
+// TLS PostgreSQL with PgBouncer in front starts on them on loopback, a real
+// `renew --force` replaces both certificates, reloads both servers and
+// verifies the new serials are served, then the demo prints the check
+// report and serves /metrics until Ctrl-C, and stops everything.
 package main
 
 import (
@@ -54,16 +56,28 @@ func run(o options) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	files, err := writeCertSet(filepath.Join(dir, "certs"), time.Now())
-	if err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	cfgPath := filepath.Join(dir, "config.yml")
+	owner := keyOwner()
+	if err := writeFile(cfgPath, demoConfig(nil, owner), 0o644); err != nil {
 		return err
 	}
-	fmt.Printf("== Certificates issued in %s/certs (CA, PgBouncer, PostgreSQL, and a faulty replica entry)\n", dir)
+	fmt.Printf("== pgtls_exporter renew --init --no-reload: a new CA and the first certificates\n")
+	if err := runCommand(o.bin, "renew", cfgPath, "--init", "--no-reload", "--only", "pgbouncer", "--only", "postgres"); err != nil {
+		return err
+	}
+	certDir := filepath.Join(dir, "certs")
+	if err := writeFaultyReplica(certDir, time.Now()); err != nil {
+		return err
+	}
+	fmt.Printf("\n== Added a faulty replica entry for check to find (20 days left, 0644 key, a SAN missing)\n")
 
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	stack, err := testenv.Start(startCtx, testenv.Options{Dir: filepath.Join(dir, "stack"), Certs: files, WithPgBouncer: true, Log: logger})
+	stack, err := testenv.Start(startCtx, testenv.Options{Dir: filepath.Join(dir, "stack"), Certs: certFiles(certDir), WithPgBouncer: true, Log: logger})
 	if err != nil {
 		return fmt.Errorf("start PostgreSQL and PgBouncer: %w", err)
 	}
@@ -73,7 +87,7 @@ func run(o options) error {
 		}
 		fmt.Println("Stopped PostgreSQL and PgBouncer.")
 	}()
-	fmt.Printf("== PostgreSQL (TLS) on %s, PgBouncer (TLS, verify-full to PostgreSQL) on %s\n", stack.PostgresAddr(), stack.PgBouncerAddr())
+	fmt.Printf("\n== PostgreSQL (TLS) on %s, PgBouncer (TLS, verify-full to PostgreSQL) on %s\n", stack.PostgresAddr(), stack.PgBouncerAddr())
 
 	sessionsConfig, err := writeSecrets(dir, stack)
 	if err != nil {
@@ -84,10 +98,14 @@ func run(o options) error {
 		return err
 	}
 	defer closeSessions()
-	cfgPath := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfgPath, []byte(demoConfig(stack)+sessionsConfig), 0o644); err != nil {
-		return fmt.Errorf("write demo config: %w", err)
+	if err := writeFile(cfgPath, demoConfig(stack, owner)+sessionsConfig, 0o644); err != nil {
+		return err
 	}
+	fmt.Printf("\n== pgtls_exporter renew --force: new certificates, both servers reloaded, new serials verified\n")
+	if err := runCommand(o.bin, "renew", cfgPath, "--force", "--only", "pgbouncer", "--only", "postgres"); err != nil {
+		return err
+	}
+
 	fmt.Printf("\n== pgtls_exporter check --config.file %s\n", cfgPath)
 	if err := runCheck(o.bin, cfgPath); err != nil {
 		return err
@@ -106,7 +124,8 @@ func run(o options) error {
 	for _, line := range strings.Split(metrics, "\n") {
 		for _, prefix := range []string{"pgtls_probe_success", "pgtls_probe_cert_matches_file", "pgtls_probe_tls_version_info",
 			"pgtls_pg_stat_ssl_connections", "pgtls_pgbouncer_connections",
-			"pgtls_cert_san_match{expected=\"replica", "pgtls_key_permissions_ok{name=\"replica"} {
+			"pgtls_cert_san_match{expected=\"replica", "pgtls_key_permissions_ok{name=\"replica",
+			"pgtls_renew_last_success_timestamp_seconds", "pgtls_renew_entry_last_result{name=\"postgres\",result=\"renewed\"}"} {
 			if strings.HasPrefix(line, prefix) {
 				fmt.Println("  ", line)
 			}
@@ -154,6 +173,25 @@ func runCheck(bin, cfgPath string) error {
 		fmt.Println("(exit code 0: OK)")
 	}
 	return nil
+}
+
+// runCommand runs a pgtls_exporter command on the demo config, showing its
+// output; a non-zero exit ends the demo.
+func runCommand(bin, command, cfgPath string, args ...string) error {
+	cmd := exec.Command(bin, append([]string{command, "--config.file=" + cfgPath}, args...)...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s %s: %w", command, strings.Join(args, " "), err)
+	}
+	return nil
+}
+
+// writeFile writes a demo file with mode.
+func writeFile(path, content string, mode os.FileMode) error {
+	if err := os.WriteFile(path, []byte(content), mode); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return os.Chmod(path, mode)
 }
 
 // scrape fetches url, retrying while the exporter starts.

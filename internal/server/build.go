@@ -24,6 +24,7 @@ func build(cfg *config.Config, logger *slog.Logger) *runtime {
 	sources := []collector.Source{
 		collector.NewFiles(rt.inspector, logger),
 		collector.NewProbes(rt.prober, rt.inspector, logger),
+		collector.NewRenew(cfg.RenewStateDir(), logger),
 	}
 	sources = append(sources, sessionSources(cfg)...)
 	rt.exporter = collector.NewExporter(logger, sources...)

@@ -1,0 +1,130 @@
+package renew
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/testcerts"
+)
+
+// journalExists tells whether a transaction is unfinished.
+func journalExists(t *testing.T, f *fixture) bool {
+	t.Helper()
+	_, err := os.Stat(journalPath(f.config(t).RenewStateDir()))
+	return err == nil
+}
+
+// TestKilledAtEveryStepOfFirstIssuance kills `renew --init --no-reload`
+// right after each of its steps; the next run always converges to a CA
+// and entries whose files all belong together.
+func TestKilledAtEveryStepOfFirstIssuance(t *testing.T) {
+	trial := runChild(t, childSpec{Config: newFixture(t, "").cfgPath, Init: true, NoReload: true})
+	if trial.killed || trial.code != ExitOK || len(trial.steps) < 10 {
+		t.Fatalf("trial run: code %d, steps %v\n%s", trial.code, trial.steps, trial.stderr)
+	}
+	t.Logf("%d steps: %s", len(trial.steps), strings.Join(trial.steps, ", "))
+	for k := 1; k <= len(trial.steps); k++ {
+		t.Run(trial.steps[k-1], func(t *testing.T) {
+			f := newFixture(t, "")
+			res := runChild(t, childSpec{Config: f.cfgPath, Init: true, NoReload: true, KillAt: k})
+			if !res.killed {
+				t.Fatalf("not killed at step %d: code %d\n%s", k, res.code, res.stderr)
+			}
+			code, out := f.run(t, Options{Init: true, NoReload: true})
+			if code != ExitOK {
+				t.Fatalf("next run: exit %d\n%s", code, out)
+			}
+			if journalExists(t, f) {
+				t.Fatal("journal left")
+			}
+			requireConsistent(t, f.config(t))
+		})
+	}
+}
+
+// TestStackKilledAtEveryStep kills a renew of both services right after
+// each of its steps. Right after the kill every entry is consistent on
+// disk unless a journal records the transaction in flight; the next run
+// finishes it, and then both servers serve exactly what the files hold.
+func TestStackKilledAtEveryStep(t *testing.T) {
+	sf := newStackFixture(t, time.Now().Add(300*24*time.Hour))
+	trial := runChild(t, childSpec{Config: sf.cfgPath, Force: true})
+	if trial.killed || trial.code != ExitOK {
+		t.Fatalf("trial run: code %d\n%s", trial.code, trial.stderr)
+	}
+	t.Logf("%d steps: %s", len(trial.steps), strings.Join(trial.steps, ", "))
+	for k := 1; k <= len(trial.steps); k++ {
+		t.Run(trial.steps[k-1], func(t *testing.T) {
+			before := requireConsistent(t, sf.config(t))
+			res := runChild(t, childSpec{Config: sf.cfgPath, Force: true, KillAt: k})
+			if !res.killed {
+				t.Fatalf("not killed at step %d: code %d\n%s", k, res.code, res.stderr)
+			}
+			if !journalExists(t, sf.fixture) {
+				requireConsistent(t, sf.config(t))
+			}
+			code, out := sf.run(t, Options{})
+			if code != ExitOK {
+				t.Fatalf("next run: exit %d\n%s", code, out)
+			}
+			if journalExists(t, sf.fixture) {
+				t.Fatal("journal left")
+			}
+			after := sf.requireServedMatchesFiles(t)
+			changed := after["postgres"] != before["postgres"]
+			if changed != (after["pgbouncer"] != before["pgbouncer"]) {
+				t.Fatalf("one entry renewed, the other not: %v -> %v", before, after)
+			}
+		})
+	}
+}
+
+// TestStackKilledDuringRollback kills a renew whose new PostgreSQL key the
+// server cannot read (so it rolls back) right after each rollback step;
+// the next run finishes the rollback and the old certificates are served.
+func TestStackKilledDuringRollback(t *testing.T) {
+	testcerts.RequireRoot(t) // the new key goes to root, which PostgreSQL cannot read
+	sf := newStackFixture(t, time.Now().Add(300*24*time.Hour))
+	sf.configure(t, "0:0", sqlServices, "")
+	data, _ := os.ReadFile(sf.cfgPath)
+	if err := os.WriteFile(sf.cfgPath, []byte(strings.Replace(string(data), "verify_timeout: 3s", "verify_timeout: 1s", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := sf.requireServedMatchesFiles(t)
+	trial := runChild(t, childSpec{Config: sf.cfgPath, Force: true})
+	if trial.killed || trial.code != ExitRolledBack {
+		t.Fatalf("trial run: code %d\n%s", trial.code, trial.stderr)
+	}
+	first := 0
+	for i, s := range trial.steps {
+		if s == "journal-rolling-back" {
+			first = i + 1
+		}
+	}
+	if first == 0 {
+		t.Fatalf("no rollback steps: %v", trial.steps)
+	}
+	t.Logf("rollback steps: %s", strings.Join(trial.steps[first-1:], ", "))
+	for k := first; k <= len(trial.steps); k++ {
+		t.Run(trial.steps[k-1], func(t *testing.T) {
+			res := runChild(t, childSpec{Config: sf.cfgPath, Force: true, KillAt: k})
+			if !res.killed {
+				t.Fatalf("not killed at step %d: code %d\n%s", k, res.code, res.stderr)
+			}
+			pending := journalExists(t, sf.fixture)
+			code, out := sf.run(t, Options{})
+			want := ExitOK // the rollback was over: nothing is due
+			if pending {
+				want = ExitRolledBack
+			}
+			if code != want {
+				t.Fatalf("next run: exit %d, want %d\n%s", code, want, out)
+			}
+			if served := sf.requireServedMatchesFiles(t); served["postgres"] != old["postgres"] || served["pgbouncer"] != old["pgbouncer"] {
+				t.Fatalf("served %v, want the old %v", served, old)
+			}
+		})
+	}
+}

@@ -1,0 +1,161 @@
+package renew
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/atomicfile"
+	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/issue"
+)
+
+// File modes renew writes.
+const (
+	certMode = 0o644
+	keyMode  = 0o600
+)
+
+// File roles in the journal beyond the entry roles cert, key and combined.
+const (
+	roleCACert = "ca-cert"
+	roleCAKey  = "ca-key"
+)
+
+// newFile is one file a transaction installs.
+type newFile struct {
+	entry, role string
+	path        string // absolute
+	data        []byte
+	mode        fs.FileMode
+	owner       atomicfile.Owner
+	keep        bool // never removed by a rollback (a new CA)
+	noReplace   bool // never installed over an existing file
+}
+
+// issued is a renewed entry: its new certificate and files.
+type issued struct {
+	plan  EntryPlan
+	cert  *x509.Certificate
+	files []newFile
+}
+
+// issueEntries signs a new certificate and key for each renewed entry and
+// lays out their files: certificate 0644, key and combined PEM 0600 owned
+// by key_owner (or by the old file's owner).
+func issueEntries(cfg *config.Config, plan *Plan, ca *signer, now time.Time) ([]issued, error) {
+	var out []issued
+	for _, ep := range plan.Renewing() {
+		e := ep.Entry
+		names := e.ExpectedNames
+		if len(names) == 0 {
+			return nil, fmt.Errorf("entry %s: expected_names is empty, so a new certificate would have no SANs", e.Name)
+		}
+		cert, key, err := issue.NewServerCertificate(issue.ServerRequest{CommonName: names[0], Names: names,
+			KeyType: cfg.Renew.KeyTypeOrDefault(), Validity: cfg.Renew.ValidityDuration()}, ca.cert, ca.key, now)
+		if err != nil {
+			return nil, fmt.Errorf("entry %s: %w", e.Name, err)
+		}
+		keyPEM, err := issue.EncodeKey(key, issue.PKCS8)
+		if err != nil {
+			return nil, fmt.Errorf("entry %s: %w", e.Name, err)
+		}
+		certPEM := issue.EncodeCertificate(cert)
+		is := issued{plan: ep, cert: cert}
+		add := func(role, configured string, data []byte, mode fs.FileMode, keyOwner string) error {
+			if configured == "" {
+				return nil
+			}
+			path, err := filepath.Abs(cfg.Resolve(configured))
+			if err != nil {
+				return fmt.Errorf("entry %s: %s path %s: %w", e.Name, role, configured, err)
+			}
+			owner, err := fileOwner(path, keyOwner)
+			if err != nil {
+				return fmt.Errorf("entry %s: %s file %s: %w", e.Name, role, configured, err)
+			}
+			is.files = append(is.files, newFile{entry: e.Name, role: role, path: path, data: data, mode: mode, owner: owner})
+			return nil
+		}
+		combined := append(append([]byte{}, certPEM...), keyPEM...)
+		if err := errors.Join(
+			add("key", e.Key, keyPEM, keyMode, e.KeyOwner),
+			add("combined", e.Combined, combined, keyMode, e.KeyOwner),
+			add("cert", e.Cert, certPEM, certMode, ""),
+		); err != nil {
+			return nil, err
+		}
+		out = append(out, is)
+	}
+	return out, nil
+}
+
+// caFiles lays out a new CA's files: the key 0600 for the running user,
+// the certificate 0644; neither is ever installed over an existing file.
+func caFiles(cfg *config.Config, ca *signer) ([]newFile, error) {
+	keyPEM, err := issue.EncodeKey(ca.key, issue.PKCS8)
+	if err != nil {
+		return nil, fmt.Errorf("encode CA key: %w", err)
+	}
+	keyPath, err := filepath.Abs(cfg.Resolve(cfg.CA.Key))
+	if err != nil {
+		return nil, err
+	}
+	certPath, err := filepath.Abs(cfg.Resolve(cfg.CA.Cert))
+	if err != nil {
+		return nil, err
+	}
+	return []newFile{
+		{entry: config.CAName, role: roleCAKey, path: keyPath, data: keyPEM, mode: keyMode, owner: atomicfile.Unchanged(), keep: true, noReplace: true},
+		{entry: config.CAName, role: roleCACert, path: certPath, data: issue.EncodeCertificate(ca.cert), mode: certMode, owner: atomicfile.Unchanged(), keep: true, noReplace: true},
+	}, nil
+}
+
+// fileOwner is who a new file belongs to: keyOwner when set (a user name,
+// or UID[:GID]), else the owner of the file it replaces, else the process.
+func fileOwner(path, keyOwner string) (atomicfile.Owner, error) {
+	owner := atomicfile.Unchanged()
+	if fi, err := os.Stat(path); err == nil {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			owner = atomicfile.Owner{UID: int(st.Uid), GID: int(st.Gid)}
+		}
+	}
+	if keyOwner == "" {
+		return owner, nil
+	}
+	uidText, gidText, hasGID := strings.Cut(keyOwner, ":")
+	if uid, err := strconv.Atoi(uidText); err == nil && uid >= 0 {
+		owner.UID = uid
+		if hasGID {
+			gid, err := strconv.Atoi(gidText)
+			if err != nil || gid < 0 {
+				return owner, fmt.Errorf("key_owner %q: group %q is not a number", keyOwner, gidText)
+			}
+			owner.GID = gid
+		}
+		return owner, nil
+	}
+	u, err := user.Lookup(keyOwner)
+	if err != nil {
+		return owner, fmt.Errorf("key_owner %q: %w", keyOwner, err)
+	}
+	uid, uerr := strconv.Atoi(u.Uid)
+	gid, gerr := strconv.Atoi(u.Gid)
+	if uerr != nil || gerr != nil {
+		return owner, fmt.Errorf("key_owner %q: uid %q gid %q are not numbers", keyOwner, u.Uid, u.Gid)
+	}
+	return atomicfile.Owner{UID: uid, GID: gid}, nil
+}
+
+// stagedPath is where a file's new content waits beside it.
+func stagedPath(path string) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".pgtls-new")
+}

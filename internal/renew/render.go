@@ -1,0 +1,107 @@
+package renew
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/magflow/pgtls_exporter/internal/config"
+)
+
+// writePlan prints the plan for a person reading a terminal or a log.
+func writePlan(w io.Writer, cfg *config.Config, p *Plan, stateDir string) {
+	pr := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	pr("Renew plan (%s, state in %s)", p.Now.UTC().Format("2006-01-02 15:04:05 UTC"), stateDir)
+	ca := p.CA
+	switch {
+	case ca.Create:
+		rc := cfg.Renew.CA
+		pr("  CA   create %q (%s, %s) at %s, key %s (0600): none exists and --init was given",
+			rc.CommonNameOrDefault(), rc.KeyTypeOrDefault(), model.Duration(rc.CAValidityDuration()), ca.CertPath, ca.KeyPath)
+	case ca.Err != nil && len(p.Renewing()) > 0:
+		pr("  CA   UNUSABLE: %v", ca.Err)
+	case ca.Err != nil:
+		pr("  CA   not needed now (%v)", ca.Err)
+	default:
+		pr("  CA   %s (%s, valid until %s), signing key %s", ca.CertPath, ca.Subject, day(ca.NotAfter), ca.KeyPath)
+	}
+	for _, e := range p.Entries {
+		switch {
+		case e.Renew:
+			pr("  renew %s: %s", e.Entry.Name, joinReasons(e.Reasons))
+			writeFiles(pr, cfg, e.Entry)
+		case e.Skipped:
+			pr("  skip  %s: %s", e.Entry.Name, e.Status)
+		default:
+			pr("  keep  %s: %s", e.Entry.Name, e.Status)
+		}
+	}
+	if len(p.Renewing()) > 0 {
+		writeSteps(pr, cfg, p, stateDir)
+	}
+	for _, w := range p.Warnings {
+		pr("  WARNING: %s", w)
+	}
+	if p.Err != nil {
+		pr("  REFUSED, nothing will be written: %s", strings.ReplaceAll(p.Err.Error(), "\n", "; "))
+	} else if len(p.Renewing()) == 0 {
+		pr("  Nothing to do.")
+	}
+}
+
+func writeFiles(pr func(string, ...any), cfg *config.Config, e config.Certificate) {
+	owner := "owner kept"
+	if e.KeyOwner != "" {
+		owner = "owner " + e.KeyOwner
+	}
+	for _, f := range []struct{ role, path, mode, owner string }{
+		{"key", e.Key, "0600", owner}, {"combined", e.Combined, "0600", owner}, {"cert", e.Cert, "0644", "owner kept"},
+	} {
+		if f.path != "" {
+			pr("        %-8s %s (%s, %s)", f.role, f.path, f.mode, f.owner)
+		}
+	}
+	pr("        SANs %s; %s, valid %s (never past the CA)", strings.Join(e.ExpectedNames, ", "),
+		cfg.Renew.KeyTypeOrDefault(), model.Duration(cfg.Renew.ValidityDuration()))
+}
+
+func writeSteps(pr func(string, ...any), cfg *config.Config, p *Plan, stateDir string) {
+	n := 0
+	step := func(format string, args ...any) {
+		n++
+		pr(fmt.Sprintf("    %d. ", n)+format, args...)
+	}
+	pr("  Steps:")
+	step("journal in %s, back up the replaced files to %s",
+		filepath.Join(stateDir, "journal.json"), filepath.Join(stateDir, backupsDir, "<time>")+string(filepath.Separator))
+	step("write the new files beside the old ones, sync, rename into place")
+	if !p.Reload {
+		step("no install into services, no reload, no verification (--no-reload)")
+		return
+	}
+	for _, s := range p.Services {
+		acts, err := serviceActions(cfg, s)
+		if err != nil {
+			step("service %s: %v", s.Name, err)
+			continue
+		}
+		for _, a := range acts {
+			step("service %s (%s): %s", s.Name, s.Kind, a.what)
+		}
+	}
+	for _, t := range p.Targets {
+		name := t.ServerName
+		if name == "" {
+			name = "the address host"
+		}
+		step("verify target %s (%s, name %s) serves the new serial and passes verify-full (up to %s)",
+			t.Name, t.Address, name, model.Duration(cfg.Renew.VerifyTimeoutDuration()))
+	}
+	step("on failure: restore the backup, reload again, confirm the old certificates are served")
+}
+
+// joinReasons joins an entry's reasons for one line.
+func joinReasons(reasons []string) string { return strings.Join(reasons, "; ") }

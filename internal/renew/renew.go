@@ -1,0 +1,354 @@
+package renew
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/certs"
+	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/renewstate"
+)
+
+// Exit codes of a renew run.
+const (
+	// ExitOK: renewed and verified, or nothing to do.
+	ExitOK = 0
+	// ExitRolledBack: failed; nothing changed, or the change was undone and
+	// the old certificates are served again.
+	ExitRolledBack = 1
+	// ExitBroken: failed and could not be undone; a person must act now.
+	ExitBroken = 2
+)
+
+// Options configure one renew run.
+type Options struct {
+	ConfigFile string
+	// Init creates a CA when neither its certificate nor its key exists.
+	Init bool
+	// DryRun prints the plan and stops.
+	DryRun bool
+	// Force renews every (selected) entry, due or not.
+	Force bool
+	// Only selects entries by name; empty means all.
+	Only []string
+	// NoReload installs files only: no service install step, no reload,
+	// no verification (first issuance, before the servers run).
+	NoReload bool
+	// Wait waits for a running renew to finish instead of refusing.
+	Wait bool
+
+	// Out receives the plan and the outcome; nil means io.Discard.
+	Out    io.Writer
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Checkpoint, if set, is called after each durable step with its name
+	// (tests end the process there to check recovery).
+	Checkpoint func(step string)
+	// BeforeReload, if set, runs after the new files are in place and
+	// before the services are reloaded (tests inject faults there).
+	BeforeReload func(ctx context.Context) error
+}
+
+// runner is one renew run.
+type runner struct {
+	opts     Options
+	cfg      *config.Config
+	log      *slog.Logger
+	out      io.Writer
+	stateDir string
+	start    time.Time
+	// results collects what happened to each entry during this run.
+	results map[string]renewstate.Entry
+}
+
+// Run performs one renew run and returns its exit code.
+func Run(ctx context.Context, opts Options) int {
+	r := &runner{opts: opts, log: opts.Logger, out: opts.Out, start: time.Now(), results: map[string]renewstate.Entry{}}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.out == nil {
+		r.out = io.Discard
+	}
+	if r.opts.Now == nil {
+		r.opts.Now = time.Now
+	}
+	if r.opts.Checkpoint == nil {
+		r.opts.Checkpoint = func(string) {}
+	}
+	cfg, err := config.Load(opts.ConfigFile)
+	if err != nil {
+		r.log.Error("renew: configuration not loaded", "err", err)
+		fmt.Fprintf(r.out, "renew: %v\n", err)
+		return ExitRolledBack
+	}
+	r.cfg, r.stateDir = cfg, cfg.RenewStateDir()
+	if opts.DryRun {
+		return r.dryRun()
+	}
+	if err := os.MkdirAll(r.stateDir, 0o700); err != nil {
+		fmt.Fprintf(r.out, "renew: state folder: %v\n", err)
+		return ExitRolledBack
+	}
+	lk, err := acquireLock(ctx, r.stateDir, opts.Wait)
+	if err != nil {
+		r.log.Error("renew refused", "err", err)
+		fmt.Fprintf(r.out, "renew: %v\n", err)
+		return ExitRolledBack
+	}
+	defer lk.release()
+	r.checkpoint("locked")
+	if code, stop := r.recover(ctx); stop {
+		return code
+	}
+	return r.renew(ctx)
+}
+
+func (r *runner) checkpoint(step string) {
+	r.log.Debug("renew step done", "step", step)
+	r.opts.Checkpoint(step)
+}
+
+// dryRun prints the plan without locking or writing anything.
+func (r *runner) dryRun() int {
+	if j, err := loadJournal(r.stateDir); err != nil || j != nil {
+		fmt.Fprintf(r.out, "An interrupted renew is pending (%s): the next run finishes or undoes it first.\n",
+			journalPath(r.stateDir))
+	}
+	plan, _ := r.plan()
+	writePlan(r.out, r.cfg, plan, r.stateDir)
+	fmt.Fprintln(r.out, "Dry run: nothing was written.")
+	if plan.Err != nil {
+		return ExitRolledBack
+	}
+	return ExitOK
+}
+
+// plan inspects the files and the CA and decides. The signer is the
+// existing CA when it is usable.
+func (r *runner) plan() (*Plan, *signer) {
+	now := r.opts.Now()
+	report := inspect.New(r.cfg, 0).Inspect(now)
+	caPlan, ca := loadCA(r.cfg, r.opts.Init, now)
+	return makePlan(planInput{cfg: r.cfg, report: report, ca: caPlan, now: now, force: r.opts.Force,
+		only: r.opts.Only, reload: !r.opts.NoReload, created: caPlan.Create}), ca
+}
+
+// renew plans, issues and runs the transaction.
+func (r *runner) renew(ctx context.Context) int {
+	plan, ca := r.plan()
+	now := plan.Now
+	writePlan(r.out, r.cfg, plan, r.stateDir)
+	for _, w := range plan.Warnings {
+		r.log.Warn("renew plan", "warning", w)
+	}
+	r.checkpoint("planned")
+	for _, e := range plan.Entries {
+		if _, seen := r.results[e.Entry.Name]; !seen && !e.Skipped && !e.Renew {
+			r.results[e.Entry.Name] = renewstate.Entry{Result: renewstate.ResultUnchanged}
+		}
+	}
+	renewing := plan.Renewing()
+	if plan.Err != nil {
+		return r.notRenewed(renewing, plan.Err)
+	}
+	if len(renewing) == 0 {
+		return r.done(ExitOK, "nothing to do")
+	}
+	var extra []newFile
+	if plan.CA.Create {
+		var err error
+		if ca, err = createCA(r.cfg, now); err != nil {
+			return r.notRenewed(renewing, err)
+		}
+		if extra, err = caFiles(r.cfg, ca); err != nil {
+			return r.notRenewed(renewing, err)
+		}
+		r.log.Info("created a new CA (in memory, installed with the certificates)", "subject", ca.cert.Subject.String(),
+			"not_after", ca.cert.NotAfter, "cert", r.cfg.CA.Cert, "key", r.cfg.CA.Key)
+	}
+	entries, err := issueEntries(r.cfg, plan, ca, now)
+	if err != nil {
+		return r.notRenewed(renewing, err)
+	}
+	for _, is := range entries {
+		r.log.Info("issued certificate", "entry", is.plan.Entry.Name, "serial", certs.Serial(is.cert),
+			"not_after", is.cert.NotAfter, "names", strings.Join(is.plan.Entry.ExpectedNames, ","))
+	}
+	r.checkpoint("issued")
+	t := r.newTxn()
+	id := now.UTC().Format("20060102T150405.000000000Z")
+	if err := begin(t, id, now, plan.Reload, entries, extra); err != nil {
+		return r.notRenewed(renewing, err)
+	}
+	return r.complete(ctx, t)
+}
+
+func (r *runner) newTxn() *txn {
+	return &txn{stateDir: r.stateDir, log: r.log, checkpoint: r.checkpoint}
+}
+
+// notRenewed ends a run that stopped before changing anything.
+func (r *runner) notRenewed(entries []EntryPlan, err error) int {
+	r.log.Error("renew stopped before changing anything", "err", err)
+	for _, e := range entries {
+		r.results[e.Entry.Name] = renewstate.Entry{Result: renewstate.ResultNotRenewed,
+			Reason: joinReasons(e.Reasons), Error: err.Error()}
+	}
+	return r.done(ExitRolledBack, "not renewed: "+err.Error())
+}
+
+// complete applies a prepared or installed transaction: renames, then (with
+// reload) install, reload and verify; rolls back on any failure.
+func (r *runner) complete(ctx context.Context, t *txn) int {
+	if t.j.Phase == phasePrepared {
+		if err := t.apply(); err != nil {
+			return r.rollback(ctx, t, err)
+		}
+		r.log.Info("new files in place", "files", len(t.j.Files))
+	}
+	if t.j.Reload {
+		if err := r.reloadAndVerify(ctx, t.j); err != nil {
+			return r.rollback(ctx, t, err)
+		}
+	}
+	if err := t.finish(); err != nil {
+		return r.broken(t, err, err)
+	}
+	r.pruneBackups()
+	now := r.opts.Now()
+	var names []string
+	for _, e := range t.j.Entries {
+		r.results[e.Name] = renewstate.Entry{Result: renewstate.ResultRenewed, Reason: e.Reason, LastRenewed: now}
+		names = append(names, e.Name)
+	}
+	msg := "renewed " + strings.Join(names, ", ")
+	if !t.j.Reload {
+		msg += " (--no-reload: not installed into services, not verified)"
+	}
+	return r.done(ExitOK, msg)
+}
+
+// reloadAndVerify runs the install and reload steps of every service of
+// the journal's entries, then waits until the targets serve the new
+// certificates.
+func (r *runner) reloadAndVerify(ctx context.Context, j *Journal) error {
+	if r.opts.BeforeReload != nil {
+		if err := r.opts.BeforeReload(ctx); err != nil {
+			return err
+		}
+	}
+	if err := r.reloadServices(ctx, j); err != nil {
+		return err
+	}
+	if err := waitServed(ctx, r.cfg, expectations(r.cfg, j, false), r.cfg.Renew.VerifyTimeoutDuration(), r.log); err != nil {
+		return fmt.Errorf("the new certificates are not served: %w", err)
+	}
+	r.checkpoint("verified")
+	return nil
+}
+
+// reloadServices runs the install and reload steps of every service that
+// reads one of the journal's entries, in configuration order.
+func (r *runner) reloadServices(ctx context.Context, j *Journal) error {
+	names := j.entryNames()
+	for _, s := range r.cfg.Renew.Services {
+		if !slices.ContainsFunc(s.Certificates, func(n string) bool { return slices.Contains(names, n) }) {
+			continue
+		}
+		acts, err := serviceActions(r.cfg, s)
+		if err != nil {
+			return err
+		}
+		err = runActions(ctx, acts, s.TimeoutDuration(), func(a action, took time.Duration) {
+			r.log.Info("service step done", "service", a.service, "step", a.what, "took", took.Round(time.Millisecond))
+		})
+		if err != nil {
+			return err
+		}
+		r.checkpoint("reloaded " + s.Name)
+	}
+	return nil
+}
+
+// rollback undoes a failed transaction: restore, reload, confirm.
+func (r *runner) rollback(ctx context.Context, t *txn, cause error) int {
+	r.log.Error("renew failed; rolling back", "err", cause, "backup", t.j.BackupDir)
+	fmt.Fprintf(r.out, "renew failed: %v\nRolling back from %s.\n", cause, t.j.BackupDir)
+	if err := t.restore(cause); err != nil {
+		return r.broken(t, cause, err)
+	}
+	if t.j.Reload {
+		if err := r.reloadOld(ctx, t.j); err != nil {
+			return r.broken(t, cause, err)
+		}
+	}
+	if err := t.finish(); err != nil {
+		return r.broken(t, cause, err)
+	}
+	r.pruneBackups()
+	for _, e := range t.j.Entries {
+		r.results[e.Name] = renewstate.Entry{Result: renewstate.ResultRolledBack, Reason: e.Reason, Error: cause.Error()}
+	}
+	return r.done(ExitRolledBack, "rolled back: "+cause.Error())
+}
+
+// reloadOld reloads the services after a restore and confirms the targets
+// serve the old certificates again. A failed reload step is forgiven when
+// the targets prove it: a server that never loaded the new files still
+// serves the old ones. Without targets to prove it, it is not.
+func (r *runner) reloadOld(ctx context.Context, j *Journal) error {
+	reloadErr := r.reloadServices(ctx, j)
+	exps := expectations(r.cfg, j, true)
+	if reloadErr != nil && len(exps) == 0 {
+		return fmt.Errorf("reload after restoring: %w (and no target can confirm the old certificates are served)", reloadErr)
+	}
+	if err := waitServed(ctx, r.cfg, exps, r.cfg.Renew.VerifyTimeoutDuration(), r.log); err != nil {
+		if reloadErr != nil {
+			err = fmt.Errorf("%w; reload after restoring: %w", err, reloadErr)
+		}
+		return fmt.Errorf("the old certificates are not served again: %w", err)
+	}
+	if reloadErr != nil {
+		r.log.Warn("a reload after restoring failed, yet the targets serve the old certificates", "err", reloadErr)
+	}
+	r.checkpoint("verified-old")
+	return nil
+}
+
+// broken ends a run whose rollback failed: the journal stays so the next
+// run tries again, and a person is told what to do.
+func (r *runner) broken(t *txn, cause, err error) int {
+	r.log.Error("ROLLBACK FAILED: a person must act now", "cause", cause, "err", err,
+		"journal", journalPath(r.stateDir), "backup", t.j.BackupDir)
+	fmt.Fprintf(r.out, `renew FAILED and could NOT roll back: %v
+cause: %v
+A person must act now:
+  - the journal %s lists every file, its backup and its checksum;
+  - the backup folder %s holds the old files (manifest.json says where each belongs, with mode and owner);
+  - fix what blocks (server down? permissions?), then run renew again: it finishes the rollback first.
+`, err, cause, journalPath(r.stateDir), t.j.BackupDir)
+	for _, e := range t.j.Entries {
+		r.results[e.Name] = renewstate.Entry{Result: renewstate.ResultRollbackFailed, Reason: e.Reason,
+			Error: fmt.Sprintf("%v; rollback: %v", cause, err)}
+	}
+	return r.done(ExitBroken, "rollback failed: "+err.Error())
+}
+
+func (r *runner) pruneBackups() {
+	removed, err := pruneBackups(r.stateDir, r.cfg.Renew.KeepBackupsOrDefault())
+	if err != nil {
+		r.log.Warn("old backups not pruned", "err", err)
+	}
+	if len(removed) > 0 {
+		r.log.Info("pruned old backups", "removed", strings.Join(removed, ","))
+	}
+}

@@ -1,0 +1,58 @@
+package renew
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/renewstate"
+)
+
+// done records the run in the state file, prints and logs the outcome,
+// and returns code.
+func (r *runner) done(code int, msg string) int {
+	now := r.opts.Now()
+	elapsed := time.Since(r.start)
+	path := renewstate.Path(r.stateDir)
+	prev, _ := renewstate.Read(path) // a missing or unreadable old state is replaced
+	st := &renewstate.State{LastRun: now, ExitCode: code, Message: msg, Entries: map[string]renewstate.Entry{}}
+	if code == ExitOK {
+		st.LastSuccess = now
+	} else if prev != nil {
+		st.LastSuccess = prev.LastSuccess
+	}
+	report := inspect.New(r.cfg, 0).Inspect(now)
+	for _, c := range r.cfg.Certificates {
+		e, ok := r.results[c.Name]
+		var before renewstate.Entry
+		if prev != nil {
+			before = prev.Entries[c.Name]
+		}
+		if !ok {
+			e = before // not looked at in this run (--only): keep what was known
+			if e.Result == "" {
+				e.Result = renewstate.ResultUnchanged
+			}
+		}
+		if e.LastRenewed.IsZero() {
+			e.LastRenewed = before.LastRenewed
+		}
+		e.Serial, e.NotAfter = "", time.Time{}
+		if cf := report.Entry(c.Name).CertFile(); cf != nil && cf.Err == nil && len(cf.Certificates) > 0 {
+			e.Serial, e.NotAfter = cf.Certificates[0].Serial, cf.Certificates[0].NotAfter
+		}
+		st.Entries[c.Name] = e
+	}
+	if err := renewstate.Write(path, st); err != nil {
+		r.log.Error("renew state not written", "file", path, "err", err)
+	}
+	r.checkpoint("state-written")
+	outcome := map[int]string{ExitOK: "ok", ExitRolledBack: "failed, nothing changed or rolled back",
+		ExitBroken: "FAILED, NOT rolled back"}[code]
+	r.log.Info("renew finished", "result", outcome, "exit_code", code, "summary", msg,
+		"duration", elapsed.Round(time.Millisecond))
+	if msg != "" {
+		fmt.Fprintf(r.out, "renew: %s: %s (%s)\n", outcome, msg, elapsed.Round(time.Millisecond))
+	}
+	return code
+}

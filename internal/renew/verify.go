@@ -1,0 +1,107 @@
+package renew
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/targets"
+)
+
+// pollInterval is the pause between probes while waiting for a reload.
+const pollInterval = 50 * time.Millisecond
+
+// expectation is what one target must serve.
+type expectation struct {
+	target config.Target
+	serial string
+	// verifyFull also requires verify-full to pass (new certificates); the
+	// old ones after a rollback need only be served again.
+	verifyFull bool
+}
+
+// expectations lists, for every target of the journal's entries, the
+// serial it must serve: the new one, or with old the one before.
+func expectations(cfg *config.Config, j *Journal, old bool) []expectation {
+	var out []expectation
+	for _, e := range j.Entries {
+		serial := e.NewSerial
+		if old {
+			serial = e.OldSerial
+		}
+		if serial == "" {
+			continue // nothing was served before
+		}
+		for _, t := range cfg.Targets {
+			if t.Certificate == e.Name {
+				out = append(out, expectation{target: t, serial: serial, verifyFull: !old})
+			}
+		}
+	}
+	return out
+}
+
+// waitServed probes the targets until each serves its expected serial (and
+// passes verify-full where required), or until timeout. Reloads are
+// asynchronous, so a first probe may still see the old certificate.
+func waitServed(ctx context.Context, cfg *config.Config, exps []expectation, timeout time.Duration, log *slog.Logger) error {
+	if len(exps) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	report := inspect.New(cfg, 1).Inspect(time.Now()) // the CA to verify against
+	prober := targets.New(cfg)
+	start := time.Now()
+	pending := exps
+	why := map[string]string{}
+	for {
+		var next []expectation
+		for _, e := range pending {
+			r := prober.Probe(ctx, e.target, report)
+			if problem := check(r, e); problem != "" {
+				// A probe cut short by our own deadline says less than the
+				// one before it.
+				if ctx.Err() == nil || why[e.target.Name] == "" {
+					why[e.target.Name] = problem
+				}
+				next = append(next, e)
+				continue
+			}
+			log.Info("target serves the expected certificate", "target", e.target.Name, "address", e.target.Address,
+				"serial", e.serial, "verify_full", e.verifyFull, "after", time.Since(start).Round(time.Millisecond))
+		}
+		if len(next) == 0 {
+			return nil
+		}
+		pending = next
+		select {
+		case <-ctx.Done():
+			var errs []error
+			for _, e := range pending {
+				errs = append(errs, fmt.Errorf("target %s (%s): %s", e.target.Name, e.target.Address, why[e.target.Name]))
+			}
+			return fmt.Errorf("after %s: %w", timeout, errors.Join(errs...))
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// check returns what is wrong with a probe against an expectation, or "".
+func check(r *targets.Report, e expectation) string {
+	switch {
+	case r.Err != nil:
+		return "probe failed: " + r.Err.Error()
+	case r.Served == nil:
+		return "no certificate served"
+	case r.Served.Serial != e.serial:
+		return fmt.Sprintf("serves serial %s, want %s", r.Served.Serial, e.serial)
+	case e.verifyFull && !r.Result.Verified():
+		return fmt.Sprintf("serves serial %s but verify-full fails: %v", r.Served.Serial, r.Result.VerifyErr)
+	}
+	return ""
+}

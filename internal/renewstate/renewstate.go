@@ -1,0 +1,144 @@
+// Package renewstate is the layout of renew's state folder and the state
+// file that `renew` writes and the exporter reads: when renew last ran,
+// when it last succeeded, and what happened to each certificate entry.
+package renewstate
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/atomicfile"
+)
+
+// Files and folders inside the state folder.
+const (
+	StateFile   = "state.json"   // this package's State, JSON
+	JournalFile = "journal.json" // present only while a renew is unfinished
+	LockFile    = "renew.lock"   // flock'ed by a running renew
+	BackupsDir  = "backups"      // one folder per renew, the files it replaced
+)
+
+// Version is the state file format version.
+const Version = 1
+
+// Entry results.
+const (
+	// ResultRenewed: new files were installed, reloaded and verified.
+	ResultRenewed = "renewed"
+	// ResultUnchanged: the entry did not need renewal (or was not selected).
+	ResultUnchanged = "unchanged"
+	// ResultNotRenewed: it needed renewal but the run stopped before
+	// touching it (e.g. no CA key); its files are as before.
+	ResultNotRenewed = "not_renewed"
+	// ResultRolledBack: new files were tried and undone; the old ones are
+	// in place and served.
+	ResultRolledBack = "rolled_back"
+	// ResultRollbackFailed: undoing failed; a person must act.
+	ResultRollbackFailed = "rollback_failed"
+)
+
+// Results lists every entry result, in a fixed order.
+func Results() []string {
+	return []string{ResultRenewed, ResultUnchanged, ResultNotRenewed, ResultRolledBack, ResultRollbackFailed}
+}
+
+// State is the content of the state file.
+type State struct {
+	Version int `json:"version"`
+	// LastRun is when the last renew (not a dry run) finished.
+	LastRun time.Time `json:"last_run"`
+	// LastSuccess is when a renew last exited 0; zero if never.
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	// ExitCode of the last run: 0 renewed or nothing to do, 1 failed and
+	// rolled back (old certificates in place), 2 failed and not rolled back.
+	ExitCode int `json:"exit_code"`
+	// Message summarises the last run.
+	Message string `json:"message,omitempty"`
+	// Entries by certificate entry name.
+	Entries map[string]Entry `json:"entries"`
+}
+
+// Entry is what the last run did to one certificate entry.
+type Entry struct {
+	Result string `json:"result"`
+	// Reason is why it was (or would have been) renewed.
+	Reason string `json:"reason,omitempty"`
+	// Error says what failed, when something did.
+	Error string `json:"error,omitempty"`
+	// Serial and NotAfter describe the certificate in the file after the run.
+	Serial   string    `json:"serial,omitempty"`
+	NotAfter time.Time `json:"not_after,omitzero"`
+	// LastRenewed is when the entry was last renewed successfully.
+	LastRenewed time.Time `json:"last_renewed,omitzero"`
+}
+
+// Path is the state file in a state folder.
+func Path(stateDir string) string { return filepath.Join(stateDir, StateFile) }
+
+// maxSize bounds what Read accepts.
+const maxSize = 1 << 20
+
+// Read reads and decodes the state file. A missing file is an error
+// wrapping fs.ErrNotExist.
+func Read(path string) (*State, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read renew state %s: %w", path, err)
+	}
+	if len(data) > maxSize {
+		return nil, fmt.Errorf("renew state %s: larger than %d bytes", path, maxSize)
+	}
+	return Decode(data)
+}
+
+// Decode parses state file bytes.
+func Decode(data []byte) (*State, error) {
+	var s State
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("renew state: %w", err)
+	}
+	if s.Version != Version {
+		return nil, fmt.Errorf("renew state: version %d, want %d", s.Version, Version)
+	}
+	if s.LastRun.IsZero() {
+		return nil, errors.New("renew state: last_run is missing")
+	}
+	for name, e := range s.Entries {
+		if !knownResult(e.Result) {
+			return nil, fmt.Errorf("renew state: entry %q: unknown result %q", name, e.Result)
+		}
+	}
+	return &s, nil
+}
+
+func knownResult(r string) bool {
+	for _, k := range Results() {
+		if r == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Write stores s atomically (0644: it holds no secrets).
+func Write(path string, s *State) error {
+	s.Version = Version
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode renew state: %w", err)
+	}
+	if err := atomicfile.Write(path, append(data, '\n'), 0o644, atomicfile.Unchanged()); err != nil {
+		return fmt.Errorf("write renew state: %w", err)
+	}
+	return nil
+}

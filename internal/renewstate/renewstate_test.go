@@ -1,0 +1,53 @@
+package renewstate
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRoundTrip(t *testing.T) {
+	p := Path(t.TempDir())
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	in := &State{LastRun: now, LastSuccess: now, Message: "renewed 1",
+		Entries: map[string]Entry{"postgres": {Result: ResultRenewed, Serial: "ab", NotAfter: now.Add(time.Hour), LastRenewed: now}}}
+	if err := Write(p, in); err != nil {
+		t.Fatal(err)
+	}
+	out, err := Read(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.LastRun.Equal(now) || out.Entries["postgres"].Serial != "ab" || out.Version != Version {
+		t.Fatalf("got %+v", out)
+	}
+	data, _ := os.ReadFile(p)
+	if strings.Contains(string(data), "last_renewed\": \"0001") {
+		t.Fatal("zero times are written")
+	}
+}
+
+func TestReadFailures(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Read(Path(dir)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing: %v", err)
+	}
+	for _, tc := range []struct{ data, want string }{
+		{"garbage", "renew state: invalid character"},
+		{`{"version": 2, "last_run": "2030-01-01T00:00:00Z"}`, "renew state: version 2, want 1"},
+		{`{"version": 1}`, "renew state: last_run is missing"},
+		{`{"version": 1, "last_run": "2030-01-01T00:00:00Z", "entries": {"a": {"result": "maybe"}}}`, `renew state: entry "a": unknown result "maybe"`},
+	} {
+		p := filepath.Join(dir, "s.json")
+		if err := os.WriteFile(p, []byte(tc.data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Read(p); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.data, err, tc.want)
+		}
+	}
+}

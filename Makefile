@@ -27,13 +27,16 @@ test: deps fmt-check vet
 	$(GO) test -count=1 ./...
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./collector/ | tee bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 -timeout 60m ./collector/ ./internal/server/ ./probe/ ./internal/renew/ | tee bench.txt
+	$(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da bench.txt
 
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParseBundle -fuzztime 30s ./internal/certs/
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/config/
-	$(GO) test -run '^$$' -fuzz FuzzDSN -fuzztime 30s ./internal/config/
-	$(GO) test -run '^$$' -fuzz FuzzParsePgBouncerTLS -fuzztime 30s ./internal/sessions/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseBundle$$' -fuzztime 30s ./internal/certs/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./internal/config/
+	$(GO) test -run '^$$' -fuzz '^FuzzDSN$$' -fuzztime 30s ./internal/config/
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePgBouncerTLS$$' -fuzztime 30s ./internal/sessions/
+	$(GO) test -run '^$$' -fuzz '^FuzzSSLResponse$$' -fuzztime 30s ./probe/
+	$(GO) test -run '^$$' -fuzz '^FuzzProbeReply$$' -fuzztime 30s ./probe/
 
 demo: deps build
 	$(GO) run ./internal/demo --bin $(BIN) --dir demo-run $(DEMO_FLAGS)

@@ -261,8 +261,8 @@ const (
 // ends the wait at once (ticketSignal); servers without tickets are waited
 // for until the bound.
 // The wait is the handshake's own duration, bounded by minVerdictWait,
-// maxVerdictWait and the deadline. It returns the alert or a closed
-// connection, and nil when the server stayed silent.
+// maxVerdictWait and the deadline. It returns the server's alert, and nil when
+// the server closed or stayed silent without one.
 func awaitVerdict(tc *tls.Conn, handshake time.Duration, deadline time.Time) error {
 	until := time.Now().Add(min(max(handshake, minVerdictWait), maxVerdictWait))
 	if !deadline.IsZero() && deadline.Before(until) {
@@ -271,9 +271,13 @@ func awaitVerdict(tc *tls.Conn, handshake time.Duration, deadline time.Time) err
 	if err := tc.SetReadDeadline(until); err != nil {
 		return nil
 	}
+	// Say goodbye first: a server answers close_notify by closing, which
+	// ends the wait after one round trip where it sends no session tickets
+	// (PostgreSQL). A refusal is an alert, and it comes before that close.
+	_ = tc.CloseWrite()
 	var b [1]byte
 	_, err := tc.Read(b[:])
-	if _, alert := remoteAlert(err); alert || (err != nil && isClosed(err)) {
+	if _, alert := remoteAlert(err); alert {
 		return err
 	}
 	return nil

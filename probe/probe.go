@@ -100,10 +100,12 @@ func (r Result) Verified() bool { return r.VerifyErr == nil && len(r.PeerCertifi
 // then closes the connection. ctx bounds every step; a probe leaves no
 // goroutine behind.
 //
-// When the server asks for a client certificate over TLS 1.3, Probe waits a
-// little after the handshake (its duration, at least 50ms, at most 1s, never
-// past ctx's deadline) because a TLS 1.3 server refuses a missing or bad
-// client certificate only after the client has finished its handshake.
+// When the server asks for a client certificate over TLS 1.3, Probe waits
+// for its verdict after the handshake, because a TLS 1.3 server refuses a
+// missing or bad client certificate only after the client has finished its
+// handshake: it sends close_notify and reads until the server closes or sends
+// a session ticket (one round trip), or at most the handshake's duration
+// (at least 50ms, at most 1s, never past ctx's deadline) from a silent server.
 // PostgreSQL asks whenever ssl_ca_file is set, PgBouncer whenever
 // client_tls_ca_file is set.
 //

@@ -155,13 +155,12 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 
 	var (
 		requested bool
-		verifyErr error
 		tickets   = &ticketSignal{conn: conn}
 	)
 	tc := tls.Client(conn, &tls.Config{
 		ServerName: serverName, // SNI; crypto/tls leaves it out for IP addresses
-		// The handshake must succeed whatever the certificate: verification
-		// happens in VerifyConnection and is reported apart from success.
+		// The handshake must succeed whatever the certificate: the chain is
+		// verified after it and reported apart from success.
 		InsecureSkipVerify: true,
 		// libpq 17+ offers ALPN with either negotiation; direct requires it.
 		NextProtos: []string{alpnProtocol},
@@ -171,10 +170,6 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 				return opts.ClientCertificate, nil
 			}
 			return &tls.Certificate{}, nil // send none
-		},
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			verifyErr = verify(cs.PeerCertificates, serverName, opts.RootCAs, time.Now())
-			return nil
 		},
 		// Never resumes a session; only tells when a session ticket arrives.
 		ClientSessionCache: tickets,
@@ -186,9 +181,15 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 	}
 	duration := time.Since(start)
 	cs := tc.ConnectionState()
-	if requested && cs.Version >= tls.VersionTLS13 {
+	awaiting := requested && cs.Version >= tls.VersionTLS13
+	if awaiting {
 		tickets.arm()
-		if err := awaitVerdict(tc, duration, deadline); err != nil {
+		askVerdict(tc, duration, deadline)
+	}
+	// Verifying now overlaps the server's round trip to its verdict.
+	verifyErr := verify(cs.PeerCertificates, serverName, opts.RootCAs, time.Now())
+	if awaiting {
+		if err := readVerdict(tc); err != nil {
 			return fail(PhaseHandshake, handshakeReason(ctx, err, time.Since(start), "", requested, haveCert))
 		}
 	}
@@ -255,28 +256,27 @@ const (
 	maxVerdictWait = time.Second
 )
 
-// awaitVerdict waits briefly for the server to refuse the client certificate
-// (or its absence). In TLS 1.3 the client's handshake ends before the server
-// has checked the certificate, so a refusal arrives as an alert just after.
-// An acceptance often arrives too: a server that issues session tickets
-// sends them once it has accepted the client's Finished, and the first one
-// ends the wait at once (ticketSignal); servers without tickets are waited
-// for until the bound.
-// The wait is the handshake's own duration, bounded by minVerdictWait,
-// maxVerdictWait and the deadline. It returns the server's alert, and nil when
-// the server closed or stayed silent without one.
-func awaitVerdict(tc *tls.Conn, handshake time.Duration, deadline time.Time) error {
+// askVerdict prepares the wait for the server's verdict on the client
+// certificate (or its absence). In TLS 1.3 the client's handshake ends before
+// the server has checked the certificate, so a refusal arrives as an alert
+// just after. askVerdict bounds the wait (the handshake's own duration,
+// within minVerdictWait and maxVerdictWait, never past the deadline) and says
+// goodbye first: a server answers close_notify by closing, and one that
+// issues session tickets sends them once it has accepted the client's
+// Finished (ticketSignal ends the wait at the first), so the verdict takes
+// one round trip; a refusal is an alert, and it comes before either.
+func askVerdict(tc *tls.Conn, handshake time.Duration, deadline time.Time) {
 	until := time.Now().Add(min(max(handshake, minVerdictWait), maxVerdictWait))
 	if !deadline.IsZero() && deadline.Before(until) {
 		until = deadline
 	}
-	if err := tc.SetReadDeadline(until); err != nil {
-		return nil
-	}
-	// Say goodbye first: a server answers close_notify by closing, which
-	// ends the wait after one round trip where it sends no session tickets
-	// (PostgreSQL). A refusal is an alert, and it comes before that close.
+	_ = tc.SetReadDeadline(until)
 	_ = tc.CloseWrite()
+}
+
+// readVerdict returns the server's alert, and nil when the server closed,
+// sent a session ticket or stayed silent until the bound.
+func readVerdict(tc *tls.Conn) error {
 	var b [1]byte
 	_, err := tc.Read(b[:])
 	if _, alert := remoteAlert(err); alert {
@@ -312,7 +312,7 @@ func groupName(id tls.CurveID) string {
 // ticketSignal is a client session cache that stores nothing (a probe never
 // resumes a session, so every probe sees the full handshake and the served
 // certificate) and, once armed after the handshake, ends the pending read of
-// awaitVerdict when a TLS 1.3 session ticket arrives: the server has accepted
+// readVerdict when a TLS 1.3 session ticket arrives: the server has accepted
 // the client's certificate (or its absence) by then.
 type ticketSignal struct {
 	conn  net.Conn
@@ -325,7 +325,7 @@ func (t *ticketSignal) arm() { t.armed.Store(true) }
 func (t *ticketSignal) Get(string) (*tls.ClientSessionState, bool) { return nil, false }
 
 // Put implements tls.ClientSessionCache; a ticket after the handshake makes
-// the read in awaitVerdict time out now. TLS 1.2 tickets, which arrive
+// the read in readVerdict time out now. TLS 1.2 tickets, which arrive
 // during the handshake, are ignored.
 func (t *ticketSignal) Put(string, *tls.ClientSessionState) {
 	if t.armed.Load() {

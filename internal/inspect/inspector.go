@@ -12,6 +12,10 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/config"
 )
 
+// parallelFrom is the number of entries from which an inspection spreads
+// over several goroutines; a few entries are quicker inline.
+const parallelFrom = 32
+
 // Inspector inspects the files of one configuration and caches what it
 // found by file identity (device, inode, size, mtime, mode, owner). It is
 // safe for concurrent use; inspections run one at a time.
@@ -56,6 +60,12 @@ func (in *Inspector) Inspect(now time.Time) *Report {
 	defer in.mu.Unlock()
 	in.refreshCA(now)
 	out := make([]*EntryReport, len(in.entries))
+	if len(out) < parallelFrom {
+		for i := range out {
+			out[i] = in.entry(i, now)
+		}
+		return &Report{Time: now, CA: in.ca.report, Entries: out, Authority: in.ca.authority}
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(in.workers, len(out)) {

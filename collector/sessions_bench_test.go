@@ -38,10 +38,10 @@ func sessionStack(b *testing.B) *testenv.Stack {
 	if err := setMaxClientConn(ctx, s, 400); err != nil {
 		b.Fatal(err)
 	}
-	openConns(b, s.PostgresDSN(testenv.UserApp, "verify-full"), 150)
-	openConns(b, s.PostgresDSN(testenv.UserApp, "disable"), 50)
-	clients := openConns(b, s.PgBouncerDSN(testenv.UserApp, testenv.Database, "verify-full"), 190)
-	openConns(b, s.PgBouncerSocketDSN(testenv.UserApp, testenv.Database), 10)
+	testenv.OpenSessions(b, s.PostgresDSN(testenv.UserApp, "verify-full"), 150)
+	testenv.OpenSessions(b, s.PostgresDSN(testenv.UserApp, "disable"), 50)
+	clients := testenv.OpenSessions(b, s.PgBouncerDSN(testenv.UserApp, testenv.Database, "verify-full"), 190)
+	testenv.OpenSessions(b, s.PgBouncerSocketDSN(testenv.UserApp, testenv.Database), 10)
 	for _, c := range clients[:10] {
 		tx, err := c.Begin(ctx)
 		if err != nil {

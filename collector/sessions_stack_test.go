@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/magflow/pgtls_exporter/internal/config"
@@ -17,43 +15,6 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/testcerts"
 	"github.com/magflow/pgtls_exporter/internal/testenv"
 )
-
-// openConns opens n sessions with dsn (16 at a time) and closes them when
-// the test ends.
-func openConns(tb testing.TB, dsn string, n int) []*pgx.Conn {
-	tb.Helper()
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
-	conns, errs := make([]*pgx.Conn, n), make([]error, n)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 16)
-	for i := range conns {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			conns[i], errs[i] = pgx.ConnectConfig(ctx, cfg)
-		})
-	}
-	wg.Wait()
-	tb.Cleanup(func() {
-		for _, c := range conns {
-			if c != nil {
-				_ = c.Close(context.Background())
-			}
-		}
-	})
-	for i, err := range errs {
-		if err != nil {
-			tb.Fatalf("session %d of %d: %v", i+1, n, err)
-		}
-	}
-	return conns
-}
 
 // compareEventually retries CollectAndCompare for a while: backends of
 // closed sessions leave pg_stat_activity a moment after their clients.
@@ -82,10 +43,10 @@ func TestSessionsOnRealStack(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s := testenv.StartT(t, testenv.Options{WithPgBouncer: true, AllowPlaintext: true})
-	openConns(t, s.PostgresDSN(testenv.UserApp, "verify-full"), 4)
-	openConns(t, s.PostgresDSN(testenv.UserApp, "disable"), 2)
-	pooled := openConns(t, s.PgBouncerDSN(testenv.UserApp, testenv.Database, "verify-full"), 2)
-	openConns(t, s.PgBouncerSocketDSN(testenv.UserApp, testenv.Database), 1)
+	testenv.OpenSessions(t, s.PostgresDSN(testenv.UserApp, "verify-full"), 4)
+	testenv.OpenSessions(t, s.PostgresDSN(testenv.UserApp, "disable"), 2)
+	pooled := testenv.OpenSessions(t, s.PgBouncerDSN(testenv.UserApp, testenv.Database, "verify-full"), 2)
+	testenv.OpenSessions(t, s.PgBouncerSocketDSN(testenv.UserApp, testenv.Database), 1)
 	tx, err := pooled[0].Begin(ctx)
 	if err != nil {
 		t.Fatal(err)

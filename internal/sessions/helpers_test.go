@@ -6,11 +6,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/magflow/pgtls_exporter/internal/testenv"
 )
@@ -27,45 +24,6 @@ func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// openSessions opens n sessions with dsn at once and closes them at the
-// end of the test. A session is established once Connect returns; none
-// runs a query, so through PgBouncer none holds a server connection.
-func openSessions(t testing.TB, dsn string, n int) []*pgx.Conn {
-	t.Helper()
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		t.Fatalf("parse DSN: %v", err)
-	}
-	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
-	conns := make([]*pgx.Conn, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 16)
-	for i := range conns {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			conns[i], errs[i] = pgx.ConnectConfig(ctx, cfg)
-		})
-	}
-	wg.Wait()
-	t.Cleanup(func() {
-		for _, c := range conns {
-			if c != nil {
-				_ = c.Close(context.Background())
-			}
-		}
-	})
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("session %d of %d: %v", i+1, n, err)
-		}
-	}
-	return conns
 }
 
 // eventually retries f until it succeeds: a closed session's backend

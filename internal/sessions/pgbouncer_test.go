@@ -39,9 +39,9 @@ func TestPgBouncerCounts(t *testing.T) {
 	t.Parallel()
 	ctx := ctxT(t)
 	s := testenv.StartT(t, testenv.Options{WithPgBouncer: true, PgBouncerClientTLSMode: "prefer"})
-	tlsClients := openSessions(t, s.PgBouncerDSN(testenv.UserApp, testenv.Database, "verify-full"), 3)
-	openSessions(t, s.PgBouncerDSN(testenv.UserApp, testenv.Database, "disable"), 1)
-	openSessions(t, s.PgBouncerSocketDSN(testenv.UserMonitor, testenv.Database), 1)
+	tlsClients := testenv.OpenSessions(t, s.PgBouncerDSN(testenv.UserApp, testenv.Database, "verify-full"), 3)
+	testenv.OpenSessions(t, s.PgBouncerDSN(testenv.UserApp, testenv.Database, "disable"), 1)
+	testenv.OpenSessions(t, s.PgBouncerSocketDSN(testenv.UserMonitor, testenv.Database), 1)
 	holdTransactions(t, ctx, tlsClients[:2])
 
 	src := sessions.NewPgBouncer(sessions.Options{Name: "pgbouncer",
@@ -92,7 +92,7 @@ func TestPgBouncerPlaintextServers(t *testing.T) {
 	t.Parallel()
 	ctx := ctxT(t)
 	s := testenv.StartT(t, testenv.Options{WithPgBouncer: true, AllowPlaintext: true, PgBouncerServerTLSMode: "disable"})
-	holdTransactions(t, ctx, openSessions(t, s.PgBouncerDSN(testenv.UserApp, testenv.Database, "require"), 1))
+	holdTransactions(t, ctx, testenv.OpenSessions(t, s.PgBouncerDSN(testenv.UserApp, testenv.Database, "require"), 1))
 	src := sessions.NewPgBouncer(sessions.Options{Name: "pgbouncer",
 		DSN: config.DSN(s.PgBouncerDSN(testenv.UserStats, "pgbouncer", "verify-full"))})
 	t.Cleanup(src.Close)

@@ -36,11 +36,11 @@ func testPostgresCounts(t *testing.T, binDir, versionPrefix string) {
 	certFile := testcerts.WriteFile(t, tempFile(t, "app.crt"), client.CertPEM, 0o644)
 	keyFile := testcerts.WriteFile(t, tempFile(t, "app.key"), client.KeyPEM, 0o600)
 
-	openSessions(t, s.PostgresDSN(testenv.UserApp, "verify-full"), 2)
-	openSessions(t, s.PostgresDSN(testenv.UserApp, "verify-full")+" sslcert="+certFile+" sslkey="+keyFile, 1)
-	openSessions(t, s.PostgresDSN(testenv.UserMonitor, "require"), 2)
-	openSessions(t, s.PostgresDSN(testenv.UserApp, "disable"), 2)
-	openSessions(t, s.SocketDSN(testenv.UserPostgres, testenv.Database), 1)
+	testenv.OpenSessions(t, s.PostgresDSN(testenv.UserApp, "verify-full"), 2)
+	testenv.OpenSessions(t, s.PostgresDSN(testenv.UserApp, "verify-full")+" sslcert="+certFile+" sslkey="+keyFile, 1)
+	testenv.OpenSessions(t, s.PostgresDSN(testenv.UserMonitor, "require"), 2)
+	testenv.OpenSessions(t, s.PostgresDSN(testenv.UserApp, "disable"), 2)
+	testenv.OpenSessions(t, s.SocketDSN(testenv.UserPostgres, testenv.Database), 1)
 
 	byUser := sessions.NewPostgres(sessions.Options{Name: "db", ByDatabaseUser: true,
 		DSN: config.DSN(s.PostgresDSN(testenv.UserMonitor, "verify-full"))})

@@ -5,6 +5,8 @@
 package collector
 
 import (
+	"strings"
+	"unicode/utf8"
 	"context"
 	"errors"
 	"io"
@@ -74,8 +76,8 @@ func (e *Exporter) execute(ctx context.Context, s Source, ch chan<- prometheus.M
 		ok = 0
 	}
 	e.logChange(s.Name(), err)
-	ch <- prometheus.MustNewConstMetric(scrapeDurationDesc, prometheus.GaugeValue, time.Since(start).Seconds(), s.Name())
-	ch <- prometheus.MustNewConstMetric(scrapeSuccessDesc, prometheus.GaugeValue, ok, s.Name())
+	ch <- gauge(scrapeDurationDesc, time.Since(start).Seconds(), s.Name())
+	ch <- gauge(scrapeSuccessDesc, ok, s.Name())
 }
 
 // logChange logs a source's error when it differs from the one of its last
@@ -108,4 +110,22 @@ func (e *Exporter) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// gauge builds a constant gauge. Label values come from outside (file
+// names, certificate subjects, database and user names from the servers):
+// invalid UTF-8 is replaced rather than allowed to panic the scrape, and a
+// label count that does not match the descriptor is a programming error
+// reported as an invalid metric, not a crash.
+func gauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+	for i, l := range labels {
+		if !utf8.ValidString(l) {
+			labels[i] = strings.ToValidUTF8(l, "\uFFFD")
+		}
+	}
+	m, err := prometheus.NewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	if err != nil {
+		return prometheus.NewInvalidMetric(d, err)
+	}
+	return m
 }

@@ -91,36 +91,36 @@ func (f *Files) logProblems(e *inspect.EntryReport) {
 
 func entryMetrics(e *inspect.EntryReport) []prometheus.Metric {
 	var ms []prometheus.Metric
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ms = append(ms, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
+	add := func(d *prometheus.Desc, v float64, labels ...string) {
+		ms = append(ms, gauge(d, v, labels...))
 	}
 	for _, fr := range e.Files {
-		gauge(fileReadDesc, boolValue(fr.Err == nil), e.Name, fr.Path)
+		add(fileReadDesc, boolValue(fr.Err == nil), e.Name, fr.Path)
 		seen := map[string]bool{}
 		for _, c := range fr.Certificates {
 			if seen[c.Serial] {
 				continue
 			}
 			seen[c.Serial] = true
-			gauge(certNotAfterDesc, float64(c.NotAfter.Unix()), e.Name, fr.Path, c.Serial)
-			gauge(certNotBeforeDesc, float64(c.NotBefore.Unix()), e.Name, fr.Path, c.Serial)
-			gauge(certInfoDesc, 1, e.Name, fr.Path, c.Serial, c.Subject, c.Issuer, c.Fingerprint, strconv.FormatBool(c.IsCA))
+			add(certNotAfterDesc, float64(c.NotAfter.Unix()), e.Name, fr.Path, c.Serial)
+			add(certNotBeforeDesc, float64(c.NotBefore.Unix()), e.Name, fr.Path, c.Serial)
+			add(certInfoDesc, 1, e.Name, fr.Path, c.Serial, c.Subject, c.Issuer, c.Fingerprint, strconv.FormatBool(c.IsCA))
 		}
 	}
 	if cf := e.CertFile(); cf != nil {
 		for _, n := range e.Names {
-			gauge(certSANMatchDesc, boolValue(n.Covered), e.Name, cf.Path, n.Name)
+			add(certSANMatchDesc, boolValue(n.Covered), e.Name, cf.Path, n.Name)
 		}
 		if e.Verify != nil {
-			gauge(certVerifyDesc, boolValue(e.Verify.OK()), e.Name, cf.Path)
+			add(certVerifyDesc, boolValue(e.Verify.OK()), e.Name, cf.Path)
 		}
 	}
 	for _, km := range e.KeyMatches {
-		gauge(keyMatchDesc, boolValue(km.OK), e.Name, km.Path)
+		add(keyMatchDesc, boolValue(km.OK), e.Name, km.Path)
 	}
 	for _, kp := range e.KeyPermissions {
-		gauge(keyModeDesc, float64(kp.Mode.Perm()), e.Name, kp.Path)
-		gauge(keyPermOKDesc, boolValue(kp.OK()), e.Name, kp.Path)
+		add(keyModeDesc, float64(kp.Mode.Perm()), e.Name, kp.Path)
+		add(keyPermOKDesc, boolValue(kp.OK()), e.Name, kp.Path)
 	}
 	return ms
 }

@@ -81,24 +81,24 @@ func (p *Probes) logChange(r *targets.Report) {
 // ProbeMetrics are the metrics of one probe, labelled with target.
 func ProbeMetrics(target string, r *targets.Report) []prometheus.Metric {
 	var ms []prometheus.Metric
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ms = append(ms, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
+	add := func(d *prometheus.Desc, v float64, labels ...string) {
+		ms = append(ms, gauge(d, v, labels...))
 	}
-	gauge(probeSuccessDesc, boolValue(r.Err == nil), target)
+	add(probeSuccessDesc, boolValue(r.Err == nil), target)
 	if r.Err != nil {
 		return ms
 	}
 	res := r.Result
-	gauge(probeDurationDesc, res.Duration.Seconds(), target)
-	gauge(probeVersionDesc, 1, target, res.TLSVersion)
-	gauge(probeCipherDesc, 1, target, res.CipherSuite, res.KeyExchangeGroup)
-	gauge(probeVerifyDesc, boolValue(res.Verified()), target)
+	add(probeDurationDesc, res.Duration.Seconds(), target)
+	add(probeVersionDesc, 1, target, res.TLSVersion)
+	add(probeCipherDesc, 1, target, res.CipherSuite, res.KeyExchangeGroup)
+	add(probeVerifyDesc, boolValue(res.Verified()), target)
 	if s := r.Served; s != nil {
-		gauge(probeNotAfterDesc, float64(s.NotAfter.Unix()), target, s.Serial)
-		gauge(probeCertInfoDesc, 1, target, s.Serial, s.Subject, s.Issuer, s.Fingerprint)
+		add(probeNotAfterDesc, float64(s.NotAfter.Unix()), target, s.Serial)
+		add(probeCertInfoDesc, 1, target, s.Serial, s.Subject, s.Issuer, s.Fingerprint)
 	}
 	if d := r.Drift; d != nil && d.Err == nil {
-		gauge(probeMatchesFileDesc, boolValue(d.Matches), target, d.Entry)
+		add(probeMatchesFileDesc, boolValue(d.Matches), target, d.Entry)
 	}
 	return ms
 }

@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -50,11 +51,14 @@ func (r *Renew) Update(_ context.Context, ch chan<- prometheus.Metric) error {
 	if _, err := os.Stat(r.stateDir); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	send := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- gauge(d, v, labels...)
 	}
 	_, err := os.Stat(filepath.Join(r.stateDir, renewstate.JournalFile))
-	gauge(renewPendingDesc, boolValue(err == nil))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("renew journal: %w", err)
+	}
+	send(renewPendingDesc, boolValue(err == nil))
 	st, err := renewstate.Read(renewstate.Path(r.stateDir))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -62,15 +66,15 @@ func (r *Renew) Update(_ context.Context, ch chan<- prometheus.Metric) error {
 	if err != nil {
 		return err
 	}
-	gauge(renewLastRunDesc, timestamp(st.LastRun))
-	gauge(renewLastSuccessDesc, timestamp(st.LastSuccess))
-	gauge(renewExitCodeDesc, float64(st.ExitCode))
+	send(renewLastRunDesc, timestamp(st.LastRun))
+	send(renewLastSuccessDesc, timestamp(st.LastSuccess))
+	send(renewExitCodeDesc, float64(st.ExitCode))
 	for name, e := range st.Entries {
 		for _, result := range renewstate.Results() {
-			gauge(renewEntryResultDesc, boolValue(e.Result == result), name, result)
+			send(renewEntryResultDesc, boolValue(e.Result == result), name, result)
 		}
 		if !e.LastRenewed.IsZero() {
-			gauge(renewEntryRenewedDesc, timestamp(e.LastRenewed), name)
+			send(renewEntryRenewedDesc, timestamp(e.LastRenewed), name)
 		}
 	}
 	return nil

@@ -80,7 +80,7 @@ func postgresMetrics(r *sessions.PostgresReport) []prometheus.Metric {
 	if r == nil {
 		return nil
 	}
-	ms := []prometheus.Metric{prometheus.MustNewConstMetric(pgSettingsDesc, prometheus.GaugeValue, 1,
+	ms := []prometheus.Metric{gauge(pgSettingsDesc, 1,
 		r.Server, r.Settings.SSL, r.Settings.MinProtocolVersion, r.Settings.ServerVersion)}
 	for _, g := range r.Groups {
 		labels := []string{r.Server, string(g.Transport), g.Version, g.Cipher, strconv.FormatBool(g.ClientCert)}
@@ -88,7 +88,7 @@ func postgresMetrics(r *sessions.PostgresReport) []prometheus.Metric {
 		if r.ByDatabaseUser {
 			desc, labels = pgSessionsByUserDesc, append(labels, g.Database, g.User)
 		}
-		ms = append(ms, prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(g.Count), labels...))
+		ms = append(ms, gauge(desc, float64(g.Count), labels...))
 	}
 	return ms
 }
@@ -127,14 +127,14 @@ func pgbouncerMetrics(r *sessions.PgBouncerReport) []prometheus.Metric {
 	if r == nil {
 		return nil
 	}
-	ms := []prometheus.Metric{prometheus.MustNewConstMetric(bouncerVersionDesc, prometheus.GaugeValue, 1, r.Server, r.Version)}
+	ms := []prometheus.Metric{gauge(bouncerVersionDesc, 1, r.Server, r.Version)}
 	for _, g := range r.Groups {
 		labels := []string{r.Server, g.Side, string(g.Transport), g.Version, g.Cipher}
 		desc := bouncerSessionsDesc
 		if r.ByDatabaseUser {
 			desc, labels = bouncerSessionsByUserDesc, append(labels, g.Database, g.User)
 		}
-		ms = append(ms, prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(g.Count), labels...))
+		ms = append(ms, gauge(desc, float64(g.Count), labels...))
 	}
 	return ms
 }

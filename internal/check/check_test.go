@@ -26,6 +26,7 @@ func writeSet(t *testing.T, validFor time.Duration, keyMode os.FileMode, extraYA
 	testcerts.WriteFile(t, filepath.Join(dir, "ca.crt"), ca.CertPEM, 0o644)
 	files := testcerts.WriteEntry(t, dir, "pg", ca, testcerts.Options{DNSNames: []string{"postgres"},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(validFor)}, keyMode)
+	testcerts.WriteFile(t, filepath.Join(dir, "other.crt"), files.Issued.CertPEM, 0o644)
 	cfgPath := testcerts.WriteFile(t, filepath.Join(dir, "config.yml"), []byte(`
 ca: {cert: ca.crt}
 certificates:
@@ -50,7 +51,7 @@ func TestExitCodes(t *testing.T) {
 		{"expires in 3 days", 3 * 24 * time.Hour, 0o600, "", 2},
 		{"0644 key without key_owner", 90 * 24 * time.Hour, 0o644, "", 1},
 		{"0644 key for postgres", 90 * 24 * time.Hour, 0o644, "    key_owner: postgres\n", 2},
-		{"missing SAN", 90 * 24 * time.Hour, 0o600, "    combined: pg-combined.pem\n  - {name: other, cert: pg.crt, expected_names: [db]}\n", 2},
+		{"missing SAN", 90 * 24 * time.Hour, 0o600, "    combined: pg-combined.pem\n  - {name: other, cert: other.crt, expected_names: [db]}\n", 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -118,7 +118,7 @@ func TestCheckSessionsOnRealStack(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := testcerts.WriteFile(t, filepath.Join(dir, "config.yml"), fmt.Appendf(nil, `
 ca: {cert: %[1]s}
-certificates: [{name: ca-copy, cert: %[1]s}]
+certificates: [{name: postgres, cert: %[6]s}]
 sessions:
   postgres:
     - {name: db, dsn: %[2]q}
@@ -126,7 +126,7 @@ sessions:
   pgbouncer:
     - {name: pgbouncer, dsn: %[3]q, expect_server_tls: true}
 `, s.Certs().CA, s.PostgresDSN(testenv.UserMonitor, "verify-full"), s.PgBouncerDSN(testenv.UserStats, "pgbouncer", "verify-full"),
-		freePort(t), secret), 0o600)
+		freePort(t), secret, s.Certs().PostgresCert), 0o600)
 	var out bytes.Buffer
 	code := Run(context.Background(), &out, Options{ConfigFile: cfgPath, Thresholds: defaultThresholds})
 	text := out.String()

@@ -55,20 +55,24 @@ func TestInvalidConfigs(t *testing.T) {
 		{"empty", "", "config is empty"},
 		{"not YAML", "ca: [", "parse YAML: yaml: line 1: did not find expected node content"},
 		{"unknown top-level key", validYAML + "bogus: 1\n", "parse YAML: yaml: unmarshal errors:\n  line 6: field bogus not found in type config.Config"},
-		{"unknown entry key", "ca: {cert: a}\ncertificates:\n  - name: pg\n    cert: b\n    kye: c\n", "parse YAML: yaml: unmarshal errors:\n  line 5: field kye not found in type config.Certificate"},
+		{"unknown entry key", "ca: {cert: ca.crt}\ncertificates:\n  - name: pg\n    cert: b\n    kye: c\n", "parse YAML: yaml: unmarshal errors:\n  line 5: field kye not found in type config.Certificate"},
 		{"two documents", validYAML + "---\nca: {cert: x}\n", "parse YAML: more than one document"},
 		{"missing CA", "certificates:\n  - {name: pg, cert: a}\n", "ca.cert: is required"},
-		{"no entries", "ca: {cert: a}\n", "certificates: at least one entry is required"},
-		{"missing name", "ca: {cert: a}\ncertificates:\n  - {cert: a}\n", "certificates[0].name: is required"},
-		{"reserved name", "ca: {cert: a}\ncertificates:\n  - {name: ca, cert: a}\n", `certificates[0].name: "ca" is reserved for the CA`},
-		{"bad name", "ca: {cert: a}\ncertificates:\n  - {name: 'a b', cert: a}\n", `certificates[0].name: "a b" may hold only letters, digits, '_', '.' and '-'`},
-		{"duplicate name", "ca: {cert: a}\ncertificates:\n  - {name: pg, cert: a}\n  - {name: pg, cert: b}\n", `certificates[1].name: "pg" is already used by certificates[0]`},
-		{"missing cert", "ca: {cert: a}\ncertificates:\n  - {name: pg}\n", "certificates[0].cert: is required"},
-		{"bad expected name", "ca: {cert: a}\ncertificates:\n  - {name: pg, cert: a, expected_names: [ok, 'http://x']}\n", `certificates[0].expected_names[1]: "http://x" is neither a DNS name nor an IP address`},
-		{"empty expected name", "ca: {cert: a}\ncertificates:\n  - {name: pg, cert: a, expected_names: ['']}\n", "certificates[0].expected_names[0]: is empty"},
-		{"key_owner without key", "ca: {cert: a}\ncertificates:\n  - {name: pg, cert: a, key_owner: postgres}\n", "certificates[0].key_owner: is set but the entry has no key or combined file"},
-		{"key is cert", "ca: {cert: a}\ncertificates:\n  - {name: pg, cert: a, key: a}\n", "certificates[0].key: is the same file as cert; use combined for a certificate+key PEM"},
-		{"combined is key", "ca: {cert: a}\ncertificates:\n  - {name: pg, cert: a, key: k, combined: k}\n", "certificates[0].combined: must be a file of its own, not cert or key"},
+		{"no entries", "ca: {cert: ca.crt}\n", "certificates: at least one entry is required"},
+		{"missing name", "ca: {cert: ca.crt}\ncertificates:\n  - {cert: a}\n", "certificates[0].name: is required"},
+		{"reserved name", "ca: {cert: ca.crt}\ncertificates:\n  - {name: ca, cert: a}\n", `certificates[0].name: "ca" is reserved for the CA`},
+		{"bad name", "ca: {cert: ca.crt}\ncertificates:\n  - {name: 'a b', cert: a}\n", `certificates[0].name: "a b" may hold only letters, digits, '_', '.' and '-'`},
+		{"duplicate name", "ca: {cert: ca.crt}\ncertificates:\n  - {name: pg, cert: a}\n  - {name: pg, cert: b}\n", `certificates[1].name: "pg" is already used by certificates[0]`},
+		{"missing cert", "ca: {cert: ca.crt}\ncertificates:\n  - {name: pg}\n", "certificates[0].cert: is required"},
+		{"bad expected name", "ca: {cert: ca.crt}\ncertificates:\n  - {name: pg, cert: a, expected_names: [ok, 'http://x']}\n", `certificates[0].expected_names[1]: "http://x" is neither a DNS name nor an IP address`},
+		{"empty expected name", "ca: {cert: ca.crt}\ncertificates:\n  - {name: pg, cert: a, expected_names: ['']}\n", "certificates[0].expected_names[0]: is empty"},
+		{"key_owner without key", "ca: {cert: ca.crt}\ncertificates:\n  - {name: pg, cert: a, key_owner: postgres}\n", "certificates[0].key_owner: is set but the entry has no key or combined file"},
+		{"key is cert", "ca: {cert: ca.crt}\ncertificates:\n  - {name: pg, cert: a, key: ./a}\n", "certificates[0].key: ./a is the same file as certificates[0].cert"},
+		{"combined is key", "ca: {cert: ca.crt}\ncertificates:\n  - {name: pg, cert: a, key: k, combined: k}\n", "certificates[0].combined: k is the same file as certificates[0].key"},
+		{"key is the CA key", "ca: {cert: ca/ca.crt, key: ca/ca.key}\ncertificates:\n  - {name: pg, cert: a, key: ./ca/../ca/ca.key}\n", "certificates[0].key: ./ca/../ca/ca.key is the same file as ca.key"},
+		{"cert is the CA cert", "ca: {cert: /x/ca.crt}\ncertificates:\n  - {name: pg, cert: ca.crt}\n", "certificates[0].cert: ca.crt is the same file as ca.cert"},
+		{"two entries share a file", "ca: {cert: ca.crt}\ncertificates:\n  - {name: pg, cert: pg.crt, key: pg.key}\n  - {name: pg2, cert: pg2.crt, key: pg.key}\n", "certificates[1].key: pg.key is the same file as certificates[0].key"},
+		{"duplicate expected name", "ca: {cert: ca.crt}\ncertificates:\n  - {name: pg, cert: a, expected_names: [db, DB]}\n", `certificates[0].expected_names[1]: "DB" is already expected_names[0]`},
 		{"two problems", "certificates:\n  - {name: pg}\n", "ca.cert: is required\ncertificates[0].cert: is required"},
 	}
 	for _, tc := range tests {
@@ -91,7 +95,7 @@ func TestLoadNamesTheFile(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 	bad := filepath.Join(dir, "bad.yml")
-	if err := os.WriteFile(bad, []byte("ca: {cert: a}\n"), 0o600); err != nil {
+	if err := os.WriteFile(bad, []byte("ca: {cert: ca.crt}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_, err = Load(bad)
@@ -107,7 +111,7 @@ func FuzzParse(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, seed := range []string{string(example), validYAML, "", "ca: [", "ca: {cert: a}\ncertificates: [{name: x, cert: y, expected_names: [1.2.3.4]}]", "&a [*a]"} {
+	for _, seed := range []string{string(example), validYAML, "", "ca: [", "ca: {cert: ca.crt}\ncertificates: [{name: x, cert: y, expected_names: [1.2.3.4]}]", "&a [*a]"} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -39,7 +39,7 @@ func TestExampleConfigSessions(t *testing.T) {
 }
 
 func TestInvalidSessions(t *testing.T) {
-	head := "ca: {cert: a}\ncertificates: [{name: pg, cert: a}]\n"
+	head := "ca: {cert: ca.crt}\ncertificates: [{name: pg, cert: a}]\n"
 	tests := []struct {
 		name, yaml, want string
 	}{
@@ -113,7 +113,7 @@ func TestRedactDSN(t *testing.T) {
 
 // TestDSNNeverPrintsPassword covers every way a configuration is printed.
 func TestDSNNeverPrintsPassword(t *testing.T) {
-	cfg, err := Parse([]byte("ca: {cert: a}\ncertificates: [{name: pg, cert: a}]\nsessions:\n  postgres:\n"+
+	cfg, err := Parse([]byte("ca: {cert: ca.crt}\ncertificates: [{name: pg, cert: a}]\nsessions:\n  postgres:\n"+
 		"    - {name: db, dsn: 'postgres://monitor:"+secret+"@db/magflow'}\n"), "/x")
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"regexp"
 	"strings"
 )
@@ -51,16 +52,21 @@ func (c *Config) Validate() error {
 		if e.Cert == "" {
 			add(p+".cert", "is required")
 		}
+		names := map[string]int{}
 		for k, n := range e.ExpectedNames {
 			if err := checkExpectedName(n); err != nil {
 				add(fmt.Sprintf("%s.expected_names[%d]", p, k), "%v", err)
 			}
+			if j, dup := names[strings.ToLower(n)]; dup {
+				add(fmt.Sprintf("%s.expected_names[%d]", p, k), "%q is already expected_names[%d]", n, j)
+			}
+			names[strings.ToLower(n)] = k
 		}
-		checkDistinctFiles(p, e, add)
 		if e.KeyOwner != "" && e.Key == "" && e.Combined == "" {
 			add(p+".key_owner", "is set but the entry has no key or combined file")
 		}
 	}
+	c.checkDistinctFiles(add)
 	c.validateTargets(add)
 	c.validateSessions(add)
 	c.validateRenew(add)
@@ -79,13 +85,30 @@ func checkExpectedName(n string) error {
 	return nil
 }
 
-// checkDistinctFiles refuses one file in two roles of an entry: each role
-// is judged differently.
-func checkDistinctFiles(p string, e Certificate, add func(path, format string, args ...any)) {
-	if e.Key != "" && e.Key == e.Cert {
-		add(p+".key", "is the same file as cert; use combined for a certificate+key PEM")
+// checkDistinctFiles refuses one file in two places (two roles of an entry,
+// two entries, or an entry and the CA), whatever the path spelling: each
+// place is judged and renewed on its own, and renew would overwrite the
+// other's file (the CA key among them). Servers that share a certificate
+// share one entry; several targets may name it.
+func (c *Config) checkDistinctFiles(add func(path, format string, args ...any)) {
+	seen := map[string]string{}
+	claim := func(field, configured string) {
+		if configured == "" {
+			return
+		}
+		key := filepath.Clean(c.Resolve(configured))
+		if other, dup := seen[key]; dup {
+			add(field, "%s is the same file as %s", configured, other)
+			return
+		}
+		seen[key] = field
 	}
-	if e.Combined != "" && (e.Combined == e.Cert || e.Combined == e.Key) {
-		add(p+".combined", "must be a file of its own, not cert or key")
+	claim("ca.cert", c.CA.Cert)
+	claim("ca.key", c.CA.Key)
+	for i, e := range c.Certificates {
+		p := fmt.Sprintf("certificates[%d]", i)
+		claim(p+".cert", e.Cert)
+		claim(p+".key", e.Key)
+		claim(p+".combined", e.Combined)
 	}
 }

@@ -49,7 +49,8 @@ type issued struct {
 }
 
 // issueEntries signs a new certificate and key for each renewed entry and
-// lays out their files: certificate 0644, key and combined PEM 0600 owned
+// lays out their files: certificate 0644, key and combined PEM 0600 (or the
+// old file's 0640, see keptKeyMode) owned
 // by key_owner (or by the old file's owner).
 func issueEntries(cfg *config.Config, plan *Plan, ca *signer, now time.Time) ([]issued, error) {
 	var out []issued
@@ -78,9 +79,15 @@ func issueEntries(cfg *config.Config, plan *Plan, ca *signer, now time.Time) ([]
 			if err != nil {
 				return fmt.Errorf("entry %s: %s path %s: %w", e.Name, role, configured, err)
 			}
+			if err := refuseCAFile(cfg, path); err != nil {
+				return fmt.Errorf("entry %s: %s file %s: %w", e.Name, role, configured, err)
+			}
 			owner, err := fileOwner(path, keyOwner)
 			if err != nil {
 				return fmt.Errorf("entry %s: %s file %s: %w", e.Name, role, configured, err)
+			}
+			if mode == keyMode {
+				mode = keptKeyMode(path)
 			}
 			is.files = append(is.files, newFile{entry: e.Name, role: role, path: path, data: data, mode: mode, owner: owner})
 			return nil
@@ -96,6 +103,36 @@ func issueEntries(cfg *config.Config, plan *Plan, ca *signer, now time.Time) ([]
 		out = append(out, is)
 	}
 	return out, nil
+}
+
+// refuseCAFile refuses to write an entry's file over the CA's certificate
+// or key, whatever path spelling or link leads there.
+func refuseCAFile(cfg *config.Config, path string) error {
+	target, err := os.Stat(path)
+	if err != nil {
+		return nil // a new file cannot be the CA's
+	}
+	for _, ca := range []string{cfg.CA.Cert, cfg.CA.Key} {
+		if ca == "" {
+			continue
+		}
+		if fi, err := os.Stat(cfg.Resolve(ca)); err == nil && os.SameFile(fi, target) {
+			return fmt.Errorf("is the CA's file %s: refusing to overwrite it", ca)
+		}
+	}
+	return nil
+}
+
+// keptKeyMode is the mode a new key or combined PEM gets: the old file's
+// permission bits when they give nothing beyond owner read-write and group
+// read (0640, the root-owned form PostgreSQL accepts, stays readable by the
+// server's group), else 0600.
+func keptKeyMode(path string) fs.FileMode {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm()&^0o640 != 0 || fi.Mode().Perm()&0o400 == 0 {
+		return keyMode
+	}
+	return fi.Mode().Perm()
 }
 
 // caFiles lays out a new CA's files: the key 0600 for the running user,

@@ -61,11 +61,12 @@ func TestServeSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	testcerts.WriteFile(t, filepath.Join(dir, "certs", "ca.crt"), ca, 0o644)
+	testcerts.WriteFile(t, filepath.Join(dir, "certs", "ca-copy.crt"), ca, 0o644)
 	testcerts.WriteFile(t, filepath.Join(dir, "secrets", "monitor"), []byte(s.Password(testenv.UserMonitor)+"\n"), 0o600)
 	testcerts.WriteFile(t, filepath.Join(dir, "secrets", "stats"), []byte(s.Password(testenv.UserStats)+"\n"), 0o600)
 	cfgPath := testcerts.WriteFile(t, filepath.Join(dir, "config.yml"), fmt.Appendf(nil, `
 ca: {cert: certs/ca.crt}
-certificates: [{name: ca-only, cert: certs/ca.crt}]
+certificates: [{name: ca-only, cert: certs/ca-copy.crt}]
 sessions:
   postgres:
     - name: db

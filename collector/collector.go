@@ -5,14 +5,14 @@
 package collector
 
 import (
-	"strings"
-	"unicode/utf8"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 )

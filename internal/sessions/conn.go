@@ -170,8 +170,19 @@ func (c *conn) dropPool(p *pgxpool.Pool) {
 	if c.pool == p {
 		c.pool = nil
 	}
+	closed := c.closed
+	if !closed {
+		c.draining.Add(1) // under mu: Close waits only after it set closed
+	}
 	c.mu.Unlock()
-	c.draining.Go(p.Close)
+	if closed {
+		p.Close()
+		return
+	}
+	go func() {
+		defer c.draining.Done()
+		p.Close()
+	}()
 }
 
 // run calls fn on a pooled connection within the source's timeout. A

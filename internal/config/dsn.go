@@ -124,7 +124,13 @@ func parseURLDSN(s string) (*parsedDSN, error) {
 	p := &parsedDSN{isURL: true}
 	base, query, _ := strings.Cut(s, "?")
 	scheme, rest, _ := strings.Cut(base, "://")
-	if at := strings.IndexAny(rest, "@/"); at >= 0 && rest[at] == '@' {
+	// The authority ends at the first '/'; within it the userinfo ends at the
+	// last '@', as url.Parse and pgx read it (a password may hold '@').
+	authority := rest
+	if slash := strings.IndexByte(rest, '/'); slash >= 0 {
+		authority = rest[:slash]
+	}
+	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
 		user, pass, ok := strings.Cut(rest[:at], ":")
 		if ok {
 			dec, err := url.PathUnescape(pass)

@@ -116,6 +116,7 @@ func TestRenewInvalid(t *testing.T) {
 		{"sql without dsn", svc("name: a\nkind: postgres\ncertificates: [postgres]\nreload: {sql: {password_file: p}}"), "renew.services[0].reload.sql.dsn: is required"},
 		{"password in dsn", svc("name: a\nkind: postgres\ncertificates: [postgres]\nreload: {sql: {dsn: 'host=db password=secret'}}"), "renew.services[0].reload.sql.dsn: must not hold a password; use password_file"},
 		{"password in URL", svc("name: a\nkind: postgres\ncertificates: [postgres]\nreload: {sql: {dsn: 'postgres://u:secret@db/x'}}"), "renew.services[0].reload.sql.dsn: must not hold a password"},
+		{"sslpassword in dsn", svc("name: a\nkind: postgres\ncertificates: [postgres]\nreload: {sql: {dsn: 'host=db sslpassword=secret'}}"), "renew.services[0].reload.sql.dsn: must not hold a password; use password_file"},
 		{"signal without pid file", svc("name: a\nkind: postgres\ncertificates: [postgres]\nreload: {signal: {signal: HUP}}"), "renew.services[0].reload.signal.pid_file: is required"},
 		{"bad signal", svc("name: a\nkind: postgres\ncertificates: [postgres]\nreload: {signal: {pid_file: p, signal: KILL}}"), `renew.services[0].reload.signal.signal: "KILL" is not one of [HUP USR1 USR2]`},
 		{"negative timeout", svc("name: a\nkind: postgres\ncertificates: [postgres]\nreload: {command: [x]}\ntimeout: -1s"), "not a valid duration"},

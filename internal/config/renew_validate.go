@@ -14,7 +14,7 @@ import (
 )
 
 // passwordInDSN finds a password keyword in a key=value DSN.
-var passwordInDSN = regexp.MustCompile(`(?i)(^|\s)password\s*=`)
+var passwordInDSN = regexp.MustCompile(`(?i)(^|\s)(ssl)?password\s*=`)
 
 // ReloadSignals lists the signals a reload may send, by canonical name.
 func ReloadSignals() []string { return []string{"HUP", "USR1", "USR2"} }
@@ -199,7 +199,7 @@ func dsnHasPassword(dsn string) bool {
 			return true // refuse what cannot be checked
 		}
 		_, has := u.User.Password()
-		return has || u.Query().Has("password")
+		return has || u.Query().Has("password") || u.Query().Has("sslpassword")
 	}
 	return passwordInDSN.MatchString(dsn)
 }

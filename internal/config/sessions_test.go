@@ -101,6 +101,7 @@ func TestRedactDSN(t *testing.T) {
 		{"postgres://monitor:" + secret + "@db:5432/magflow?sslmode=verify-full",
 			"postgres://monitor:xxxxx@db:5432/magflow?sslmode=verify-full"},
 		{"postgresql://monitor@db/magflow?password=" + secret, "postgresql://monitor@db/magflow?password=xxxxx"},
+		{"postgres://monitor:p@ss" + secret + "@db/magflow", "postgres://monitor:xxxxx@db/magflow"},
 		{"host=db password='" + secret, "<unparsable DSN>"},
 		{"", ""},
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -41,7 +42,7 @@ func serviceActions(cfg *config.Config, s config.Service) ([]action, error) {
 	case r.SQL != nil:
 		out = append(out, sqlAction(cfg, s))
 	case r.Signal != nil:
-		out = append(out, signalAction(cfg, s.Name, r.Signal))
+		out = append(out, signalAction(cfg, s, r.Signal))
 	case len(r.Command) > 0:
 		out = append(out, commandAction(s.Name, cfg.Resolve("."), r.Command))
 	default:
@@ -112,16 +113,20 @@ func runSQL(ctx context.Context, dsn, passwordFile, kind string) error {
 	return nil
 }
 
-func signalAction(cfg *config.Config, service string, r *config.SignalReload) action {
+func signalAction(cfg *config.Config, s config.Service, r *config.SignalReload) action {
 	name := config.CanonicalSignal(r.Signal)
 	sig := map[string]syscall.Signal{"HUP": syscall.SIGHUP, "USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2}[name]
 	pidFile := cfg.Resolve(r.PIDFile)
-	return action{service: service, what: fmt.Sprintf("signal %s to the pid in %s", name, r.PIDFile),
-		run: func(context.Context) error { return signalPIDFile(pidFile, sig) }}
+	programs := map[string][]string{config.KindPostgres: {"postgres", "postmaster"}, config.KindPgBouncer: {"pgbouncer"}}[s.Kind]
+	return action{service: s.Name, what: fmt.Sprintf("signal %s to the pid in %s", name, r.PIDFile),
+		run: func(context.Context) error { return signalPIDFile(pidFile, sig, programs) }}
 }
 
-// signalPIDFile sends sig to the pid on the first line of pidFile.
-func signalPIDFile(pidFile string, sig syscall.Signal) error {
+// signalPIDFile sends sig to the pid on the first line of pidFile, after
+// checking that the process runs one of programs (a stale pid file may name
+// a pid the system has since given to another process); no programs means
+// no check.
+func signalPIDFile(pidFile string, sig syscall.Signal, programs []string) error {
 	data, err := os.ReadFile(pidFile)
 	if err != nil {
 		return fmt.Errorf("read pid file: %w", err)
@@ -130,6 +135,15 @@ func signalPIDFile(pidFile string, sig syscall.Signal) error {
 	pid, err := strconv.Atoi(strings.TrimSpace(first))
 	if err != nil || pid <= 1 {
 		return fmt.Errorf("pid file %s holds no usable pid: %q", pidFile, first)
+	}
+	if len(programs) > 0 {
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err != nil {
+			return fmt.Errorf("pid %d from %s: no such process (stale pid file?): %w", pid, pidFile, err)
+		}
+		if name := strings.TrimSpace(string(comm)); !slices.Contains(programs, name) {
+			return fmt.Errorf("pid %d from %s is %s, not %s: stale pid file, not signalled", pid, pidFile, name, strings.Join(programs, " or "))
+		}
 	}
 	if err := syscall.Kill(pid, sig); err != nil {
 		return fmt.Errorf("signal pid %d: %w", pid, err)

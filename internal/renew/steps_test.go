@@ -181,7 +181,12 @@ func TestSignalPIDFile(t *testing.T) {
 	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n/data\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := signalPIDFile(pidFile, syscall.SIGUSR1); err != nil {
+	// A pid that runs another program is not signalled.
+	if err := signalPIDFile(pidFile, syscall.SIGUSR1, []string{"postgres", "postmaster"}); err == nil ||
+		!strings.Contains(err.Error(), "is sleep, not postgres or postmaster: stale pid file, not signalled") {
+		t.Fatalf("stale pid: %v", err)
+	}
+	if err := signalPIDFile(pidFile, syscall.SIGUSR1, []string{"sleep"}); err != nil {
 		t.Fatal(err)
 	}
 	err := cmd.Wait()
@@ -192,7 +197,7 @@ func TestSignalPIDFile(t *testing.T) {
 		if err := os.WriteFile(pidFile, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := signalPIDFile(pidFile, syscall.SIGHUP); err == nil || !strings.Contains(err.Error(), "holds no usable pid") {
+		if err := signalPIDFile(pidFile, syscall.SIGHUP, nil); err == nil || !strings.Contains(err.Error(), "holds no usable pid") {
 			t.Errorf("%q: %v", content, err)
 		}
 	}

@@ -53,5 +53,6 @@ func Evaluate(ctx context.Context, cfg *config.Config, th Thresholds, now time.T
 	findings := FileFindings(report, th, strict)
 	probes := targets.New(cfg).ProbeAll(ctx, report)
 	findings = append(findings, ProbeFindings(probes, th, now)...)
-	return append(findings, SessionFindings(ctx, cfg)...)
+	findings = append(findings, SessionFindings(ctx, cfg)...)
+	return append(findings, RenewFindings(cfg.RenewStateDir(), now)...)
 }

@@ -175,21 +175,7 @@ renew: {state_dir: renew-state}
 	}
 	sd := testcerts.WriteFile(t, filepath.Join(promDir, "pgtls-targets.json"),
 		[]byte(`[{"targets": ["postgres", "pgbouncer"], "labels": {"module": "postgres"}}]`), 0o644)
-	p := startPrometheus(t, fmt.Sprintf(`
-global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}
-rule_files: [%q]
-scrape_configs:
-  - job_name: pgtls
-    static_configs: [{targets: [%q]}]
-  - job_name: pgtls-probe
-    metrics_path: /probe
-    file_sd_configs: [{files: [%q]}]
-    relabel_configs:
-      - {source_labels: [__address__], target_label: __param_target}
-      - {source_labels: [module], target_label: __param_module}
-      - {source_labels: [__param_target], target_label: instance}
-      - {target_label: __address__, replacement: %q}
-`, rules, exporterAddr, sd, exporterAddr))
+	p := startPrometheus(t, PrometheusConfig(rules, exporterAddr, sd, time.Second))
 
 	// The key series arrive through both jobs.
 	for _, q := range []string{

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"syscall"
 	"time"
+
+	"github.com/magflow/pgtls_exporter/dashboards"
 )
 
 // startPrometheus runs Debian's Prometheus against the exporter with the
@@ -31,20 +33,7 @@ func startPrometheus(ctx context.Context, dir, exporter, listen, rules string) (
 		return nil, fmt.Errorf("write %s: %w", sd, err)
 	}
 	cfg := filepath.Join(promDir, "prometheus.yml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`global: {scrape_interval: 5s, evaluation_interval: 5s}
-rule_files: [%q]
-scrape_configs:
-  - job_name: pgtls
-    static_configs: [{targets: [%q]}]
-  - job_name: pgtls-probe
-    metrics_path: /probe
-    file_sd_configs: [{files: [%q]}]
-    relabel_configs:
-      - {source_labels: [__address__], target_label: __param_target}
-      - {source_labels: [module], target_label: __param_module}
-      - {source_labels: [__param_target], target_label: instance}
-      - {target_label: __address__, replacement: %q}
-`, rules, exporter, sd, exporter)), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(dashboards.PrometheusConfig(rules, exporter, sd, 5*time.Second)), 0o644); err != nil {
 		return nil, fmt.Errorf("write %s: %w", cfg, err)
 	}
 	logFile, err := os.Create(filepath.Join(promDir, "prometheus.log"))

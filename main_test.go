@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/testcerts"
+	"github.com/magflow/pgtls_exporter/internal/testenv"
 )
 
 // exporterBinary is built once by TestMain, with CGO_ENABLED=0 as in the
@@ -49,16 +49,6 @@ func writeCertSet(t *testing.T) string {
 	return dir
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func writeConfig(t *testing.T, dir, entryName string) string {
 	t.Helper()
 	return testcerts.WriteFile(t, filepath.Join(dir, "config.yml"), []byte(fmt.Sprintf(`
@@ -72,7 +62,7 @@ func TestServeReloadOnSIGHUP(t *testing.T) {
 	bin := exporterBinary
 	dir := writeCertSet(t)
 	cfg := writeConfig(t, dir, "first")
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := fmt.Sprintf("127.0.0.1:%d", testenv.PortT(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "--config.file="+cfg, "--web.listen-address="+addr)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -78,16 +77,6 @@ func TestPgBouncerFindings(t *testing.T) {
 	}
 }
 
-// freePort returns a loopback port nothing listens on.
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // TestCheckSessionsOnRealStack: plaintext sessions on PostgreSQL and
 // PgBouncer are warnings, PgBouncer's plaintext server connection is
 // CRITICAL under expect_server_tls, and an unreachable server is UNKNOWN
@@ -126,7 +115,7 @@ sessions:
   pgbouncer:
     - {name: pgbouncer, dsn: %[3]q, expect_server_tls: true}
 `, s.Certs().CA, s.PostgresDSN(testenv.UserMonitor, "verify-full"), s.PgBouncerDSN(testenv.UserStats, "pgbouncer", "verify-full"),
-		freePort(t), secret, s.Certs().PostgresCert), 0o600)
+		testenv.PortT(t), secret, s.Certs().PostgresCert), 0o600)
 	var out bytes.Buffer
 	code := Run(context.Background(), &out, Options{ConfigFile: cfgPath, Thresholds: defaultThresholds})
 	text := out.String()

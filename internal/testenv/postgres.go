@@ -59,7 +59,6 @@ func (s *Stack) initPostgres(ctx context.Context) error {
 		"",
 		"# pgtls_exporter test stack",
 		"listen_addresses = '127.0.0.1'",
-		"port = " + strconv.Itoa(s.pgPort),
 		"unix_socket_directories = " + confQuote(s.SocketDir()),
 		"max_connections = 50",
 		"shared_buffers = 16MB",
@@ -121,7 +120,7 @@ func (s *Stack) StartPostgres(ctx context.Context) error {
 	defer cancel()
 	begin := time.Now()
 	if _, err := s.user.run(ctx, s.dir, filepath.Join(s.pgBin, "pg_ctl"), "start", "-D", s.dataDir(),
-		"-l", s.PostgresLogFile(), "-w", "-t", strconv.Itoa(int(startTimeout/time.Second)), "-s"); err != nil {
+		"-o", "-p "+strconv.Itoa(s.pgPort), "-l", s.PostgresLogFile(), "-w", "-t", strconv.Itoa(int(startTimeout/time.Second)), "-s"); err != nil {
 		return s.pgErr("start PostgreSQL", err)
 	}
 	pid, err := readPID(filepath.Join(s.dataDir(), "postmaster.pid"))
@@ -243,6 +242,12 @@ func (s *Stack) Exec(ctx context.Context, sql string) error {
 
 // show returns one setting via SHOW over the unix socket.
 func (s *Stack) show(ctx context.Context, name string) (string, error) {
+	return s.QueryString(ctx, "SHOW "+name)
+}
+
+// QueryString runs a query that returns one text value, as the superuser
+// over the unix socket in the magflow database.
+func (s *Stack) QueryString(ctx context.Context, sql string) (string, error) {
 	conn, err := s.connect(ctx, s.SocketDSN(UserPostgres, Database))
 	if err != nil {
 		return "", fmt.Errorf("testenv: connect as superuser: %w", err)
@@ -251,8 +256,8 @@ func (s *Stack) show(ctx context.Context, name string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	var v string
-	if err := conn.QueryRow(ctx, "SHOW "+name).Scan(&v); err != nil {
-		return "", fmt.Errorf("testenv: SHOW %s: %w", name, err)
+	if err := conn.QueryRow(ctx, sql).Scan(&v); err != nil {
+		return "", fmt.Errorf("testenv: %s: %w", sql, err)
 	}
 	return v, nil
 }

@@ -87,6 +87,7 @@ type Stack struct {
 	passwords map[string]string
 
 	pgPort, bouncerPort int
+	pgHold, bouncerHold *Port // keep other test processes off the ports
 
 	mu         sync.Mutex
 	pgPID      int
@@ -205,14 +206,10 @@ func (s *Stack) start(ctx context.Context) error {
 	if err := s.PrepareCertFiles(); err != nil {
 		return err
 	}
-	var err error
-	if s.pgPort, err = freePort(); err != nil {
-		return err
-	}
 	if err := s.initPostgres(ctx); err != nil {
 		return err
 	}
-	if err := s.StartPostgres(ctx); err != nil {
+	if err := startOnFreePort(&s.pgPort, &s.pgHold, func() error { return s.StartPostgres(ctx) }); err != nil {
 		return err
 	}
 	if err := s.setupRoles(ctx); err != nil {
@@ -221,13 +218,30 @@ func (s *Stack) start(ctx context.Context) error {
 	if !s.opts.WithPgBouncer {
 		return nil
 	}
-	if s.bouncerPort, err = freePort(); err != nil {
-		return err
+	return startOnFreePort(&s.bouncerPort, &s.bouncerHold, func() error {
+		if err := s.writePgBouncerConfig(); err != nil {
+			return err
+		}
+		return s.StartPgBouncer(ctx)
+	})
+}
+
+// startOnFreePort reserves a port into *port and *hold and runs start,
+// again on a new port while start fails because the port was taken.
+func startOnFreePort(port *int, hold **Port, start func() error) error {
+	const attempts = 5
+	var err error
+	for range attempts {
+		(*hold).Release()
+		if *hold, err = ReservePort(); err != nil {
+			return err
+		}
+		*port = (*hold).Number
+		if err = start(); err == nil || !AddrInUse(err.Error()) {
+			return err
+		}
 	}
-	if err := s.writePgBouncerConfig(); err != nil {
-		return err
-	}
-	return s.StartPgBouncer(ctx)
+	return fmt.Errorf("testenv: %d ports in a row were taken: %w", attempts, err)
 }
 
 // layout creates the base and socket folders.
@@ -313,6 +327,8 @@ func (s *Stack) Close() error {
 			errs = append(errs, err)
 		}
 	}
+	s.pgHold.Release()
+	s.bouncerHold.Release()
 	if s.ownSock {
 		if err := os.RemoveAll(s.sockBase); err != nil {
 			errs = append(errs, fmt.Errorf("testenv: remove socket dir: %w", err))

@@ -149,3 +149,15 @@ func overwrite(tb testing.TB, path string, data []byte) {
 		tb.Fatalf("overwrite %s: %v", path, err)
 	}
 }
+
+// PortT reserves a loopback port for a server the test starts (see
+// ReservePort) and releases it when the test ends.
+func PortT(tb testing.TB) int {
+	tb.Helper()
+	p, err := ReservePort()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(p.Release)
+	return p.Number
+}

@@ -88,10 +88,7 @@ func TestStackKilledDuringRollback(t *testing.T) {
 	testcerts.RequireRoot(t) // the new key goes to root, which PostgreSQL cannot read
 	sf := newStackFixture(t, time.Now().Add(300*24*time.Hour))
 	sf.configure(t, "0:0", sqlServices, "")
-	data, _ := os.ReadFile(sf.cfgPath)
-	if err := os.WriteFile(sf.cfgPath, []byte(strings.Replace(string(data), "verify_timeout: 3s", "verify_timeout: 1s", 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	sf.setVerifyTimeout(t, "1s")
 	old := sf.requireServedMatchesFiles(t)
 	trial := runChild(t, childSpec{Config: sf.cfgPath, Force: true})
 	if trial.killed || trial.code != ExitRolledBack {

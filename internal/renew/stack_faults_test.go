@@ -64,6 +64,26 @@ func TestStackRollbackWhenPostgresCannotReadTheKey(t *testing.T) {
 	}
 }
 
+// TestStackVerifyDeadlineKeepsTheFinding: a verify window far shorter than
+// one probe still reports what a complete probe found (the old serial is
+// served), not a probe cut short by the window.
+func TestStackVerifyDeadlineKeepsTheFinding(t *testing.T) {
+	testcerts.RequireRoot(t)
+	sf := newStackFixture(t, time.Now().Add(5*24*time.Hour))
+	sf.configure(t, "0:0", sqlServices, "")
+	sf.setVerifyTimeout(t, "1ms")
+	old := sf.requireServedMatchesFiles(t)
+	before := snapshot(t, sf.path("certs"))
+	code, out := sf.run(t, Options{})
+	requireRolledBack(t, sf, code, out, before, old)
+	if !strings.Contains(out, "target postgres") || !strings.Contains(out, "serves serial "+old["postgres"]) {
+		t.Fatalf("output does not keep the finding:\n%s", out)
+	}
+	if strings.Contains(out, "timed out") || strings.Contains(out, "deadline exceeded") {
+		t.Fatalf("output reports a probe cut short:\n%s", out)
+	}
+}
+
 // TestStackRollbackWhenPgBouncerKeepsOldTLS: a key that does not match
 // makes PgBouncer keep its old TLS configuration while RELOAD still
 // answers success; only the served certificate shows it.

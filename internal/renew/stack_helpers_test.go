@@ -172,3 +172,19 @@ func cfgTarget(t testing.TB, cfg *config.Config, name string) config.Target {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// setVerifyTimeout replaces the configured renew.verify_timeout.
+func (sf *stackFixture) setVerifyTimeout(t testing.TB, d string) {
+	t.Helper()
+	data, err := os.ReadFile(sf.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(data), "verify_timeout: 3s", "verify_timeout: "+d, 1)
+	if text == string(data) {
+		t.Fatalf("no verify_timeout: 3s in %s", sf.cfgPath)
+	}
+	if err := os.WriteFile(sf.cfgPath, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

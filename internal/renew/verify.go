@@ -48,15 +48,20 @@ func expectations(cfg *config.Config, j *Journal, old bool) []expectation {
 // waitServed probes the targets until each serves its expected serial (and
 // passes verify-full where required), or until timeout. Reloads are
 // asynchronous, so a first probe may still see the old certificate.
+//
+// timeout ends the retries, not a probe under way: every target is probed
+// at least once, each probe bounded by its own target timeout, so a failure
+// always reports what a complete probe found (an old serial, a failed
+// verification), never a probe cut short by the wait. ctx still ends
+// everything.
 func waitServed(ctx context.Context, cfg *config.Config, exps []expectation, timeout time.Duration, log *slog.Logger) error {
 	if len(exps) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	report := inspect.New(cfg, 1).Inspect(time.Now()) // the CA to verify against
 	prober := targets.New(cfg)
 	start := time.Now()
+	deadline := start.Add(timeout)
 	pending := exps
 	why := map[string]string{}
 	for {
@@ -64,11 +69,7 @@ func waitServed(ctx context.Context, cfg *config.Config, exps []expectation, tim
 		for _, e := range pending {
 			r := prober.Probe(ctx, e.target, report)
 			if problem := check(r, e); problem != "" {
-				// A probe cut short by our own deadline says less than the
-				// one before it.
-				if ctx.Err() == nil || why[e.target.Name] == "" {
-					why[e.target.Name] = problem
-				}
+				why[e.target.Name] = problem
 				next = append(next, e)
 				continue
 			}
@@ -79,16 +80,28 @@ func waitServed(ctx context.Context, cfg *config.Config, exps []expectation, tim
 			return nil
 		}
 		pending = next
+		if ctx.Err() != nil || !time.Now().Add(pollInterval).Before(deadline) {
+			return notServed(ctx, pending, why, time.Since(start))
+		}
 		select {
 		case <-ctx.Done():
-			var errs []error
-			for _, e := range pending {
-				errs = append(errs, fmt.Errorf("target %s (%s): %s", e.target.Name, e.target.Address, why[e.target.Name]))
-			}
-			return fmt.Errorf("after %s: %w", timeout, errors.Join(errs...))
+			return notServed(ctx, pending, why, time.Since(start))
 		case <-time.After(pollInterval):
 		}
 	}
+}
+
+// notServed is waitServed's error: for each pending target the last
+// finding of a complete probe, and why the wait ended early if it did.
+func notServed(ctx context.Context, pending []expectation, why map[string]string, waited time.Duration) error {
+	var errs []error
+	for _, e := range pending {
+		errs = append(errs, fmt.Errorf("target %s (%s): %s", e.target.Name, e.target.Address, why[e.target.Name]))
+	}
+	if err := ctx.Err(); err != nil {
+		errs = append(errs, err)
+	}
+	return fmt.Errorf("after %s: %w", waited.Round(time.Millisecond), errors.Join(errs...))
 }
 
 // check returns what is wrong with a probe against an expectation, or "".

@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/pgtls_exporter
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build deps test vet fmt-check bench fuzz demo clean
+.PHONY: all build deps test test-stress vet fmt-check bench fuzz demo clean
 
 all: build
 
@@ -25,6 +25,11 @@ fmt-check:
 
 test: deps fmt-check vet
 	$(GO) test -count=1 ./...
+
+# The suite N times with one busy CPU worker per core alongside.
+N ?= 3
+test-stress: deps
+	./scripts/test-stress.sh $(N)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 -timeout 60m ./collector/ ./internal/server/ ./probe/ ./internal/renew/ | tee bench.txt

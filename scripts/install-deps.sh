@@ -10,6 +10,7 @@ command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || need+=(pgb
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+command -v stress-ng >/dev/null 2>&1 || need+=(stress-ng)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

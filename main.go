@@ -47,8 +47,8 @@ func run(args []string) int {
 	timeoutOffset := serveCmd.Flag("scrape.timeout-offset", "Subtracted from Prometheus' scrape timeout.").Default("0.5s").Duration()
 
 	checkCmd := app.Command("check", "Check once and exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.")
-	warnBefore := modelDuration(checkCmd.Flag("warn-before", "Warn when a certificate expires within this.").Default("30d"))
-	critBefore := modelDuration(checkCmd.Flag("crit-before", "Critical when a certificate expires within this.").Default("7d"))
+	warnBefore := modelDuration(checkCmd.Flag("warn-before", "Warn when a server certificate expires within this (default: thresholds.warn_before, 30d).").PlaceHolder("30d"))
+	critBefore := modelDuration(checkCmd.Flag("crit-before", "Critical when a server certificate expires within this (default: thresholds.crit_before, 7d).").PlaceHolder("7d"))
 	output := checkCmd.Flag("output", "Report format.").Default("text").Enum("text", "json")
 
 	renewCmd := app.Command("renew", "Renew due certificates, reload the servers, verify, roll back on failure; exit 0 ok, 1 failed and rolled back, 2 failed and not rolled back.")
@@ -68,6 +68,10 @@ func run(args []string) int {
 		return 3
 	}
 	logger := promslog.New(logConfig)
+	// SIGINT and SIGTERM end every command at its next safe point: serve
+	// shuts down, check stops probing, renew rolls back what it changed.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 
 	switch cmd {
 	case versionCmd.FullCommand():
@@ -75,11 +79,11 @@ func run(args []string) int {
 		return 0
 	case renewCmd.FullCommand():
 		renewOpts.ConfigFile, renewOpts.Out, renewOpts.Logger = *configFile, os.Stdout, logger
-		return renew.Run(context.Background(), renewOpts)
+		return renew.Run(ctx, renewOpts)
 	case checkCmd.FullCommand():
-		return check.Run(context.Background(), os.Stdout, check.Options{
+		return check.Run(ctx, os.Stdout, check.Options{
 			ConfigFile: *configFile,
-			Thresholds: check.Thresholds{WarnBefore: time.Duration(*warnBefore), CritBefore: time.Duration(*critBefore)},
+			Overrides:  check.Overrides{WarnBefore: time.Duration(*warnBefore), CritBefore: time.Duration(*critBefore)},
 			Output:     *output,
 		})
 	}
@@ -98,8 +102,6 @@ func run(args []string) int {
 	if err != nil {
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if err := srv.Run(ctx); err != nil {
 		logger.Error("exporter stopped", "err", err)
 		return 1

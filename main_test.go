@@ -118,9 +118,9 @@ func TestCommands(t *testing.T) {
 		code int
 		out  string
 	}{
-		{[]string{"check", "--config.file=" + cfg}, 0, "OK: 0 critical, 0 warning, 0 unknown, 10 ok"},
-		{[]string{"check", "--config.file=" + cfg, "--warn-before=400d"}, 1, "WARNING: 0 critical, 1 warning"},
-		{[]string{"check", "--config.file=" + cfg, "--crit-before=400d"}, 2, "CRITICAL: 1 critical"},
+		{[]string{"check", "--config.file=" + cfg}, 0, "PGTLS OK - 0 critical, 0 warning, 0 unknown, 10 ok | "},
+		{[]string{"check", "--config.file=" + cfg, "--warn-before=400d"}, 1, "PGTLS WARNING - 0 critical, 1 warning"},
+		{[]string{"check", "--config.file=" + cfg, "--crit-before=400d"}, 2, "PGTLS CRITICAL - 1 critical"},
 		{[]string{"check", "--config.file=" + cfg, "--output=json"}, 0, `"exit_code": 0`},
 		{[]string{"check", "--config.file=" + bad}, 3, "certificates[0].cert: is required"},
 		{[]string{"--config.file=" + cfg, "--config.check"}, 0, "configuration is valid"},
@@ -170,7 +170,7 @@ renew: {state_dir: state}
 		{[]string{"renew", "--init", "--dry-run"}, 0, "Dry run: nothing was written."},
 		{[]string{"renew", "--init", "--no-reload"}, 0, "renew: ok: renewed pg"},
 		{[]string{"renew"}, 0, "Nothing to do."},
-		{[]string{"check", "--warn-before=30d"}, 0, "OK:"},
+		{[]string{"check", "--warn-before=30d"}, 0, "PGTLS OK - "},
 		{[]string{"renew", "--force", "--only", "pg", "--no-reload"}, 0, "renew pg: forced (--force)"},
 		{[]string{"renew", "--only", "nope"}, 1, "--only nope: no certificates entry has that name"},
 	}

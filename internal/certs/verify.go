@@ -19,6 +19,7 @@ const (
 	VerifyUnknownAuthority VerifyReason = "unknown authority"
 	VerifyWrongKeyUsage    VerifyReason = "wrong key usage"
 	VerifyNotCA            VerifyReason = "issuer is not a CA"
+	VerifyNameMismatch     VerifyReason = "name mismatch"
 	VerifyNoCertificate    VerifyReason = "no certificate"
 	VerifyOther            VerifyReason = "invalid"
 )
@@ -112,7 +113,20 @@ func classify(err error) VerifyReason {
 	if errors.As(err, &unknown) {
 		return VerifyUnknownAuthority
 	}
+	var host x509.HostnameError
+	if errors.As(err, &host) {
+		return VerifyNameMismatch
+	}
 	return VerifyOther
+}
+
+// ClassifyVerifyError classifies an error of x509 verification (a served
+// chain's, for example) like Authority.Verify does.
+func ClassifyVerifyError(err error) VerifyReason {
+	if err == nil {
+		return VerifyOK
+	}
+	return classify(err)
 }
 
 func earliestNotAfter(chain []*x509.Certificate) time.Time {

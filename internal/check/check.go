@@ -1,130 +1,78 @@
-// Package check turns reports into findings with Nagios-style severities,
-// renders them as a table or JSON, and gives the exit code of the check
-// command (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+// Package check is the check command: it loads the configuration, has
+// every source inspected once, judges the facts with package rules, renders
+// the findings as a Nagios status line with a table or as JSON, and gives
+// the exit code (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 package check
 
 import (
-	"encoding/json"
-	"fmt"
+	"context"
+	"io"
 	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/rules"
+	"github.com/magflow/pgtls_exporter/internal/targets"
 )
 
-// Status is a finding's severity; its value is the Nagios exit code.
-type Status int
-
-// Severities in increasing order of concern (UNKNOWN is reported only when
-// nothing is worse).
-const (
-	OK Status = iota
-	Warning
-	Critical
-	Unknown
-)
-
-func (s Status) String() string {
-	switch s {
-	case OK:
-		return "OK"
-	case Warning:
-		return "WARNING"
-	case Critical:
-		return "CRITICAL"
-	default:
-		return "UNKNOWN"
-	}
+// Options configure one run of the check command.
+type Options struct {
+	ConfigFile string
+	// Overrides replaces the configured leaf expiry thresholds where set
+	// (the --warn-before and --crit-before flags).
+	Overrides Overrides
+	// Output is "text" or "json".
+	Output string
+	Now    time.Time
 }
 
-// MarshalJSON writes the status by name.
-func (s Status) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
-
-// UnmarshalJSON reads a status written by MarshalJSON.
-func (s *Status) UnmarshalJSON(b []byte) error {
-	var name string
-	if err := json.Unmarshal(b, &name); err != nil {
-		return fmt.Errorf("status: %w", err)
-	}
-	for _, st := range []Status{OK, Warning, Critical, Unknown} {
-		if st.String() == name {
-			*s = st
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown status %q", name)
-}
-
-// worse reports whether s should decide the overall status over t:
-// CRITICAL > WARNING > UNKNOWN > OK.
-func (s Status) worse(t Status) bool { return s.rank() > t.rank() }
-
-func (s Status) rank() int {
-	return map[Status]int{OK: 0, Unknown: 1, Warning: 2, Critical: 3}[s]
-}
-
-// Finding is one judged fact.
-type Finding struct {
-	Entry  string `json:"entry"`
-	Check  string `json:"check"`
-	Status Status `json:"status"`
-	Path   string `json:"path,omitempty"`
-	Detail string `json:"detail"`
-}
-
-// Thresholds decide when an expiry becomes a warning or critical.
-type Thresholds struct {
+// Overrides are thresholds given on the command line; zero keeps the
+// configured value.
+type Overrides struct {
 	WarnBefore time.Duration
 	CritBefore time.Duration
 }
 
-// Result is the outcome of a whole check.
-type Result struct {
-	Status   Status    `json:"status"`
-	ExitCode int       `json:"exit_code"`
-	Findings []Finding `json:"findings"`
-}
-
-// Summarize computes the overall status of findings.
-func Summarize(findings []Finding) Result {
-	r := Result{Status: OK, Findings: findings}
-	for _, f := range findings {
-		if f.Status.worse(r.Status) {
-			r.Status = f.Status
+// Run loads the configuration, inspects everything once, writes the report
+// to w and returns the exit code.
+func Run(ctx context.Context, w io.Writer, opts Options) int {
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	var res rules.Result
+	cfg, err := config.Load(opts.ConfigFile)
+	if err != nil {
+		res = rules.Failed(err)
+	} else {
+		th := rules.ThresholdsOf(cfg.Thresholds)
+		if opts.Overrides.WarnBefore > 0 {
+			th.WarnBefore = opts.Overrides.WarnBefore
 		}
+		if opts.Overrides.CritBefore > 0 {
+			th.CritBefore = opts.Overrides.CritBefore
+		}
+		res = Evaluate(ctx, cfg, th, opts.Now)
 	}
-	r.ExitCode = int(r.Status)
-	return r
+	render := WriteText
+	if opts.Output == "json" {
+		render = WriteJSON
+	}
+	if err := render(w, res); err != nil {
+		return int(rules.Unknown)
+	}
+	return res.ExitCode
 }
 
-// Counts returns how many findings have each status.
-func (r Result) Counts() map[Status]int {
-	c := map[Status]int{}
-	for _, f := range r.Findings {
-		c[f.Status]++
-	}
-	return c
-}
-
-// Failed is the result when nothing could be checked, e.g. a bad config.
-func Failed(err error) Result {
-	return Summarize([]Finding{{Entry: "config", Check: "load", Status: Unknown, Detail: err.Error()}})
-}
-
-func expiryDetail(serial string, notAfter, now time.Time) string {
-	left := notAfter.Sub(now)
-	when := notAfter.UTC().Format(time.RFC3339)
-	if left < 0 {
-		return fmt.Sprintf("serial %s expired %s (%s ago)", serial, when, humanDuration(-left))
-	}
-	return fmt.Sprintf("serial %s expires %s (in %s)", serial, when, humanDuration(left))
-}
-
-func humanDuration(d time.Duration) string {
-	days := int(d.Hours() / 24)
-	switch {
-	case days >= 2:
-		return fmt.Sprintf("%d days", days)
-	case d >= time.Hour:
-		return fmt.Sprintf("%d hours", int(d.Hours()))
-	default:
-		return fmt.Sprintf("%d minutes", int(d.Minutes()))
-	}
+// Evaluate inspects everything cfg names, probes every target, collects
+// the sessions and reads renew's state, and judges it all.
+func Evaluate(ctx context.Context, cfg *config.Config, th rules.Thresholds, now time.Time) rules.Result {
+	report := inspect.New(cfg, 0).Inspect(now)
+	findings := rules.FileFindings(report, th, cfg.StrictKeyOwners())
+	probes := targets.New(cfg).ProbeAll(ctx, report)
+	findings = append(findings, rules.ProbeFindings(probes, th, now)...)
+	findings = append(findings, SessionFindings(ctx, cfg)...)
+	findings = append(findings, rules.RenewFindings(cfg.RenewStateDir(), now)...)
+	res := rules.Summarize(findings)
+	res.Perf = rules.ExpiryPerf(report, probes, th, now)
+	return res
 }

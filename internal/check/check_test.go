@@ -4,17 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/certs"
+	"github.com/magflow/pgtls_exporter/internal/rules"
 	"github.com/magflow/pgtls_exporter/internal/testcerts"
 )
-
-var defaultThresholds = Thresholds{WarnBefore: 30 * 24 * time.Hour, CritBefore: 7 * 24 * time.Hour}
 
 // writeSet writes a CA and one entry whose certificate expires in validFor,
 // and returns the config path.
@@ -57,7 +58,7 @@ func TestExitCodes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, _ := writeSet(t, tc.validFor, tc.keyMode, tc.extra)
 			var out bytes.Buffer
-			if got := Run(context.Background(), &out, Options{ConfigFile: cfg, Thresholds: defaultThresholds}); got != tc.want {
+			if got := Run(context.Background(), &out, Options{ConfigFile: cfg}); got != tc.want {
 				t.Fatalf("exit %d, want %d\n%s", got, tc.want, out.String())
 			}
 		})
@@ -66,19 +67,20 @@ func TestExitCodes(t *testing.T) {
 
 func TestBadConfigIsUnknown(t *testing.T) {
 	var out bytes.Buffer
-	code := Run(context.Background(), &out, Options{ConfigFile: filepath.Join(t.TempDir(), "none.yml"), Output: "json", Thresholds: defaultThresholds})
+	code := Run(context.Background(), &out, Options{ConfigFile: filepath.Join(t.TempDir(), "none.yml"), Output: "json"})
 	if code != 3 {
 		t.Fatalf("exit %d", code)
 	}
 	var res struct {
 		Status   string
 		ExitCode int `json:"exit_code"`
-		Findings []Finding
+		Findings []rules.Finding
 	}
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Status != "UNKNOWN" || res.ExitCode != 3 || len(res.Findings) != 1 || !strings.Contains(res.Findings[0].Detail, "none.yml: no such file") {
+	if res.Status != "UNKNOWN" || res.ExitCode != 3 || len(res.Findings) != 1 || res.Findings[0].Code != rules.ConfigInvalid ||
+		!strings.Contains(res.Findings[0].Detail, "none.yml: no such file") {
 		t.Fatalf("%+v", res)
 	}
 }
@@ -87,20 +89,26 @@ func TestTextReport(t *testing.T) {
 	cfg, files := writeSet(t, 3*24*time.Hour, 0o644, "    key_owner: postgres\n")
 	var out bytes.Buffer
 	now := time.Now()
-	Run(context.Background(), &out, Options{ConfigFile: cfg, Thresholds: defaultThresholds, Now: now})
+	Run(context.Background(), &out, Options{ConfigFile: cfg, Now: now})
 	serial := certs.Serial(files.Issued.Cert)
+	notAfter := files.Issued.Cert.NotAfter
+	days := float64(int64(notAfter.Sub(now).Hours()/24*10)) / 10
+	status := fmt.Sprintf("PGTLS CRITICAL - 2 critical, 0 warning, 0 unknown, 8 ok | ca_days_left=%s;90:;30: pg_days_left=%s;30:;7:",
+		strconv.FormatFloat(float64(int64(caNotAfter(t, cfg).Sub(now).Hours()/24*10))/10, 'f', -1, 64), strconv.FormatFloat(days, 'f', -1, 64))
 	wantLines := []string{
-		"ENTRY  CHECK            STATUS    PATH    DETAIL",
-		"pg     file             OK        pg.crt  cert file read: 1 certificate",
-		"pg     expiry           CRITICAL  pg.crt  serial " + serial + " expires " + files.Issued.Cert.NotAfter.UTC().Format(time.RFC3339) + " (in 2 days)",
-		"pg     file             OK        pg.key  key file read: ECDSA P-256 (PKCS#8) key",
-		"pg     san              OK        pg.crt  covers postgres",
-		"pg     verify           OK        pg.crt  chains to the configured CA",
-		"pg     key-match        OK        pg.key  key matches the certificate",
-		"pg     key-permissions  CRITICAL  pg.key  root:root 0644, refused for postgres: has group or world access; File must have permissions u=rw,g=r (0640) or less if owned by root",
-		"CRITICAL: 2 critical, 0 warning, 0 unknown, 8 ok",
+		"ENTRY  CHECK            STATUS    CODE               PATH    DETAIL",
+		"pg     file             OK        -                  pg.crt  cert file read: 1 certificate",
+		"pg     expiry           CRITICAL  expires_very_soon  pg.crt  serial " + serial + " expires " + notAfter.UTC().Format(time.RFC3339) + " (in 2 days)",
+		"pg     file             OK        -                  pg.key  key file read: ECDSA P-256 (PKCS#8) key",
+		"pg     san              OK        -                  pg.crt  covers postgres",
+		"pg     verify           OK        -                  pg.crt  chains to the configured CA",
+		"pg     key-match        OK        -                  pg.key  key matches the certificate",
+		"pg     key-permissions  CRITICAL  key_mode_refused   pg.key  root:root 0644, refused for postgres: has group or world access; File must have permissions u=rw,g=r (0640) or less if owned by root",
 	}
 	text := out.String()
+	if first, _, _ := strings.Cut(text, "\n"); first != status {
+		t.Errorf("status line\n%s\nwant\n%s", first, status)
+	}
 	for _, l := range wantLines {
 		if !strings.Contains(text, l+"\n") {
 			t.Errorf("report lacks line %q\n%s", l, text)
@@ -108,10 +116,24 @@ func TestTextReport(t *testing.T) {
 	}
 }
 
+// caNotAfter is the expiry of the CA that cfg names.
+func caNotAfter(t *testing.T, cfgPath string) time.Time {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(filepath.Dir(cfgPath), "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := certs.ParseBundle(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Certificates[0].NotAfter
+}
+
 func TestJSONReport(t *testing.T) {
 	cfg, _ := writeSet(t, 20*24*time.Hour, 0o600, "")
 	var out bytes.Buffer
-	if code := Run(context.Background(), &out, Options{ConfigFile: cfg, Thresholds: defaultThresholds, Output: "json"}); code != 1 {
+	if code := Run(context.Background(), &out, Options{ConfigFile: cfg, Output: "json"}); code != 1 {
 		t.Fatalf("exit %d", code)
 	}
 	var raw map[string]any
@@ -123,32 +145,20 @@ func TestJSONReport(t *testing.T) {
 	}
 	findings := raw["findings"].([]any)
 	first := findings[0].(map[string]any)
-	if first["entry"] != "ca" || first["check"] != "file" || first["status"] != "OK" || first["path"] != "ca.crt" {
+	if first["source"] != "files" || first["entry"] != "ca" || first["check"] != "file" || first["status"] != "OK" || first["path"] != "ca.crt" {
 		t.Fatalf("first finding %v", first)
 	}
-	var res Result
-	if err := json.Unmarshal(out.Bytes(), &res); err != nil || res.Status != Warning {
+	var res rules.Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil || res.Status != rules.Warning {
 		t.Fatalf("round trip: %v %v", res.Status, err)
 	}
-}
-
-func TestSummarizeOrder(t *testing.T) {
-	cases := []struct {
-		in   []Status
-		want Status
-	}{
-		{nil, OK},
-		{[]Status{OK, Unknown}, Unknown},
-		{[]Status{Unknown, Warning}, Warning},
-		{[]Status{Warning, Critical, Unknown}, Critical},
+	var codes []rules.Code
+	for _, f := range res.Findings {
+		if f.Problem() {
+			codes = append(codes, f.Code)
+		}
 	}
-	for _, tc := range cases {
-		var fs []Finding
-		for _, s := range tc.in {
-			fs = append(fs, Finding{Status: s})
-		}
-		if got := Summarize(fs); got.Status != tc.want || got.ExitCode != int(tc.want) {
-			t.Errorf("%v: got %v", tc.in, got.Status)
-		}
+	if len(codes) != 1 || codes[0] != rules.ExpiresSoon || len(res.Perf) != 2 || res.Perf[1].Label != "pg_days_left" {
+		t.Fatalf("codes %v, perfdata %+v", codes, res.Perf)
 	}
 }

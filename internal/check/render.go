@@ -4,35 +4,59 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
+
+	"github.com/magflow/pgtls_exporter/internal/rules"
 )
 
-// WriteText renders the result as a table followed by a summary line.
-func WriteText(w io.Writer, r Result) error {
+// StatusLine is the Nagios plugin status line: the overall status, the
+// counts, and after a "|" the performance data, e.g.
+// "PGTLS CRITICAL - 1 critical, 2 warning, 0 unknown, 9 ok | postgres_days_left=4.2;30:;7:".
+func StatusLine(r rules.Result) string {
+	c := r.Counts()
+	line := fmt.Sprintf("PGTLS %s - %d critical, %d warning, %d unknown, %d ok",
+		r.Status, c[rules.Critical], c[rules.Warning], c[rules.Unknown], c[rules.OK])
+	if len(r.Perf) == 0 {
+		return line
+	}
+	parts := make([]string, len(r.Perf))
+	for i, p := range r.Perf {
+		parts[i] = p.String()
+	}
+	return line + " | " + strings.Join(parts, " ")
+}
+
+// WriteText renders the result as the status line followed by a table of
+// every finding (the plugin's long output).
+func WriteText(w io.Writer, r rules.Result) error {
+	if _, err := fmt.Fprintln(w, StatusLine(r)); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ENTRY\tCHECK\tSTATUS\tPATH\tDETAIL")
+	fmt.Fprintln(tw, "ENTRY\tCHECK\tSTATUS\tCODE\tPATH\tDETAIL")
 	for _, f := range r.Findings {
-		path := f.Path
-		if path == "" {
-			path = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Entry, f.Check, f.Status, path, f.Detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Entry, f.Check, f.Status, orDash(string(f.Code)), orDash(f.Path), f.Detail)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	c := r.Counts()
-	_, err := fmt.Fprintf(w, "\n%s: %d critical, %d warning, %d unknown, %d ok\n",
-		r.Status, c[Critical], c[Warning], c[Unknown], c[OK])
-	return err
+	return nil
 }
 
 // WriteJSON renders the result as one JSON document.
-func WriteJSON(w io.Writer, r Result) error {
+func WriteJSON(w io.Writer, r rules.Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(r); err != nil {
 		return fmt.Errorf("write JSON report: %w", err)
 	}
 	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

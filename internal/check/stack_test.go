@@ -31,7 +31,7 @@ targets:
 `, f.CA, f.PostgresCert, f.PostgresKey, f.PgBouncerCert, f.PgBouncerKey, s.PostgresAddr(), s.PgBouncerAddr())), 0o644)
 	run := func() (int, string) {
 		var out bytes.Buffer
-		code := Run(context.Background(), &out, Options{ConfigFile: cfgPath, Thresholds: defaultThresholds})
+		code := Run(context.Background(), &out, Options{ConfigFile: cfgPath})
 		return code, out.String()
 	}
 	code, out := run()
@@ -39,11 +39,11 @@ targets:
 		t.Fatalf("healthy stack: exit %d\n%s", code, out)
 	}
 	oldSerial := certs.Serial(tc.Postgres.Cert)
-	for _, want := range [][5]string{
-		{"postgres", "handshake", "OK", s.PostgresAddr(), "TLSv1.3 "},
-		{"postgres", "served-verify", "OK", s.PostgresAddr(), "verify-full passed for db"},
-		{"postgres", "served-vs-file", "OK", s.PostgresAddr(), "serves serial " + oldSerial + ", the certificate file of postgres"},
-		{"pgbouncer", "served-verify", "OK", s.PgBouncerAddr(), "verify-full passed for pgbouncer"},
+	for _, want := range [][6]string{
+		{"postgres", "handshake", "OK", "-", s.PostgresAddr(), "TLSv1.3 "},
+		{"postgres", "served-verify", "OK", "-", s.PostgresAddr(), "verify-full passed for db"},
+		{"postgres", "served-vs-file", "OK", "-", s.PostgresAddr(), "serves serial " + oldSerial + ", the certificate file of postgres"},
+		{"pgbouncer", "served-verify", "OK", "-", s.PgBouncerAddr(), "verify-full passed for pgbouncer"},
 	} {
 		if !hasRow(out, want) {
 			t.Errorf("report lacks %q\n%s", want, out)
@@ -53,7 +53,7 @@ targets:
 	newSerial := certs.Serial(tc.RotatePostgres(t, testenv.PostgresCertOptions()).Cert)
 	code, out = run()
 	want := fmt.Sprintf("serves serial %s, but the certificate file of postgres holds serial %s: reload pending or failed", oldSerial, newSerial)
-	if code != 1 || !hasRow(out, [5]string{"postgres", "served-vs-file", "WARNING", s.PostgresAddr(), want}) {
+	if code != 1 || !hasRow(out, [6]string{"postgres", "served-vs-file", "WARNING", "stale_certificate", s.PostgresAddr(), want}) {
 		t.Fatalf("reload pending: exit %d, want 1 and %q\n%s", code, want, out)
 	}
 
@@ -62,18 +62,18 @@ targets:
 		t.Fatal(err)
 	}
 	code, out = run()
-	if code != 2 || !hasRow(out, [5]string{"pgbouncer", "handshake", "CRITICAL", s.PgBouncerAddr(), "connection refused"}) {
+	if code != 2 || !hasRow(out, [6]string{"pgbouncer", "handshake", "CRITICAL", "connection_refused", s.PgBouncerAddr(), "connection refused"}) {
 		t.Fatalf("PgBouncer down: exit %d\n%s", code, out)
 	}
 }
 
 // hasRow reports whether the text report has a row with this entry, check,
-// status and path whose detail contains the fifth string.
-func hasRow(report string, want [5]string) bool {
+// status, code and path whose detail contains the sixth string.
+func hasRow(report string, want [6]string) bool {
 	for _, line := range strings.Split(report, "\n") {
 		f := strings.Fields(line)
-		if len(f) > 4 && f[0] == want[0] && f[1] == want[1] && f[2] == want[2] && f[3] == want[3] &&
-			strings.Contains(strings.Join(f[4:], " "), want[4]) {
+		if len(f) > 5 && f[0] == want[0] && f[1] == want[1] && f[2] == want[2] && f[3] == want[3] && f[4] == want[4] &&
+			strings.Contains(strings.Join(f[5:], " "), want[5]) {
 			return true
 		}
 	}

@@ -25,6 +25,7 @@ type Config struct {
 	Probe        ProbeSettings `yaml:"probe"`
 	Sessions     Sessions      `yaml:"sessions"`
 	Renew        Renew         `yaml:"renew"`
+	Thresholds   Thresholds    `yaml:"thresholds"`
 
 	// baseDir is the folder relative paths are resolved against.
 	baseDir string

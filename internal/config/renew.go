@@ -11,7 +11,6 @@ import (
 // Defaults of the renew section.
 const (
 	DefaultRenewStateDir      = "renew-state"
-	DefaultRenewBefore        = 30 * 24 * time.Hour
 	DefaultRenewKeepBackups   = 5
 	DefaultRenewVerifyTimeout = 30 * time.Second
 	DefaultRenewStepTimeout   = 30 * time.Second
@@ -39,7 +38,8 @@ type Renew struct {
 	// StateDir holds the lock, the transaction journal, the state file the
 	// exporter reads, and backups. Default "renew-state" beside the config.
 	StateDir string `yaml:"state_dir"`
-	// RenewBefore: an entry expiring within this is renewed (default 30d).
+	// RenewBefore: an entry expiring within this is renewed (default:
+	// thresholds.warn_before, 30d).
 	RenewBefore model.Duration `yaml:"renew_before"`
 	// Validity of a new server certificate (default 365d; never past the CA).
 	Validity model.Duration `yaml:"validity"`
@@ -150,14 +150,6 @@ type SignalReload struct {
 
 // Configured reports whether any reload way is set.
 func (r Reload) Configured() bool { return r.SQL != nil || r.Signal != nil || len(r.Command) > 0 }
-
-// RenewBeforeDuration is renew_before with its default.
-func (r Renew) RenewBeforeDuration() time.Duration {
-	if r.RenewBefore > 0 {
-		return time.Duration(r.RenewBefore)
-	}
-	return DefaultRenewBefore
-}
 
 // ValidityDuration is validity with its default.
 func (r Renew) ValidityDuration() time.Duration {

@@ -22,7 +22,7 @@ func TestRenewDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := cfg.Renew
-	if r.RenewBeforeDuration() != 30*24*time.Hour || r.ValidityDuration() != 365*24*time.Hour ||
+	if cfg.RenewBefore() != 30*24*time.Hour || r.ValidityDuration() != 365*24*time.Hour ||
 		r.KeyTypeOrDefault() != issue.ECDSAP256 || r.KeepBackupsOrDefault() != 5 ||
 		r.VerifyTimeoutDuration() != 30*time.Second || cfg.RenewStateDir() != "/etc/pgtls/renew-state" ||
 		!slices.Equal(r.ComposeCommand(), []string{"docker", "compose"}) {
@@ -75,7 +75,7 @@ renew:
 		t.Fatal(err)
 	}
 	r := cfg.Renew
-	if cfg.RenewStateDir() != "/var/lib/pgtls/renew" || r.RenewBeforeDuration() != 14*24*time.Hour ||
+	if cfg.RenewStateDir() != "/var/lib/pgtls/renew" || cfg.RenewBefore() != 14*24*time.Hour ||
 		r.KeyTypeOrDefault() != issue.RSA2048 || r.KeepBackupsOrDefault() != 3 || r.CA.KeyTypeOrDefault() != issue.Ed25519 ||
 		len(r.Services) != 4 || r.Services[0].CopyEntry(r.Services[0].DockerCompose.Copy[0]) != "pgbouncer" ||
 		r.Services[1].TimeoutDuration() != 5*time.Second || r.Services[1].Reload.SQL.PasswordFile != "pw" {

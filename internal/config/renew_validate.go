@@ -41,9 +41,9 @@ func (c *Config) validateRenew(add func(path, format string, args ...any)) {
 	}
 	if r.Validity < 0 {
 		add("renew.validity", "must not be negative")
-	} else if r.ValidityDuration() <= r.RenewBeforeDuration() {
+	} else if r.ValidityDuration() <= c.RenewBefore() {
 		add("renew.validity", "%s must be longer than renew_before (%s), or every run renews again",
-			modelDur(r.ValidityDuration()), modelDur(r.RenewBeforeDuration()))
+			modelDur(r.ValidityDuration()), modelDur(c.RenewBefore()))
 	}
 	if r.KeyType != "" && !issue.ValidKeyType(r.KeyType) {
 		add("renew.key_type", "%q is not one of %v", r.KeyType, issue.KeyTypes())

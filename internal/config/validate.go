@@ -70,6 +70,7 @@ func (c *Config) Validate() error {
 	c.validateTargets(add)
 	c.validateSessions(add)
 	c.validateRenew(add)
+	c.validateThresholds(add)
 	return errors.Join(errs...)
 }
 

@@ -18,14 +18,20 @@ type evaluation struct {
 	ids       [3]identity
 	infos     [3]fs.FileInfo
 	authority *certs.Authority
-	now       time.Time
+	// caConfigured is true when the configuration names a CA file.
+	caConfigured bool
+	now          time.Time
 }
 
-var errCertUnreadable = errors.New("the certificate file could not be read")
+// ErrNotChecked marks a key match that could not be judged because a file
+// it needs is unusable; that file's own finding says why.
+var ErrNotChecked = errors.New("not checked")
+
+var errCertUnreadable = fmt.Errorf("%w: the certificate file could not be read", ErrNotChecked)
 
 func (ev evaluation) run() (*EntryReport, time.Time) {
 	e := ev.entry
-	r := &EntryReport{Name: e.Name}
+	r := &EntryReport{Name: e.Name, ExpectedNames: e.ExpectedNames, CAConfigured: ev.caConfigured}
 	certFile, certBundle := load(RoleCert, e.Cert, ev.paths[0], ev.ids[0], ev.infos[0])
 	r.Files = append(r.Files, certFile)
 	var leaf *x509.Certificate
@@ -123,7 +129,7 @@ func matchKey(role Role, configured string, leaf *x509.Certificate, fr FileRepor
 		km.Err = errCertUnreadable
 		return km
 	case fr.Err != nil:
-		km.Err = fmt.Errorf("the %s file could not be read", role)
+		km.Err = fmt.Errorf("%w: the %s file could not be read", ErrNotChecked, role)
 		return km
 	}
 	if role == RoleCombined && !b.Leaf().Equal(leaf) {

@@ -122,7 +122,8 @@ func (in *Inspector) entry(i int, now time.Time) *EntryReport {
 	if c.report != nil && c.ids == ids && c.caGen == in.ca.gen && !due(c.recheckAt, now) {
 		return c.report
 	}
-	ev := evaluation{entry: e, paths: paths, ids: ids, infos: infos, authority: in.ca.authority, now: now}
+	ev := evaluation{entry: e, paths: paths, ids: ids, infos: infos, authority: in.ca.authority,
+		caConfigured: in.cfg.CA.Cert != "", now: now}
 	report, recheckAt := ev.run()
 	*c = cachedEntry{ids: ids, caGen: in.ca.gen, recheckAt: recheckAt, report: report}
 	return report

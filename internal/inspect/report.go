@@ -101,6 +101,11 @@ func (p KeyPermission) OK() bool { return p.Err == nil && p.Verdict.OK() }
 // EntryReport is everything found about one certificate entry (or the CA).
 type EntryReport struct {
 	Name string
+	// ExpectedNames are the configured expected_names, judged or not.
+	ExpectedNames []string
+	// CAConfigured is true when the configuration names a CA to verify
+	// against (usable or not).
+	CAConfigured bool
 	// Files in the order cert, key, combined (only configured ones).
 	Files []FileReport
 	// Names is nil when the certificate could not be read.
@@ -110,6 +115,16 @@ type EntryReport struct {
 	Verify         *certs.Verification
 	KeyMatches     []KeyMatch
 	KeyPermissions []KeyPermission
+}
+
+// Covers reports whether the certificate was found to cover name.
+func (e *EntryReport) Covers(name string) bool {
+	for _, n := range e.Names {
+		if n.Name == name {
+			return n.Covered
+		}
+	}
+	return false
 }
 
 // CertFile returns the report of the entry's certificate file.

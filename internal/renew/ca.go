@@ -93,7 +93,7 @@ func loadCA(cfg *config.Config, init bool, now time.Time) (CAPlan, *signer) {
 		p.Err = fmt.Errorf("CA %s: %w", cfg.CA.Cert, err)
 		return p, nil
 	}
-	validity, before := cfg.Renew.ValidityDuration(), cfg.Renew.RenewBeforeDuration()
+	validity, before := cfg.Renew.ValidityDuration(), cfg.RenewBefore()
 	switch {
 	case cert.NotAfter.Before(now.Add(before)):
 		p.Warnings = append(p.Warnings, fmt.Sprintf("the CA itself expires on %s, within renew_before (%s): certificates signed now end with it and every run renews them again; plan a new CA",

@@ -8,9 +8,9 @@ import (
 
 	"github.com/prometheus/common/model"
 
-	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/rules"
 )
 
 // Plan is what a renew run will do, computed before anything is written.
@@ -78,7 +78,9 @@ func makePlan(in planInput) *Plan {
 			p.Err = errors.Join(p.Err, fmt.Errorf("--only %s: no certificates entry has that name", name))
 		}
 	}
-	before := in.cfg.Renew.RenewBeforeDuration()
+	th := rules.ThresholdsOf(in.cfg.Thresholds)
+	th.WarnBefore = in.cfg.RenewBefore()
+	th.CritBefore = min(th.CritBefore, th.WarnBefore)
 	for _, e := range in.cfg.Certificates {
 		ep := EntryPlan{Entry: e}
 		er := in.report.Entry(e.Name)
@@ -93,7 +95,7 @@ func makePlan(in planInput) *Plan {
 		case in.created:
 			ep.Renew, ep.Reasons = true, []string{"the CA is new"}
 		default:
-			ep.Reasons, ep.Status = judge(er, in.now, before)
+			ep.Reasons, ep.Status = judge(er, in.now, th)
 			ep.Renew = len(ep.Reasons) > 0
 		}
 		p.Entries = append(p.Entries, ep)
@@ -106,54 +108,31 @@ func makePlan(in planInput) *Plan {
 	return p
 }
 
-// judge returns why an entry needs renewal, or its status when it does not.
-func judge(er *inspect.EntryReport, now time.Time, before time.Duration) (reasons []string, status string) {
+// judge returns why an entry needs renewal, or its status when it does
+// not: the entry's problems whose rule says renew, judged with renew_before
+// as the warning threshold.
+func judge(er *inspect.EntryReport, now time.Time, th rules.Thresholds) (reasons []string, status string) {
+	seen := map[string]bool{}
+	for _, f := range rules.EntryFindings(er, now, th, false, true) {
+		rule, ok := rules.Lookup(f.Code)
+		if !f.Problem() || !ok || !rule.Renew {
+			continue
+		}
+		reason := fmt.Sprintf("%s: %s", f.Code, f.Detail)
+		if f.Check == rules.CheckVerify && (f.Code == rules.Expired || f.Code == rules.NotYetValid) {
+			continue // the expiry row says it already
+		}
+		if !seen[reason] {
+			seen[reason] = true
+			reasons = append(reasons, reason)
+		}
+	}
 	cf := er.CertFile()
 	if cf == nil || cf.Err != nil || len(cf.Certificates) == 0 {
-		why := "no certificate"
-		if cf != nil && cf.Err != nil {
-			why = cf.Err.Error()
-		}
-		return []string{"certificate file unusable: " + why}, ""
+		return reasons, ""
 	}
 	leaf := cf.Certificates[0]
-	left := leaf.NotAfter.Sub(now)
-	switch {
-	case left <= 0:
-		reasons = append(reasons, fmt.Sprintf("expired on %s", day(leaf.NotAfter)))
-	case left <= before:
-		reasons = append(reasons, fmt.Sprintf("expires on %s, in %s (renew_before %s)",
-			day(leaf.NotAfter), roundDays(left), model.Duration(before)))
-	}
-	for _, n := range er.Names {
-		if !n.Covered {
-			reasons = append(reasons, fmt.Sprintf("does not cover expected name %s", n.Name))
-		}
-	}
-	if er.Verify != nil && !er.Verify.OK() && er.Verify.Reason != certs.VerifyExpired {
-		reasons = append(reasons, "does not verify against the CA: "+er.Verify.Detail())
-	}
-	for _, fr := range er.Files[1:] {
-		if fr.Err != nil {
-			reasons = append(reasons, fmt.Sprintf("%s file %s unusable: %v", fr.Role, fr.Path, fr.Err))
-		}
-	}
-	for _, km := range er.KeyMatches {
-		if !km.OK && km.Err != nil && !errors.Is(km.Err, certs.ErrKeyEncrypted) && fileReadable(er, km.Role) {
-			reasons = append(reasons, fmt.Sprintf("%s %s does not match the certificate: %v", km.Role, km.Path, km.Err))
-		}
-	}
-	return reasons, fmt.Sprintf("valid until %s (in %s)", day(leaf.NotAfter), roundDays(left))
-}
-
-// fileReadable tells whether the entry's file of that role was read.
-func fileReadable(er *inspect.EntryReport, role inspect.Role) bool {
-	for _, fr := range er.Files {
-		if fr.Role == role {
-			return fr.Err == nil
-		}
-	}
-	return false
+	return reasons, fmt.Sprintf("valid until %s (in %s)", day(leaf.NotAfter), roundDays(leaf.NotAfter.Sub(now)))
 }
 
 // involve picks the services and targets of the renewed entries and

@@ -77,7 +77,7 @@ func TestRenewsOnlyWhatIsDue(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out := f.run(t, Options{DryRun: true})
-	if code != ExitOK || !strings.Contains(out, "renew pgbouncer: expires on") || !strings.Contains(out, "renew postgres: does not cover expected name replica") ||
+	if code != ExitOK || !strings.Contains(out, "renew pgbouncer: expires_soon: serial ") || !strings.Contains(out, "renew postgres: san_missing: does not cover replica") ||
 		!strings.Contains(out, "Dry run: nothing was written.") {
 		t.Fatalf("dry run: %d\n%s", code, out)
 	}

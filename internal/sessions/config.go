@@ -17,7 +17,9 @@ func PostgresOptions(cfg *config.Config) []Options {
 func PgBouncerOptions(cfg *config.Config) []Options {
 	var out []Options
 	for _, s := range cfg.Sessions.PgBouncer {
-		out = append(out, options(cfg, s.SessionSource))
+		o := options(cfg, s.SessionSource)
+		o.ExpectServerTLS = s.ExpectServerTLS
+		out = append(out, o)
 	}
 	return out
 }

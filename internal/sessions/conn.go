@@ -49,6 +49,9 @@ type Options struct {
 	PasswordFile string
 	// ByDatabaseUser adds database and user to the groups.
 	ByDatabaseUser bool
+	// ExpectServerTLS (PgBouncer) makes a server connection without TLS
+	// critical rather than a warning.
+	ExpectServerTLS bool
 	// Timeout bounds one collection (default DefaultTimeout).
 	Timeout time.Duration
 }

@@ -1,8 +1,7 @@
-package check
+package rules
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -24,28 +23,32 @@ func RenewFindings(stateDir string, now time.Time) []Finding {
 		return nil
 	}
 	var out []Finding
-	add := func(st Status, format string, args ...any) {
-		out = append(out, Finding{Entry: "renew", Check: CheckRenew, Status: st, Path: stateDir, Detail: fmt.Sprintf(format, args...)})
+	add := func(code Code, format string, args ...any) {
+		if code == "" {
+			out = append(out, ok(SourceRenew, "renew", CheckRenew, stateDir, format, args...))
+			return
+		}
+		out = append(out, problem(SourceRenew, "renew", CheckRenew, stateDir, code, format, args...))
 	}
 	if _, err := os.Stat(filepath.Join(stateDir, renewstate.JournalFile)); err == nil {
-		add(Critical, "an interrupted renew waits to be finished or undone: run pgtls_exporter renew")
+		add(RenewInterrupted, "an interrupted renew waits to be finished or undone: run pgtls_exporter renew")
 	}
 	st, err := renewstate.Read(renewstate.Path(stateDir))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return out
 	case err != nil:
-		add(Unknown, "%v", err)
+		add(RenewStateUnreadable, "%v", err)
 		return out
 	}
 	ago := humanDuration(now.Sub(st.LastRun))
 	switch st.ExitCode {
 	case 0:
-		add(OK, "last run %s ago succeeded: %s", ago, st.Message)
+		add("", "last run %s ago succeeded: %s", ago, st.Message)
 	case 1:
-		add(Warning, "last run %s ago failed and rolled back: %s", ago, st.Message)
+		add(RenewRolledBack, "last run %s ago failed and rolled back: %s", ago, st.Message)
 	default:
-		add(Critical, "last run %s ago failed and could not roll back (exit %d): %s", ago, st.ExitCode, st.Message)
+		add(RenewNotRolledBack, "last run %s ago failed and could not roll back (exit %d): %s", ago, st.ExitCode, st.Message)
 	}
 	names := make([]string, 0, len(st.Entries))
 	for name := range st.Entries {
@@ -54,7 +57,7 @@ func RenewFindings(stateDir string, now time.Time) []Finding {
 	sort.Strings(names)
 	for _, name := range names {
 		if e := st.Entries[name]; e.Result == renewstate.ResultRollbackFailed {
-			add(Critical, "entry %s: rollback failed: %s", name, e.Error)
+			add(RenewRollbackFailed, "entry %s: rollback failed: %s", name, e.Error)
 		}
 	}
 	return out

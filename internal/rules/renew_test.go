@@ -1,4 +1,4 @@
-package check
+package rules
 
 import (
 	"os"
@@ -28,7 +28,7 @@ func TestRenewFindings(t *testing.T) {
 		}
 	}
 	write(&renewstate.State{LastRun: now.Add(-3 * time.Hour), ExitCode: 0, Message: "renewed postgres"})
-	want := func(st Status, detail string) {
+	want := func(st Severity, detail string) {
 		t.Helper()
 		res := Summarize(RenewFindings(dir, now))
 		last := res.Findings[len(res.Findings)-1]

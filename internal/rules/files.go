@@ -1,0 +1,214 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/certs"
+	"github.com/magflow/pgtls_exporter/internal/inspect"
+)
+
+// Check names of findings about files.
+const (
+	CheckFile        = "file"
+	CheckExpiry      = "expiry"
+	CheckSAN         = "san"
+	CheckVerify      = "verify"
+	CheckKeyMatch    = "key-match"
+	CheckPermissions = "key-permissions"
+)
+
+// FileFindings judges a file report. strictOwners lists entries whose
+// key_owner is configured: PostgreSQL reads their key, so a refused mode
+// is key_mode_refused (it would not load the key); for others it is
+// key_mode_loose.
+func FileFindings(r *inspect.Report, th Thresholds, strictOwners map[string]bool) []Finding {
+	var out []Finding
+	caUsable := r.Authority != nil
+	for _, e := range r.All() {
+		out = append(out, EntryFindings(e, r.Time, th, strictOwners[e.Name], caUsable)...)
+	}
+	return out
+}
+
+// EntryFindings judges one entry (or the CA) at now.
+func EntryFindings(e *inspect.EntryReport, now time.Time, th Thresholds, strict, caUsable bool) []Finding {
+	var out []Finding
+	add := func(f Finding) { out = append(out, f) }
+	isCA := false
+	for _, fr := range e.Files {
+		if fr.Role == inspect.RoleCA {
+			isCA = true
+		}
+		if fr.Err != nil {
+			add(problem(SourceFiles, e.Name, CheckFile, fr.Path, FileCode(fr.Err), "%s file unusable: %v", fr.Role, fr.Err))
+			if fr.Role == inspect.RoleCert || fr.Role == inspect.RoleCA {
+				add(problem(SourceFiles, e.Name, CheckExpiry, fr.Path, NotChecked, "cannot judge expiry: the %s file is unusable", fr.Role))
+			}
+			continue
+		}
+		add(ok(SourceFiles, e.Name, CheckFile, fr.Path, "%s", fileSummary(fr)))
+		if fr.Role == inspect.RoleCombined {
+			continue // its certificate is compared with the certificate file under key-match
+		}
+		warn, crit := th.WarnBefore, th.CritBefore
+		if fr.Role == inspect.RoleCA {
+			warn, crit = th.CAWarnBefore, th.CACritBefore
+		}
+		for _, c := range fr.Certificates {
+			add(ExpiryFinding(SourceFiles, e.Name, CheckExpiry, fr.Path, c, now, warn, crit))
+		}
+	}
+	cf := e.CertFile()
+	if cf == nil {
+		return out
+	}
+	certUsable := cf.Err == nil
+	for _, name := range e.ExpectedNames {
+		switch {
+		case !certUsable:
+			add(problem(SourceFiles, e.Name, CheckSAN, cf.Path, NotChecked, "cannot judge whether it covers %s: the certificate file is unusable", name))
+		case e.Covers(name):
+			add(ok(SourceFiles, e.Name, CheckSAN, cf.Path, "covers %s", name))
+		default:
+			add(problem(SourceFiles, e.Name, CheckSAN, cf.Path, SANMissing, "does not cover %s (SANs: %s)", name, leafSANs(cf)))
+		}
+	}
+	switch {
+	case !certUsable:
+		if caUsable && !isCA {
+			add(problem(SourceFiles, e.Name, CheckVerify, cf.Path, NotChecked, "cannot verify: the certificate file is unusable"))
+		}
+	case e.Verify != nil && e.Verify.OK():
+		add(ok(SourceFiles, e.Name, CheckVerify, cf.Path, "chains to the configured CA"))
+	case e.Verify != nil:
+		add(problem(SourceFiles, e.Name, CheckVerify, cf.Path, VerifyCode(e.Verify.Reason), "%s", e.Verify.Detail()))
+	case e.CAConfigured && !isCA:
+		add(problem(SourceFiles, e.Name, CheckVerify, cf.Path, CAUnusable, "cannot verify: the CA file is unusable"))
+	}
+	for _, km := range e.KeyMatches {
+		switch {
+		case km.OK:
+			add(ok(SourceFiles, e.Name, CheckKeyMatch, km.Path, "%s matches the certificate", km.Role))
+		case errors.Is(km.Err, inspect.ErrNotChecked):
+			add(problem(SourceFiles, e.Name, CheckKeyMatch, km.Path, NotChecked, "cannot judge: %v", km.Err))
+		case errors.Is(km.Err, certs.ErrKeyEncrypted):
+			add(problem(SourceFiles, e.Name, CheckKeyMatch, km.Path, KeyEncrypted, "%v", km.Err))
+		default:
+			add(problem(SourceFiles, e.Name, CheckKeyMatch, km.Path, KeyMismatch, "%s does not match the certificate: %v", km.Role, km.Err))
+		}
+	}
+	for _, kp := range e.KeyPermissions {
+		add(permissionFinding(e.Name, kp, strict && kp.Role == inspect.RoleKey))
+	}
+	return out
+}
+
+// FileCode classifies why a file is unusable.
+func FileCode(err error) Code {
+	var errno syscall.Errno
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return FileMissing
+	case errors.As(err, &errno), errors.Is(err, fs.ErrPermission):
+		return FileUnreadable
+	}
+	return FileInvalid
+}
+
+// VerifyCode is the code of a failed chain verification.
+func VerifyCode(r certs.VerifyReason) Code {
+	switch r {
+	case certs.VerifyUnknownAuthority:
+		return UnknownAuthority
+	case certs.VerifyExpired:
+		return Expired
+	case certs.VerifyNotYetValid:
+		return NotYetValid
+	case certs.VerifyNameMismatch:
+		return NameMismatch
+	}
+	return ChainInvalid
+}
+
+// ExpiryFinding judges one certificate's validity at now against the
+// warning and critical thresholds.
+func ExpiryFinding(src Source, entry, check, path string, c inspect.CertFacts, now time.Time, warn, crit time.Duration) Finding {
+	if now.Before(c.NotBefore) {
+		return problem(src, entry, check, path, NotYetValid, "serial %s is not valid before %s", c.Serial,
+			c.NotBefore.UTC().Format(time.RFC3339))
+	}
+	left := c.NotAfter.Sub(now)
+	when := c.NotAfter.UTC().Format(time.RFC3339)
+	switch {
+	case left < 0:
+		return problem(src, entry, check, path, Expired, "serial %s expired %s (%s ago)", c.Serial, when, humanDuration(-left))
+	case left < crit:
+		return problem(src, entry, check, path, ExpiresVerySoon, "serial %s expires %s (in %s)", c.Serial, when, humanDuration(left))
+	case left < warn:
+		return problem(src, entry, check, path, ExpiresSoon, "serial %s expires %s (in %s)", c.Serial, when, humanDuration(left))
+	}
+	return ok(src, entry, check, path, "serial %s expires %s (in %s)", c.Serial, when, humanDuration(left))
+}
+
+// NextChange is the first moment after now at which an expiry verdict of
+// the entry changes with time alone (a threshold is crossed); zero if none.
+func NextChange(e *inspect.EntryReport, now time.Time, th Thresholds) time.Time {
+	var next time.Time
+	consider := func(t time.Time) {
+		if t.After(now) && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	for _, fr := range e.Files {
+		warn, crit := th.WarnBefore, th.CritBefore
+		if fr.Role == inspect.RoleCA {
+			warn, crit = th.CAWarnBefore, th.CACritBefore
+		}
+		for _, c := range fr.Certificates {
+			consider(c.NotBefore)
+			consider(c.NotAfter)
+			consider(c.NotAfter.Add(-crit))
+			consider(c.NotAfter.Add(-warn))
+		}
+	}
+	return next
+}
+
+func permissionFinding(entry string, kp inspect.KeyPermission, strict bool) Finding {
+	if kp.Err != nil {
+		return problem(SourceFiles, entry, CheckPermissions, kp.Path, KeyModeUnknown, "cannot judge: %v", kp.Err)
+	}
+	facts := fmt.Sprintf("%s:%s %04o", kp.Owner, kp.Group, uint32(kp.Mode.Perm()))
+	if kp.Verdict.OK() {
+		return ok(SourceFiles, entry, CheckPermissions, kp.Path, "%s, acceptable for %s", facts, kp.User)
+	}
+	if strict {
+		return problem(SourceFiles, entry, CheckPermissions, kp.Path, KeyModeRefused, "%s, refused for %s: %s", facts, kp.User, kp.Verdict.Reason)
+	}
+	return problem(SourceFiles, entry, CheckPermissions, kp.Path, KeyModeLoose, "%s, PostgreSQL would refuse it: %s", facts, kp.Verdict.Reason)
+}
+
+func leafSANs(fr *inspect.FileReport) string {
+	if len(fr.Certificates) == 0 || fr.Certificates[0].SANs == "" {
+		return "none"
+	}
+	return fr.Certificates[0].SANs
+}
+
+func fileSummary(fr inspect.FileReport) string {
+	var parts []string
+	if n := len(fr.Certificates); n == 1 {
+		parts = append(parts, "1 certificate")
+	} else if n > 1 {
+		parts = append(parts, fmt.Sprintf("%d certificates", n))
+	}
+	if fr.Key != "" {
+		parts = append(parts, fr.Key+" key")
+	}
+	return fmt.Sprintf("%s file read: %s", fr.Role, strings.Join(parts, " + "))
+}

@@ -1,0 +1,120 @@
+package rules
+
+import (
+	"errors"
+	"syscall"
+	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/certs"
+	"github.com/magflow/pgtls_exporter/internal/sessions"
+	"github.com/magflow/pgtls_exporter/internal/targets"
+	"github.com/magflow/pgtls_exporter/probe"
+)
+
+// Check names of findings about live handshakes.
+const (
+	CheckHandshake    = "handshake"
+	CheckServedVerify = "served-verify"
+	CheckServedExpiry = "served-expiry"
+	CheckServedFile   = "served-vs-file"
+	CheckServedTLS    = "served-tls-version"
+)
+
+// ProbeFindings judges live handshakes. Findings are labelled with the
+// target name and its address.
+func ProbeFindings(reports []*targets.Report, th Thresholds, now time.Time) []Finding {
+	var out []Finding
+	for _, r := range reports {
+		out = append(out, TargetFindings(r, th, now)...)
+	}
+	return out
+}
+
+// TargetFindings judges one probe.
+func TargetFindings(r *targets.Report, th Thresholds, now time.Time) []Finding {
+	t := r.Target
+	var out []Finding
+	add := func(f Finding) { out = append(out, f) }
+	if r.Err != nil {
+		return append(out, problem(SourceProbes, t.Name, CheckHandshake, t.Address, ProbeCode(r.Err), "%v", r.Err))
+	}
+	res := r.Result
+	add(ok(SourceProbes, t.Name, CheckHandshake, t.Address, "%s %s (%s) in %s", res.TLSVersion, res.CipherSuite,
+		res.KeyExchangeGroup, res.Duration.Round(time.Millisecond)))
+	if sessions.OldTLSVersion(res.TLSVersion) {
+		add(problem(SourceProbes, t.Name, CheckServedTLS, t.Address, OldTLSVersion, "negotiated %s", res.TLSVersion))
+	}
+	if res.Verified() {
+		add(ok(SourceProbes, t.Name, CheckServedVerify, t.Address, "verify-full passed for %s", serverName(r)))
+	} else {
+		add(problem(SourceProbes, t.Name, CheckServedVerify, t.Address, VerifyCode(certs.ClassifyVerifyError(res.VerifyErr)),
+			"verify-full fails for %s: %v", serverName(r), res.VerifyErr))
+	}
+	if r.Served != nil {
+		add(ExpiryFinding(SourceProbes, t.Name, CheckServedExpiry, t.Address, *r.Served, now, th.WarnBefore, th.CritBefore))
+	}
+	if d := r.Drift; d != nil {
+		switch {
+		case d.Err != nil:
+			add(problem(SourceProbes, t.Name, CheckServedFile, t.Address, DriftUnknown, "cannot compare with %s: %v", d.Entry, d.Err))
+		case d.Matches:
+			add(ok(SourceProbes, t.Name, CheckServedFile, t.Address, "serves serial %s, the certificate file of %s", r.Served.Serial, d.Entry))
+		default:
+			add(problem(SourceProbes, t.Name, CheckServedFile, t.Address, StaleCertificate,
+				"serves serial %s, but the certificate file of %s holds serial %s: reload pending or failed",
+				r.Served.Serial, d.Entry, d.FileSerial))
+		}
+	}
+	return out
+}
+
+// ProbeCode classifies why no TLS session was established.
+func ProbeCode(err error) Code {
+	var pe *probe.Error
+	phase := probe.Phase("")
+	if errors.As(err, &pe) {
+		phase = pe.Phase
+	}
+	switch {
+	case errors.Is(err, probe.ErrTimeout):
+		return Timeout
+	case errors.Is(err, probe.ErrNoTLS):
+		return SSLRefused
+	case errors.Is(err, probe.ErrUnexpectedReply):
+		return NotPostgres
+	case errors.Is(err, probe.ErrClientCertificateRequired):
+		return ClientCertRequired
+	case errors.Is(err, probe.ErrClientCertificateRejected):
+		return ClientCertRejected
+	case errors.Is(err, probe.ErrALPNNotNegotiated):
+		return ALPNNotNegotiated
+	case errors.Is(err, probe.ErrConnectionClosed):
+		return ConnectionClosed
+	case errors.Is(err, probe.ErrHandshake):
+		return HandshakeFailed
+	case phase == probe.PhaseDial && errors.Is(err, syscall.ECONNREFUSED):
+		return ConnectionRefused
+	case phase == probe.PhaseDial:
+		return DialFailed
+	case pe == nil, errors.Is(err, probe.ErrInvalidOptions):
+		return ProbeMisconfigured
+	}
+	return HandshakeFailed
+}
+
+// ProbePhase is the step at which a probe failed ("config" when it could
+// not be attempted).
+func ProbePhase(err error) string {
+	var pe *probe.Error
+	if errors.As(err, &pe) {
+		return string(pe.Phase)
+	}
+	return "config"
+}
+
+func serverName(r *targets.Report) string {
+	if r.Target.ServerName != "" {
+		return r.Target.ServerName
+	}
+	return r.Target.Address
+}

@@ -162,7 +162,7 @@ func BenchmarkColdScrape(b *testing.B) {
 			b.ReportAllocs()
 			var files *Files
 			for b.Loop() {
-				files = NewFiles(inspect.New(set.cfg, 0), quiet)
+				files = NewFiles(inspect.New(set.cfg, 0), JudgingOf(set.cfg), quiet)
 				drain(b, files)
 			}
 			b.StopTimer()
@@ -179,7 +179,7 @@ func BenchmarkColdScrape(b *testing.B) {
 // cached metrics.
 func BenchmarkWarmScrape(b *testing.B) {
 	set := fixture(b, testcerts.ECDSAP256)
-	files := NewFiles(inspect.New(set.cfg, 0), quiet)
+	files := NewFiles(inspect.New(set.cfg, 0), JudgingOf(set.cfg), quiet)
 	if n := drain(b, files); n < benchFiles*5 {
 		b.Fatalf("only %d metrics", n)
 	}
@@ -194,7 +194,7 @@ func BenchmarkWarmScrape(b *testing.B) {
 func BenchmarkWarmScrapeExposition(b *testing.B) {
 	set := fixture(b, testcerts.ECDSAP256)
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(NewExporter(quiet, NewFiles(inspect.New(set.cfg, 0), quiet)))
+	reg.MustRegister(NewExporter(quiet, NewFiles(inspect.New(set.cfg, 0), JudgingOf(set.cfg), quiet)))
 	if _, err := reg.Gather(); err != nil { // the cold scrape, not measured here
 		b.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/rules"
 )
 
 var (
@@ -39,20 +40,29 @@ type Inspector interface {
 	Inspect(now time.Time) *inspect.Report
 }
 
-// Files exports the certificate, key and CA file checks. Metrics of an
-// unchanged report are reused, so a scrape over unchanged files builds
-// nothing new.
+// Files exports the certificate, key and CA file checks and their
+// problems. Metrics of an unchanged report are reused until an expiry
+// threshold is crossed, so a scrape over unchanged files builds nothing new.
 type Files struct {
 	inspector Inspector
+	judging   Judging
 	logger    *slog.Logger
 
 	mu    sync.Mutex
-	cache map[*inspect.EntryReport][]prometheus.Metric
+	cache map[*inspect.EntryReport]entryMetricSet
+}
+
+// entryMetricSet is what one entry report exports: its facts, and its
+// problems as judged until the next threshold crossing (zero: for good).
+type entryMetricSet struct {
+	facts    []prometheus.Metric
+	problems []prometheus.Metric
+	until    time.Time
 }
 
 // NewFiles returns the file source.
-func NewFiles(inspector Inspector, logger *slog.Logger) *Files {
-	return &Files{inspector: inspector, logger: logger, cache: map[*inspect.EntryReport][]prometheus.Metric{}}
+func NewFiles(inspector Inspector, judging Judging, logger *slog.Logger) *Files {
+	return &Files{inspector: inspector, judging: judging, logger: logger, cache: map[*inspect.EntryReport]entryMetricSet{}}
 }
 
 // Name implements Source.
@@ -60,18 +70,28 @@ func (f *Files) Name() string { return "files" }
 
 // Update implements Source. Unreadable files are findings, not errors.
 func (f *Files) Update(_ context.Context, ch chan<- prometheus.Metric) error {
-	report := f.inspector.Inspect(time.Now())
+	now := time.Now()
+	report := f.inspector.Inspect(now)
+	caUsable := report.Authority != nil
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	next := make(map[*inspect.EntryReport][]prometheus.Metric, len(report.Entries)+1)
+	next := make(map[*inspect.EntryReport]entryMetricSet, len(report.Entries)+1)
 	for _, e := range report.All() {
-		ms, ok := f.cache[e]
+		set, ok := f.cache[e]
 		if !ok {
-			ms = entryMetrics(e)
+			set.facts = entryMetrics(e)
 			f.logProblems(e)
 		}
-		next[e] = ms
-		for _, m := range ms {
+		if !ok || (!set.until.IsZero() && !now.Before(set.until)) {
+			th := f.judging.Thresholds
+			set.problems = problemMetrics(rules.EntryFindings(e, now, th, f.judging.StrictKeyOwners[e.Name], caUsable))
+			set.until = rules.NextChange(e, now, th)
+		}
+		next[e] = set
+		for _, m := range set.facts {
+			ch <- m
+		}
+		for _, m := range set.problems {
 			ch <- m
 		}
 	}

@@ -54,7 +54,7 @@ certificates:
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := NewFiles(inspect.New(cfg, 1), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	files := NewFiles(inspect.New(cfg, 1), JudgingOf(cfg), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	exporter := NewExporter(slog.New(slog.NewTextHandler(io.Discard, nil)), files)
 
 	info := func(name, path string, c *testcerts.Issued) string {
@@ -135,11 +135,21 @@ pgtls_key_permissions_ok{name="pgbouncer",path="pgbouncer.key"} 1
 pgtls_key_permissions_ok{name="postgres",path="postgres-combined.pem"} 1
 pgtls_key_permissions_ok{name="postgres",path="postgres.key"} 0
 pgtls_key_permissions_ok{name="replica",path="replica.key"} 1
+# HELP pgtls_problem A current problem (absent when healthy); code and severity come from the rules table.
+# TYPE pgtls_problem gauge
+pgtls_problem{code="expires_very_soon",severity="critical",source="files",subject="postgres"} 1
+pgtls_problem{code="file_invalid",severity="critical",source="files",subject="replica"} 1
+pgtls_problem{code="file_missing",severity="critical",source="files",subject="replica"} 1
+pgtls_problem{code="key_mismatch",severity="critical",source="files",subject="postgres"} 1
+pgtls_problem{code="key_mode_loose",severity="warning",source="files",subject="postgres"} 1
+pgtls_problem{code="not_checked",severity="unknown",source="files",subject="replica"} 1
+pgtls_problem{code="san_missing",severity="critical",source="files",subject="pgbouncer"} 1
+pgtls_problem{code="san_missing",severity="critical",source="files",subject="postgres"} 1
 # HELP pgtls_scrape_collector_success Whether a collector succeeded.
 # TYPE pgtls_scrape_collector_success gauge
 pgtls_scrape_collector_success{collector="files"} 1
 `)
-	names := append(append([]string{}, fileMetricNames...), "pgtls_scrape_collector_success")
+	names := append(append([]string{}, fileMetricNames...), "pgtls_problem", "pgtls_scrape_collector_success")
 	if err := testutil.CollectAndCompare(exporter, strings.NewReader(want), names...); err != nil {
 		t.Fatal(err)
 	}

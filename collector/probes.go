@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/magflow/pgtls_exporter/internal/rules"
 	"github.com/magflow/pgtls_exporter/internal/targets"
 )
 
@@ -34,6 +35,7 @@ var (
 type Probes struct {
 	prober    *targets.Prober
 	inspector Inspector
+	judging   Judging
 	logger    *slog.Logger
 
 	mu       sync.Mutex
@@ -42,8 +44,8 @@ type Probes struct {
 
 // NewProbes returns the probe source; inspector supplies the CA and the
 // files the served certificates are compared with.
-func NewProbes(prober *targets.Prober, inspector Inspector, logger *slog.Logger) *Probes {
-	return &Probes{prober: prober, inspector: inspector, logger: logger, lastErrs: map[string]string{}}
+func NewProbes(prober *targets.Prober, inspector Inspector, judging Judging, logger *slog.Logger) *Probes {
+	return &Probes{prober: prober, inspector: inspector, judging: judging, logger: logger, lastErrs: map[string]string{}}
 }
 
 // Name implements Source.
@@ -52,10 +54,11 @@ func (p *Probes) Name() string { return "probes" }
 // Update implements Source. An unreachable target is a finding, not a
 // failure of the source.
 func (p *Probes) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
-	reports := p.prober.ProbeAll(ctx, p.inspector.Inspect(time.Now()))
+	now := time.Now()
+	reports := p.prober.ProbeAll(ctx, p.inspector.Inspect(now))
 	for _, r := range reports {
 		p.logChange(r)
-		for _, m := range ProbeMetrics(r.Target.Name, r) {
+		for _, m := range ProbeMetrics(r.Target.Name, r, p.judging.Thresholds, now) {
 			ch <- m
 		}
 	}
@@ -78,14 +81,19 @@ func (p *Probes) logChange(r *targets.Report) {
 	}
 }
 
-// ProbeMetrics are the metrics of one probe, labelled with target.
-func ProbeMetrics(target string, r *targets.Report) []prometheus.Metric {
+// ProbeMetrics are the metrics of one probe, labelled with target, and
+// its problems judged with th at now; subject is the target too.
+func ProbeMetrics(target string, r *targets.Report, th rules.Thresholds, now time.Time) []prometheus.Metric {
 	var ms []prometheus.Metric
 	add := func(d *prometheus.Desc, v float64, labels ...string) {
 		ms = append(ms, gauge(d, v, labels...))
 	}
 	add(probeSuccessDesc, boolValue(r.Err == nil), target)
+	judged := *r
+	judged.Target.Name = target
+	ms = append(ms, problemMetrics(rules.TargetFindings(&judged, th, now))...)
 	if r.Err != nil {
+		add(probeFailureDesc, 1, target, rules.ProbePhase(r.Err), string(rules.ProbeCode(r.Err)))
 		return ms
 	}
 	res := r.Result

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
+	"github.com/magflow/pgtls_exporter/internal/rules"
 )
 
 var (
@@ -59,7 +60,11 @@ func (r *Renew) Update(_ context.Context, ch chan<- prometheus.Metric) error {
 		return fmt.Errorf("renew journal: %w", err)
 	}
 	send(renewPendingDesc, boolValue(err == nil))
+	journalWaits := err == nil
 	st, err := renewstate.Read(renewstate.Path(r.stateDir))
+	for _, m := range problemMetrics(rules.JudgeRenew(r.stateDir, journalWaits, st, err, time.Now())) {
+		ch <- m
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

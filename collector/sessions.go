@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/magflow/pgtls_exporter/internal/rules"
 	"github.com/magflow/pgtls_exporter/internal/sessions"
 )
 
@@ -66,6 +67,9 @@ func (p *PostgresSessions) Update(ctx context.Context, ch chan<- prometheus.Metr
 	for _, m := range postgresMetrics(r) {
 		ch <- m
 	}
+	for _, m := range problemMetrics(rules.PostgresFindings(p.src.Name(), r, err)) {
+		ch <- m
+	}
 	return err
 }
 
@@ -96,12 +100,14 @@ func postgresMetrics(r *sessions.PostgresReport) []prometheus.Metric {
 // PgBouncerSessions exports the client and server connections of one
 // PgBouncer by TLS use, and its version.
 type PgBouncerSessions struct {
-	src PgBouncerSessionSource
+	src             PgBouncerSessionSource
+	expectServerTLS bool
 }
 
-// NewPgBouncerSessions returns the source of one PgBouncer.
-func NewPgBouncerSessions(src PgBouncerSessionSource) *PgBouncerSessions {
-	return &PgBouncerSessions{src: src}
+// NewPgBouncerSessions returns the source of one PgBouncer;
+// expectServerTLS makes its server connections without TLS critical.
+func NewPgBouncerSessions(src PgBouncerSessionSource, expectServerTLS bool) *PgBouncerSessions {
+	return &PgBouncerSessions{src: src, expectServerTLS: expectServerTLS}
 }
 
 // Name implements Source: "pgbouncer/" and the PgBouncer's name.
@@ -111,6 +117,9 @@ func (b *PgBouncerSessions) Name() string { return "pgbouncer/" + b.src.Name() }
 func (b *PgBouncerSessions) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
 	r, err := b.src.Collect(ctx)
 	for _, m := range pgbouncerMetrics(r) {
+		ch <- m
+	}
+	for _, m := range problemMetrics(rules.PgBouncerFindings(b.src.Name(), b.expectServerTLS, r, err)) {
 		ch <- m
 	}
 	return err

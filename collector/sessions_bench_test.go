@@ -103,8 +103,8 @@ func BenchmarkSessionsScrape(b *testing.B) {
 		sources []Source
 	}{
 		{"pg_stat_ssl", []Source{NewPostgresSessions(pg)}},
-		{"pgbouncer", []Source{NewPgBouncerSessions(pgb)}},
-		{"both", []Source{NewPostgresSessions(pg), NewPgBouncerSessions(pgb)}},
+		{"pgbouncer", []Source{NewPgBouncerSessions(pgb, false)}},
+		{"both", []Source{NewPostgresSessions(pg), NewPgBouncerSessions(pgb, false)}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			exporter := NewExporter(quiet, bc.sources...)

@@ -66,7 +66,7 @@ func TestSessionsOnRealStack(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	pg := NewPostgresSessions(sessions.NewPostgres(sessions.Options{Name: "db", DSN: config.DSN(pgDSN), PasswordFile: monitorPW}))
 	pgb := NewPgBouncerSessions(sessions.NewPgBouncer(sessions.Options{Name: "pgbouncer",
-		DSN: config.DSN(s.PgBouncerDSN(testenv.UserStats, "pgbouncer", "verify-full"))}))
+		DSN: config.DSN(s.PgBouncerDSN(testenv.UserStats, "pgbouncer", "verify-full"))}), false)
 	exporter := NewExporter(logger, pg, pgb)
 	t.Cleanup(func() { _ = exporter.Close() })
 
@@ -139,9 +139,9 @@ func TestSessionsWrongPassword(t *testing.T) {
 	var logs syncBuffer
 	exporter := NewExporter(slog.New(slog.NewJSONHandler(&logs, nil)),
 		NewPostgresSessions(sessions.NewPostgres(sessions.Options{Name: "db", DSN: config.DSN(s.PostgresDSN(testenv.UserMonitor, "verify-full"))})),
-		NewPgBouncerSessions(sessions.NewPgBouncer(sessions.Options{Name: "pgbouncer", DSN: config.DSN(admin), PasswordFile: pwFile})),
+		NewPgBouncerSessions(sessions.NewPgBouncer(sessions.Options{Name: "pgbouncer", DSN: config.DSN(admin), PasswordFile: pwFile}), false),
 		NewPgBouncerSessions(sessions.NewPgBouncer(sessions.Options{Name: "pgbouncer-dsn",
-			DSN: config.DSN(admin + " password=" + wrong)})))
+			DSN: config.DSN(admin + " password=" + wrong)}), false))
 	t.Cleanup(func() { _ = exporter.Close() })
 	want := `# HELP pgtls_scrape_collector_success Whether a collector succeeded.
 # TYPE pgtls_scrape_collector_success gauge

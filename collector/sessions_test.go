@@ -92,7 +92,7 @@ func TestSessionsExposition(t *testing.T) {
 	var logs syncBuffer
 	exporter := NewExporter(slog.New(slog.NewTextHandler(&logs, nil)),
 		NewPostgresSessions(db), NewPostgresSessions(replica), NewPostgresSessions(noPriv), NewPostgresSessions(down),
-		NewPgBouncerSessions(pgb), NewPgBouncerSessions(pgbUsers))
+		NewPgBouncerSessions(pgb, false), NewPgBouncerSessions(pgbUsers, false))
 	want := `# HELP pgtls_pg_ssl_settings_info TLS settings and version of a PostgreSQL server.
 # TYPE pgtls_pg_ssl_settings_info gauge
 pgtls_pg_ssl_settings_info{server="db",server_version="15.14",ssl="on",ssl_min_protocol_version="TLSv1.2"} 1

@@ -7,104 +7,30 @@ import (
 	"errors"
 	"io"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/testcerts"
+	"github.com/magflow/pgtls_exporter/internal/testpeer"
 )
 
-// peerTimeout bounds every read and write of a test peer, so that a broken
-// test fails instead of hanging.
-const peerTimeout = 5 * time.Second
+// peerTimeout bounds every read and write of a test peer.
+const peerTimeout = testpeer.Timeout
 
-// peer is an in-process TCP server on 127.0.0.1 that runs handle for every
-// connection. Cleanup closes the listener and every connection and waits for
-// all handlers, so no goroutine outlives the test.
-type peer struct {
-	addr  string
-	ln    net.Listener
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-}
+// peer is a test server; see package testpeer.
+type peer struct{ addr string }
 
 func startPeer(tb testing.TB, handle func(net.Conn)) *peer {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("listen: %v", err)
-	}
-	p := &peer{addr: ln.Addr().String(), ln: ln, conns: map[net.Conn]struct{}{}}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			p.conns[c] = struct{}{}
-			p.mu.Unlock()
-			p.wg.Add(1)
-			go func() {
-				defer p.wg.Done()
-				defer func() {
-					p.mu.Lock()
-					delete(p.conns, c)
-					p.mu.Unlock()
-					_ = c.Close()
-				}()
-				_ = c.SetDeadline(time.Now().Add(peerTimeout))
-				handle(c)
-			}()
-		}
-	}()
-	tb.Cleanup(p.close)
-	return p
+	return &peer{addr: testpeer.Start(tb, handle).Addr}
 }
 
-func (p *peer) close() {
-	_ = p.ln.Close()
-	p.mu.Lock()
-	for c := range p.conns {
-		_ = c.Close()
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
-}
-
-// readRequest reads the 8 bytes a probe sends first.
-func readRequest(c net.Conn) ([]byte, error) {
-	b := make([]byte, len(sslRequest))
-	_, err := io.ReadFull(c, b)
-	return b, err
-}
+func readRequest(c net.Conn) ([]byte, error)        { return testpeer.ReadRequest(c) }
+func silent(c net.Conn)                             { testpeer.Silent(c) }
+func answer(reply []byte, hold bool) func(net.Conn) { return testpeer.Answer(reply, hold) }
 
 // drain reads until the client goes away.
-func drain(c net.Conn) { _, _ = io.Copy(io.Discard, c) }
-
-// silent reads the SSLRequest and never answers.
-func silent(c net.Conn) {
-	if _, err := readRequest(c); err == nil {
-		drain(c)
-	}
-}
-
-// answer reads the SSLRequest, writes reply and, if hold, waits for the
-// client to go away before closing.
-func answer(reply []byte, hold bool) func(net.Conn) {
-	return func(c net.Conn) {
-		if _, err := readRequest(c); err != nil {
-			return
-		}
-		_, _ = c.Write(reply)
-		if hold {
-			drain(c)
-		}
-	}
-}
+func drain(c net.Conn) { testpeer.Drain(c) }
 
 // closeMidHandshake answers 'S', reads the whole first TLS record (the
 // ClientHello) and closes without a word.

@@ -57,8 +57,8 @@ func TestInvalidConfigs(t *testing.T) {
 		{"unknown top-level key", validYAML + "bogus: 1\n", "parse YAML: yaml: unmarshal errors:\n  line 6: field bogus not found in type config.Config"},
 		{"unknown entry key", "ca: {cert: ca.crt}\ncertificates:\n  - name: pg\n    cert: b\n    kye: c\n", "parse YAML: yaml: unmarshal errors:\n  line 5: field kye not found in type config.Certificate"},
 		{"two documents", validYAML + "---\nca: {cert: x}\n", "parse YAML: more than one document"},
-		{"missing CA", "certificates:\n  - {name: pg, cert: a}\n", "ca.cert: is required"},
-		{"no entries", "ca: {cert: ca.crt}\n", "certificates: at least one entry is required"},
+		{"CA key without its certificate", "ca: {key: ca.key}\ncertificates:\n  - {name: pg, cert: a}\n", "ca.cert: is required when ca.key is set"},
+		{"nothing to watch", "ca: {cert: ca.crt}\n", "certificates: nothing to watch: configure certificates, targets or sessions"},
 		{"missing name", "ca: {cert: ca.crt}\ncertificates:\n  - {cert: a}\n", "certificates[0].name: is required"},
 		{"reserved name", "ca: {cert: ca.crt}\ncertificates:\n  - {name: ca, cert: a}\n", `certificates[0].name: "ca" is reserved for the CA`},
 		{"bad name", "ca: {cert: ca.crt}\ncertificates:\n  - {name: 'a b', cert: a}\n", `certificates[0].name: "a b" may hold only letters, digits, '_', '.' and '-'`},
@@ -73,7 +73,7 @@ func TestInvalidConfigs(t *testing.T) {
 		{"cert is the CA cert", "ca: {cert: /x/ca.crt}\ncertificates:\n  - {name: pg, cert: ca.crt}\n", "certificates[0].cert: ca.crt is the same file as ca.cert"},
 		{"two entries share a file", "ca: {cert: ca.crt}\ncertificates:\n  - {name: pg, cert: pg.crt, key: pg.key}\n  - {name: pg2, cert: pg2.crt, key: pg.key}\n", "certificates[1].key: pg.key is the same file as certificates[0].key"},
 		{"duplicate expected name", "ca: {cert: ca.crt}\ncertificates:\n  - {name: pg, cert: a, expected_names: [db, DB]}\n", `certificates[0].expected_names[1]: "DB" is already expected_names[0]`},
-		{"two problems", "certificates:\n  - {name: pg}\n", "ca.cert: is required\ncertificates[0].cert: is required"},
+		{"two problems", "certificates:\n  - {name: pg}\n  - {name: pg, cert: b}\n", "certificates[0].cert: is required\ncertificates[1].name: \"pg\" is already used by certificates[0]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,7 +99,7 @@ func TestLoadNamesTheFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Load(bad)
-	if err == nil || err.Error() != "config file "+bad+": certificates: at least one entry is required" {
+	if err == nil || err.Error() != "config file "+bad+": certificates: nothing to watch: configure certificates, targets or sessions" {
 		t.Fatalf("invalid file: %v", err)
 	}
 }

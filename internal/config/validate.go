@@ -27,11 +27,11 @@ func (c *Config) Validate() error {
 	add := func(path, format string, args ...any) {
 		errs = append(errs, &FieldError{Path: path, Message: fmt.Sprintf(format, args...)})
 	}
-	if c.CA.Cert == "" {
-		add("ca.cert", "is required")
+	if len(c.Certificates) == 0 && len(c.Targets) == 0 && len(c.Sessions.Postgres) == 0 && len(c.Sessions.PgBouncer) == 0 {
+		add("certificates", "nothing to watch: configure certificates, targets or sessions")
 	}
-	if len(c.Certificates) == 0 {
-		add("certificates", "at least one entry is required")
+	if c.CA.Cert == "" && c.CA.Key != "" {
+		add("ca.cert", "is required when ca.key is set")
 	}
 	seen := map[string]int{}
 	for i, e := range c.Certificates {

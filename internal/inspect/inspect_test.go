@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"errors"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -92,7 +93,8 @@ func TestUnusableFiles(t *testing.T) {
 			if e.Names != nil || e.Verify != nil {
 				t.Errorf("judged an unreadable certificate: %+v %+v", e.Names, e.Verify)
 			}
-			if e.KeyMatches[0].OK || e.KeyMatches[0].Err.Error() != "the certificate file could not be read" {
+			if e.KeyMatches[0].OK || !errors.Is(e.KeyMatches[0].Err, ErrNotChecked) ||
+				e.KeyMatches[0].Err.Error() != "not checked: the certificate file could not be read" {
 				t.Errorf("key match %+v", e.KeyMatches[0])
 			}
 		})

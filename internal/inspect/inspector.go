@@ -84,6 +84,9 @@ func (in *Inspector) Inspect(now time.Time) *Report {
 }
 
 func (in *Inspector) refreshCA(now time.Time) {
+	if in.cfg.CA.Cert == "" {
+		return // no CA configured: nothing to verify against
+	}
 	path := in.cfg.Resolve(in.cfg.CA.Cert)
 	id, fi := statFile(path)
 	if in.ca.report != nil && id == in.ca.id && !due(in.ca.recheckAt, now) {

@@ -139,7 +139,8 @@ func (e *EntryReport) CertFile() *FileReport {
 
 // Report is one inspection of every configured file.
 type Report struct {
-	Time    time.Time
+	Time time.Time
+	// CA is nil when no CA is configured.
 	CA      *EntryReport
 	Entries []*EntryReport
 	// Authority is the configured CA, nil when its file is unusable.
@@ -156,7 +157,11 @@ func (r *Report) Entry(name string) *EntryReport {
 	return nil
 }
 
-// All returns the CA report followed by every entry.
+// All returns the CA report (when a CA is configured) followed by every
+// entry.
 func (r *Report) All() []*EntryReport {
+	if r.CA == nil {
+		return r.Entries
+	}
 	return append([]*EntryReport{r.CA}, r.Entries...)
 }

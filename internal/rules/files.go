@@ -114,7 +114,7 @@ func FileCode(err error) Code {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return FileMissing
-	case errors.As(err, &errno), errors.Is(err, fs.ErrPermission):
+	case errors.As(err, &errno), errors.Is(err, fs.ErrPermission), errors.Is(err, inspect.ErrNotAFile):
 		return FileUnreadable
 	}
 	return FileInvalid

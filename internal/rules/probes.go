@@ -44,11 +44,15 @@ func TargetFindings(r *targets.Report, th Thresholds, now time.Time) []Finding {
 	if sessions.OldTLSVersion(res.TLSVersion) {
 		add(problem(SourceProbes, t.Name, CheckServedTLS, t.Address, OldTLSVersion, "negotiated %s", res.TLSVersion))
 	}
+	roots := ""
+	if r.SystemRoots {
+		roots = " (no ca.cert configured: against the system's trusted roots)"
+	}
 	if res.Verified() {
-		add(ok(SourceProbes, t.Name, CheckServedVerify, t.Address, "verify-full passed for %s", serverName(r)))
+		add(ok(SourceProbes, t.Name, CheckServedVerify, t.Address, "verify-full passed for %s%s", serverName(r), roots))
 	} else {
 		add(problem(SourceProbes, t.Name, CheckServedVerify, t.Address, VerifyCode(certs.ClassifyVerifyError(res.VerifyErr)),
-			"verify-full fails for %s: %v", serverName(r), res.VerifyErr))
+			"verify-full fails for %s%s: %v", serverName(r), roots, res.VerifyErr))
 	}
 	if r.Served != nil {
 		add(ExpiryFinding(SourceProbes, t.Name, CheckServedExpiry, t.Address, *r.Served, now, th.WarnBefore, th.CritBefore))

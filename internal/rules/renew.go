@@ -14,14 +14,23 @@ import (
 // CheckRenew names findings about the last renew run.
 const CheckRenew = "renew"
 
-// RenewFindings judges renew's state folder: nothing before renew was ever
-// run; CRITICAL for an interrupted run whose journal waits, for a run that
-// could not roll back, and for an entry whose rollback failed; WARNING for a
-// run that failed and rolled back; UNKNOWN for a state file that cannot be read.
+// RenewFindings reads renew's state folder and judges it (JudgeRenew).
+// Nothing is found before renew has ever run.
 func RenewFindings(stateDir string, now time.Time) []Finding {
 	if _, err := os.Stat(stateDir); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
+	_, jerr := os.Stat(filepath.Join(stateDir, renewstate.JournalFile))
+	st, err := renewstate.Read(renewstate.Path(stateDir))
+	return JudgeRenew(stateDir, jerr == nil, st, err, now)
+}
+
+// JudgeRenew judges what renew left in stateDir: whether its journal
+// waits (renew_interrupted), and its state file or the error reading it
+// (renew_state_unreadable; a missing file is no finding): the last run's
+// exit (renew_rolled_back, renew_not_rolled_back) and entries whose
+// rollback failed (renew_rollback_failed).
+func JudgeRenew(stateDir string, journalWaits bool, st *renewstate.State, readErr error, now time.Time) []Finding {
 	var out []Finding
 	add := func(code Code, format string, args ...any) {
 		if code == "" {
@@ -30,15 +39,14 @@ func RenewFindings(stateDir string, now time.Time) []Finding {
 		}
 		out = append(out, problem(SourceRenew, "renew", CheckRenew, stateDir, code, format, args...))
 	}
-	if _, err := os.Stat(filepath.Join(stateDir, renewstate.JournalFile)); err == nil {
+	if journalWaits {
 		add(RenewInterrupted, "an interrupted renew waits to be finished or undone: run pgtls_exporter renew")
 	}
-	st, err := renewstate.Read(renewstate.Path(stateDir))
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(readErr, fs.ErrNotExist):
 		return out
-	case err != nil:
-		add(RenewStateUnreadable, "%v", err)
+	case readErr != nil:
+		add(RenewStateUnreadable, "%v", readErr)
 		return out
 	}
 	ago := humanDuration(now.Sub(st.LastRun))

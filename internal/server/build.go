@@ -21,9 +21,10 @@ type runtime struct {
 // connect on the first scrape.
 func build(cfg *config.Config, logger *slog.Logger) *runtime {
 	rt := &runtime{cfg: cfg, inspector: inspect.New(cfg, 0), prober: targets.New(cfg)}
+	judging := collector.JudgingOf(cfg)
 	sources := []collector.Source{
-		collector.NewFiles(rt.inspector, logger),
-		collector.NewProbes(rt.prober, rt.inspector, logger),
+		collector.NewFiles(rt.inspector, judging, logger),
+		collector.NewProbes(rt.prober, rt.inspector, judging, logger),
 		collector.NewRenew(cfg.RenewStateDir(), logger),
 	}
 	sources = append(sources, sessionSources(cfg)...)

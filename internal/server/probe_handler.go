@@ -12,6 +12,7 @@ import (
 
 	"github.com/magflow/pgtls_exporter/collector"
 	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/rules"
 	"github.com/magflow/pgtls_exporter/probe"
 )
 
@@ -46,12 +47,13 @@ func (s *Server) serveProbe(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.scrapeTimeout(r))
 	defer cancel()
-	report := rt.prober.Probe(ctx, t, rt.inspector.Inspect(time.Now()))
+	now := time.Now()
+	report := rt.prober.Probe(ctx, t, rt.inspector.Inspect(now))
 	if report.Err != nil {
 		s.logger.Debug("probe failed", "target", key, "err", report.Err)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(metricsCollector(collector.ProbeMetrics(key, report)))
+	reg.MustRegister(metricsCollector(collector.ProbeMetrics(key, report, rules.ThresholdsOf(rt.cfg.Thresholds), now)))
 	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
 }
 

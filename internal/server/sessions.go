@@ -14,7 +14,7 @@ func sessionSources(cfg *config.Config) []collector.Source {
 		out = append(out, collector.NewPostgresSessions(sessions.NewPostgres(o)))
 	}
 	for _, o := range sessions.PgBouncerOptions(cfg) {
-		out = append(out, collector.NewPgBouncerSessions(sessions.NewPgBouncer(o)))
+		out = append(out, collector.NewPgBouncerSessions(sessions.NewPgBouncer(o), o.ExpectServerTLS))
 	}
 	return out
 }

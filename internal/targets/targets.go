@@ -6,6 +6,7 @@ package targets
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"sync"
@@ -26,6 +27,9 @@ type Report struct {
 	// Drift compares the served leaf with the configured entry's file; nil
 	// when the target names no certificate entry.
 	Drift *Drift
+	// SystemRoots is true when no CA is configured and verify-full used the
+	// system's trusted roots.
+	SystemRoots bool
 }
 
 // Drift says whether the server serves the certificate in its file.
@@ -67,8 +71,14 @@ func (p *Prober) Probe(ctx context.Context, t config.Target, files *inspect.Repo
 	r := &Report{Target: t}
 	opts := probe.Options{Address: t.Address, ServerName: t.ServerName, Negotiation: t.Negotiation,
 		Dialer: &net.Dialer{}}
-	if files != nil && files.Authority != nil {
+	switch {
+	case files != nil && files.Authority != nil:
 		opts.RootCAs = files.Authority.Roots
+	case p.cfg.CA.Cert == "":
+		// No CA configured: verify-full against the system's trusted roots.
+		if pool, err := x509.SystemCertPool(); err == nil {
+			opts.RootCAs, r.SystemRoots = pool, true
+		}
 	}
 	if t.ClientCert != "" {
 		pair, err := tls.LoadX509KeyPair(p.cfg.Resolve(t.ClientCert), p.cfg.Resolve(t.ClientKey))

@@ -1,0 +1,48 @@
+package collector
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/rules"
+)
+
+var (
+	problemDesc = prometheus.NewDesc(Namespace+"_problem",
+		"A current problem (absent when healthy); code and severity come from the rules table.",
+		[]string{"source", "subject", "code", "severity"}, nil)
+	probeFailureDesc = prometheus.NewDesc(Namespace+"_probe_failure_info",
+		"Why a probe established no TLS session: the phase it stopped in and the problem code.",
+		[]string{"target", "phase", "code"}, nil)
+)
+
+// Judging is what the collectors judge findings with: the configured
+// expiry thresholds and the entries whose key PostgreSQL reads.
+type Judging struct {
+	Thresholds      rules.Thresholds
+	StrictKeyOwners map[string]bool
+}
+
+// JudgingOf returns the judging settings of a configuration.
+func JudgingOf(cfg *config.Config) Judging {
+	return Judging{Thresholds: rules.ThresholdsOf(cfg.Thresholds), StrictKeyOwners: cfg.StrictKeyOwners()}
+}
+
+// problemMetrics exports the problems among findings as pgtls_problem,
+// one series per source, subject and code however many rows share them.
+func problemMetrics(findings []rules.Finding) []prometheus.Metric {
+	var ms []prometheus.Metric
+	seen := map[[3]string]bool{}
+	for _, f := range findings {
+		if !f.Problem() {
+			continue
+		}
+		key := [3]string{string(f.Source), f.Entry, string(f.Code)}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		ms = append(ms, gauge(problemDesc, 1, key[0], key[1], key[2], f.Status.Label()))
+	}
+	return ms
+}

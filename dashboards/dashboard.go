@@ -115,19 +115,20 @@ func Build() Dashboard {
 	b.add(table("Time to expiry of served certificates", "Per probed target.",
 		instant(fmt.Sprintf("sort(pgtls_probe_cert_not_after_timestamp_seconds{%s} - time())", byTgt), "")), 12, 8)
 
-	b.row("Problems (each should be 0)")
-	for _, p := range []struct{ title, desc, metric, filter string }{
-		{"Missing SANs", "Expected names a certificate does not cover.", "pgtls_cert_san_match", byName},
-		{"Files not chaining to the CA", "Certificate files that fail verification against the CA.", "pgtls_cert_verify_success", byName},
-		{"Served chains failing verify-full", "Targets whose served certificate fails verify-full.", "pgtls_probe_verify_success", byTgt},
-		{"Key / certificate mismatches", "Key files or combined PEMs that do not belong to their certificate.", "pgtls_key_matches_cert", byName},
-		{"Key files PostgreSQL would refuse", "Wrong owner or mode, or unreadable for the server.", "pgtls_key_permissions_ok", byName},
-		{"Unreadable files", "Missing, empty, truncated or garbage files.", "pgtls_file_read_success", byName},
-		{"Served ≠ file (reload pending)", "Servers still serving an old certificate.", "pgtls_probe_cert_matches_file", byTgt},
-		{"Failed probes", "Targets where no TLS session could be established.", "pgtls_probe_success", byTgt},
+	b.row("Problems")
+	for _, sev := range []struct{ title, severity, desc string }{
+		{"Critical problems", "critical", "Problems whose code the rules table rates critical: servers or clients fail now or soon."},
+		{"Warnings", "warning", "Problems whose code the rules table rates warning."},
+		{"Unknown", "unknown", "Findings that could not be judged (a source or file that could not be read)."},
 	} {
-		b.add(stat(p.title, p.desc, countZero(p.metric, p.filter), "none", problemThresholds()), 6, 4)
+		b.add(stat(sev.title, sev.desc, fmt.Sprintf(`count(pgtls_problem{%s,severity="%s"} == 1) or vector(0)`, inst, sev.severity),
+			"none", problemThresholds()), 8, 4)
 	}
+	b.add(table("Current problems and their reasons",
+		"Every current problem: source, subject (entry, target or server) and code; RUNBOOK.md has a section per code.",
+		instant(fmt.Sprintf("pgtls_problem{%s} == 1", inst), "")), 16, 9)
+	b.add(table("Why probes fail", "Phase and code of every target without a TLS session.",
+		instant(fmt.Sprintf("pgtls_probe_failure_info{%s} == 1", byTgt), "")), 8, 9)
 
 	b.row("Live handshakes")
 	b.add(timeseries("Probe success", "1 when a TLS session was established.", "none",

@@ -11,17 +11,26 @@ import (
 	"testing"
 )
 
-func TestCommittedJSONIsGenerated(t *testing.T) {
-	want, err := JSON()
+// TestCommittedFilesAreGenerated: the dashboard, the alert rules and the
+// runbook in the repository are what the typed dashboard and the rules
+// table generate.
+func TestCommittedFilesAreGenerated(t *testing.T) {
+	dashboard, err := JSON()
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile("pgtls.json")
+	alerts, err := AlertsYAML()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got, want) {
-		t.Fatal("dashboards/pgtls.json is stale: run go run ./dashboards/cmd/generate")
+	for name, want := range map[string][]byte{"pgtls.json": dashboard, "alerts.yml": alerts, "RUNBOOK.md": Runbook()} {
+		got, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("dashboards/%s is stale: run go run ./dashboards/cmd/generate", name)
+		}
 	}
 }
 
@@ -115,6 +124,7 @@ func TestAlertRules(t *testing.T) {
 func TestEveryAlertHasARunbook(t *testing.T) {
 	var rules struct {
 		Groups []struct {
+			Name  string `yaml:"name"`
 			Rules []struct {
 				Alert       string            `yaml:"alert"`
 				Labels      map[string]string `yaml:"labels"`
@@ -137,7 +147,12 @@ func TestEveryAlertHasARunbook(t *testing.T) {
 	for _, g := range rules.Groups {
 		for _, r := range g.Rules {
 			n++
-			if s := r.Labels["severity"]; s != "warning" && s != "critical" {
+			// A problem alert takes its severity from the problem it fires on.
+			s, static := r.Labels["severity"]
+			if g.Name == "pgtls-problems" && static {
+				t.Errorf("%s: a problem alert must carry the exported severity, not its own %q", r.Alert, s)
+			}
+			if g.Name != "pgtls-problems" && s != "warning" && s != "critical" {
 				t.Errorf("%s: severity %q", r.Alert, s)
 			}
 			for _, k := range []string{"summary", "description", "runbook_url"} {

@@ -65,11 +65,14 @@ func startPrometheus(t *testing.T, config string) *promServer {
 	return p
 }
 
-func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
+func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool, detail ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for !ok() {
 		if time.Now().After(deadline) {
+			for _, d := range detail {
+				t.Log(d())
+			}
 			t.Fatalf("gave up waiting for %s after %v", what, limit)
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -145,6 +148,7 @@ certificates:
 targets:
   - {name: postgres, address: %q, server_name: db, certificate: postgres}
   - {name: pgbouncer, address: %q, server_name: pgbouncer, certificate: pgbouncer}
+  - {name: down, address: "127.0.0.1:%d"}
 sessions:
   postgres:
     - {name: db, dsn: "host=127.0.0.1 port=%d dbname=magflow user=monitor sslmode=verify-full sslrootcert=%s", password_file: monitor.pw}
@@ -152,7 +156,7 @@ sessions:
     - {name: pgbouncer, dsn: "host=127.0.0.1 port=%d dbname=pgbouncer user=stats sslmode=verify-full sslrootcert=%s", password_file: stats.pw, expect_server_tls: true}
 renew: {state_dir: renew-state}
 `, f.CA, f.PostgresCert, f.PostgresKey, f.PgBouncerCert, f.PgBouncerKey, s.PostgresAddr(), s.PgBouncerAddr(),
-		s.PostgresPort(), f.CA, s.PgBouncerPort(), f.CA)), 0o644)
+		testenv.PortT(t), s.PostgresPort(), f.CA, s.PgBouncerPort(), f.CA)), 0o644)
 	srv, err := server.New(server.Options{ConfigFile: cfgPath, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		DefaultScrapeTimeout: 10 * time.Second, TimeoutOffset: 200 * time.Millisecond})
 	if err != nil {
@@ -168,7 +172,7 @@ renew: {state_dir: renew-state}
 		t.Fatal(err)
 	}
 	sd := testcerts.WriteFile(t, filepath.Join(promDir, "pgtls-targets.json"),
-		[]byte(`[{"targets": ["postgres", "pgbouncer"], "labels": {"module": "postgres"}}]`), 0o644)
+		[]byte(`[{"targets": ["postgres", "pgbouncer", "down"], "labels": {"module": "postgres"}}]`), 0o644)
 	p := startPrometheus(t, PrometheusConfig(rules, exporterAddr, sd, time.Second))
 
 	// The key series arrive through both jobs.
@@ -181,6 +185,9 @@ renew: {state_dir: renew-state}
 		`pgtls_scrape_collector_success{job="pgtls",collector="pg_stat_ssl/db"} == 1`,
 		`pgtls_scrape_collector_success{job="pgtls",collector="pgbouncer/pgbouncer"} == 1`,
 		`pgtls_renew_last_success_timestamp_seconds{job="pgtls"} > 0`,
+		// A target where nothing listens: its reason, as Prometheus sees it.
+		`pgtls_probe_failure_info{job="pgtls-probe",instance="down",phase="dial",code="connection_refused"} == 1`,
+		`pgtls_problem{job="pgtls",source="probes",subject="down",code="connection_refused",severity="critical"} == 1`,
 	} {
 		waitFor(t, 30*time.Second, q, func() bool {
 			var res struct {
@@ -190,10 +197,13 @@ renew: {state_dir: renew-state}
 		})
 	}
 
-	// The 3-day certificate makes the critical expiry alerts fire, for the
-	// file and for what is served; nothing else fires or is pending.
-	want := []string{"PgTLSCertificateExpiryCritical/pgtls/firing", "PgTLSServedCertificateExpiryCritical/pgtls/firing",
-		"PgTLSServedCertificateExpiryCritical/pgtls-probe/firing"}
+	// The 3-day certificate makes the expires_very_soon alert fire, for the
+	// file and for what is served (by both jobs), with the exported
+	// severity; the dead target's alert waits out its for-duration;
+	// nothing else fires or is pending.
+	want := []string{"PgTLSExpiresVerySoon/pgtls/files/postgres/critical/firing", "PgTLSExpiresVerySoon/pgtls/probes/postgres/critical/firing",
+		"PgTLSExpiresVerySoon/pgtls-probe/probes/postgres/critical/firing",
+		"PgTLSConnectionRefused/pgtls/probes/down/critical/pending", "PgTLSConnectionRefused/pgtls-probe/probes/down/critical/pending"}
 	sort.Strings(want)
 	var got []string
 	waitFor(t, 30*time.Second, "expiry alerts firing", func() bool {
@@ -205,11 +215,12 @@ renew: {state_dir: renew-state}
 		}
 		got = got[:0]
 		for _, a := range res.Alerts {
-			got = append(got, a.Labels["alertname"]+"/"+a.Labels["job"]+"/"+a.State)
+			got = append(got, strings.Join([]string{a.Labels["alertname"], a.Labels["job"], a.Labels["source"],
+				a.Labels["subject"], a.Labels["severity"], a.State}, "/"))
 		}
 		sort.Strings(got)
 		return slices.Equal(got, want)
-	})
+	}, func() string { return fmt.Sprintf("alerts %v, want %v", got, want) })
 
 	checkQueries(t, p)
 }

@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/pgtls_exporter
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build deps test vet fmt-check bench fuzz demo clean
+.PHONY: all build deps test vet staticcheck fmt-check bench fuzz demo clean
 
 all: build
 
@@ -19,11 +19,17 @@ deps:
 vet:
 	$(GO) vet ./...
 
+# Pinned, so that every machine reports the same findings.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-test: deps fmt-check vet
+test: deps fmt-check vet staticcheck
 	$(GO) test -count=1 ./...
 
 bench:

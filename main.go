@@ -21,6 +21,7 @@ import (
 
 	"github.com/magflow/pgtls_exporter/internal/check"
 	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/flaghelp"
 	"github.com/magflow/pgtls_exporter/internal/renew"
 	"github.com/magflow/pgtls_exporter/internal/server"
 )
@@ -34,6 +35,7 @@ func main() {
 
 func run(args []string) int {
 	app := kingpin.New("pgtls_exporter", "Watches TLS between clients, PgBouncer and PostgreSQL.")
+	app.UsageFuncs(flaghelp.Funcs())
 	app.HelpFlag.Short('h')
 	app.Version(version.Print("pgtls_exporter"))
 	configFile := app.Flag("config.file", "Configuration file.").Default("pgtls_exporter.yml").String()
@@ -42,14 +44,14 @@ func run(args []string) int {
 
 	serveCmd := app.Command("serve", "Serve Prometheus metrics (default).").Default()
 	configCheck := serveCmd.Flag("config.check", "Validate the configuration file and exit.").Bool()
-	webConfig := kingpinflag.AddFlags(app, defaultListenAddress)
+	webConfig := kingpinflag.AddFlags(serveCmd, defaultListenAddress)
 	scrapeTimeout := serveCmd.Flag("scrape.default-timeout", "Scrape deadline when Prometheus sends none.").Default("10s").Duration()
 	timeoutOffset := serveCmd.Flag("scrape.timeout-offset", "Subtracted from Prometheus' scrape timeout.").Default("0.5s").Duration()
 
 	checkCmd := app.Command("check", "Check once and exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.")
 	warnBefore := modelDuration(checkCmd.Flag("warn-before", "Warn when a certificate expires within this.").Default("30d"))
 	critBefore := modelDuration(checkCmd.Flag("crit-before", "Critical when a certificate expires within this.").Default("7d"))
-	output := checkCmd.Flag("output", "Report format.").Default("text").Enum("text", "json")
+	output := checkCmd.Flag("output", "Report format: text or json.").Default("text").Enum("text", "json")
 
 	renewCmd := app.Command("renew", "Renew due certificates, reload the servers, verify, roll back on failure; exit 0 ok, 1 failed and rolled back, 2 failed and not rolled back.")
 	renewOpts := renew.Options{}

@@ -7,10 +7,20 @@ export PATH := $(PATH):/usr/local/go/bin
 
 all: build
 
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# Build information for `version`, the start-up log and pgtls_exporter_build_info.
+# Outside a git checkout the empty ones fall back to what Go embeds (internal/buildinfo).
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION   ?= $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -modified)
+BRANCH     ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null)
+BUILD_DATE ?= $(shell date -u +%Y%m%d-%H:%M:%S)
+BUILD_USER ?= $(shell id -un)@$(shell uname -n)
+VERSION_PKG := github.com/prometheus/common/version
+LDFLAGS ?=
+GO_LDFLAGS = $(LDFLAGS) -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REVISION) \
+	-X $(VERSION_PKG).Branch=$(BRANCH) -X $(VERSION_PKG).BuildDate=$(BUILD_DATE) -X $(VERSION_PKG).BuildUser=$(BUILD_USER)
 
 build:
-	CGO_ENABLED=0 $(GO) build -ldflags "-X github.com/prometheus/common/version.Version=$(VERSION)" -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build $(GO_BUILDFLAGS) -ldflags "$(GO_LDFLAGS)" -o $(BIN) .
 
 deps:
 	./scripts/install-deps.sh

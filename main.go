@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
+	"github.com/magflow/pgtls_exporter/internal/buildinfo"
 	"github.com/magflow/pgtls_exporter/internal/check"
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/flaghelp"
@@ -34,6 +35,7 @@ func main() {
 }
 
 func run(args []string) int {
+	buildinfo.Apply()
 	app := kingpin.New("pgtls_exporter", "Watches TLS between clients, PgBouncer and PostgreSQL.")
 	app.UsageFuncs(flaghelp.Funcs())
 	app.HelpFlag.Short('h')

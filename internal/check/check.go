@@ -121,10 +121,10 @@ func humanDuration(d time.Duration) string {
 	days := int(d.Hours() / 24)
 	switch {
 	case days >= 2:
-		return fmt.Sprintf("%d days", days)
+		return noun{"day", "days"}.of(days)
 	case d >= time.Hour:
-		return fmt.Sprintf("%d hours", int(d.Hours()))
+		return noun{"hour", "hours"}.of(int(d.Hours()))
 	default:
-		return fmt.Sprintf("%d minutes", int(d.Minutes()))
+		return noun{"minute", "minutes"}.of(int(d.Minutes()))
 	}
 }

@@ -11,6 +11,12 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/sessions"
 )
 
+// Nouns counted in more than one finding about sessions.
+var (
+	clientSessions    = noun{"client session", "client sessions"}
+	serverConnections = noun{"server connection", "server connections"}
+)
+
 // Check names used in findings about sessions.
 const (
 	CheckSessions   = "sessions"           // the source answered; a summary
@@ -70,8 +76,8 @@ func PostgresFindings(name string, r *sessions.PostgresReport, err error) []Find
 	}
 	out := []Finding{{Entry: entry, Check: CheckSessions, Status: OK, Detail: fmt.Sprintf(
 		"PostgreSQL %s, ssl=%s, ssl_min_protocol_version=%s: %s", r.Settings.ServerVersion, r.Settings.SSL,
-		orDash(r.Settings.MinProtocolVersion), transportSummary(all, "client sessions"))}}
-	out = append(out, plaintextFinding(entry, plain, "client sessions"), versionFinding(entry, old))
+		orDash(r.Settings.MinProtocolVersion), transportSummary(all, clientSessions))}}
+	out = append(out, plaintextFinding(entry, plain, clientSessions), versionFinding(entry, old))
 	return out
 }
 
@@ -100,11 +106,11 @@ func PgBouncerFindings(name string, expectServerTLS bool, r *sessions.PgBouncerR
 		}
 	}
 	out := []Finding{{Entry: entry, Check: CheckSessions, Status: OK, Detail: fmt.Sprintf("PgBouncer %s: %s; %s",
-		orDash(r.Version), transportSummary(clients, "clients"), transportSummary(servers, "server connections"))},
-		plaintextFinding(entry, plainClients, "client connections")}
+		orDash(r.Version), transportSummary(clients, noun{"client", "clients"}), transportSummary(servers, serverConnections))},
+		plaintextFinding(entry, plainClients, noun{"client connection", "client connections"})}
 	server := Finding{Entry: entry, Check: CheckServerTLS, Status: OK, Detail: "no server connection without TLS"}
 	if plainServers.total > 0 {
-		server.Status, server.Detail = Warning, fmt.Sprintf("%d server connections without TLS: %s", plainServers.total, plainServers)
+		server.Status, server.Detail = Warning, fmt.Sprintf("%s without TLS: %s", serverConnections.of(plainServers.total), plainServers)
 		if expectServerTLS {
 			server.Status, server.Detail = Critical, server.Detail+" (expect_server_tls)"
 		}
@@ -112,12 +118,12 @@ func PgBouncerFindings(name string, expectServerTLS bool, r *sessions.PgBouncerR
 	return append(out, server, versionFinding(entry, old))
 }
 
-func plaintextFinding(entry string, plain tally, what string) Finding {
+func plaintextFinding(entry string, plain tally, what noun) Finding {
 	if plain.total == 0 {
-		return Finding{Entry: entry, Check: CheckPlaintext, Status: OK, Detail: "no plaintext " + what}
+		return Finding{Entry: entry, Check: CheckPlaintext, Status: OK, Detail: "no plaintext " + what.many}
 	}
 	return Finding{Entry: entry, Check: CheckPlaintext, Status: Warning,
-		Detail: fmt.Sprintf("%d plaintext %s: %s", plain.total, what, plain)}
+		Detail: fmt.Sprintf("%d plaintext %s: %s", plain.total, what.form(plain.total), plain)}
 }
 
 func versionFinding(entry string, old tally) Finding {
@@ -125,12 +131,12 @@ func versionFinding(entry string, old tally) Finding {
 		return Finding{Entry: entry, Check: CheckTLSVersion, Status: OK, Detail: "no TLS older than 1.2"}
 	}
 	return Finding{Entry: entry, Check: CheckTLSVersion, Status: Critical,
-		Detail: fmt.Sprintf("%d connections use TLS older than 1.2: %s", old.total, old)}
+		Detail: fmt.Sprintf("%s TLS older than 1.2: %s", noun{"connection uses", "connections use"}.of(old.total), old)}
 }
 
 // transportSummary is e.g. "7 clients: 5 TLS, 1 plaintext, 1 socket".
-func transportSummary(t tally, what string) string {
-	return fmt.Sprintf("%d %s: %d TLS, %d plaintext, %d socket", t.total, what,
+func transportSummary(t tally, what noun) string {
+	return fmt.Sprintf("%s: %d TLS, %d plaintext, %d socket", what.of(t.total),
 		t.counts[string(sessions.TransportTLS)], t.counts[string(sessions.TransportPlaintext)], t.counts[string(sessions.TransportSocket)])
 }
 

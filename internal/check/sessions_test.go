@@ -68,7 +68,7 @@ func TestPgBouncerFindings(t *testing.T) {
 		want := []Finding{
 			{Entry: "pgbouncer/pgb", Check: CheckSessions, Status: OK,
 				Detail: "PgBouncer 1.18.0: 8 clients: 5 TLS, 1 plaintext, 2 socket; 2 server connections: 0 TLS, 2 plaintext, 0 socket"},
-			{Entry: "pgbouncer/pgb", Check: CheckPlaintext, Status: Warning, Detail: "1 plaintext client connections: app@magflow 1"},
+			{Entry: "pgbouncer/pgb", Check: CheckPlaintext, Status: Warning, Detail: "1 plaintext client connection: app@magflow 1"},
 			server,
 			{Entry: "pgbouncer/pgb", Check: CheckTLSVersion, Status: OK, Detail: "no TLS older than 1.2"},
 		}
@@ -141,8 +141,8 @@ sessions:
 		// PgBouncer's server connection is the other plaintext session of app.
 		"pg_stat_ssl/db plaintext-sessions WARNING - 2 plaintext client sessions: app@magflow 2",
 		"pg_stat_ssl/db tls-version OK - no TLS older than 1.2",
-		"pgbouncer/pgbouncer plaintext-sessions WARNING - 1 plaintext client connections: app@magflow 1",
-		"pgbouncer/pgbouncer server-tls CRITICAL - 1 server connections without TLS: app@magflow 1 (expect_server_tls)",
+		"pgbouncer/pgbouncer plaintext-sessions WARNING - 1 plaintext client connection: app@magflow 1",
+		"pgbouncer/pgbouncer server-tls CRITICAL - 1 server connection without TLS: app@magflow 1 (expect_server_tls)",
 		`pg_stat_ssl/gone sessions UNKNOWN - postgres "gone": connect: failed to connect to`,
 	} {
 		if !strings.Contains(norm.String(), line) {

@@ -97,7 +97,7 @@ func TestTextReport(t *testing.T) {
 		"pg     san              OK        pg.crt  covers postgres",
 		"pg     verify           OK        pg.crt  chains to the configured CA",
 		"pg     key-match        OK        pg.key  key matches the certificate",
-		"pg     key-permissions  CRITICAL  pg.key  root:root 0644, refused for postgres: has group or world access; File must have permissions u=rw,g=r (0640) or less if owned by root",
+		"pg     key-permissions  CRITICAL  pg.key  root:root 0644: PostgreSQL (running as postgres) refuses it: has group or world access; File must have permissions u=rw,g=r (0640) or less if owned by root",
 		"CRITICAL: 2 critical, 0 warning, 0 unknown, 8 ok",
 	}
 	text := out.String()

@@ -117,15 +117,25 @@ func permissionStatus(kp inspect.KeyPermission, strict bool) Status {
 	return Warning
 }
 
+// permissionText gives the file's owner, group and mode, and PostgreSQL's
+// verdict with its reason; it names the server's user only when key_owner
+// set it (otherwise the file is judged for its owner).
 func permissionText(kp inspect.KeyPermission) string {
 	if kp.Err != nil {
 		return fmt.Sprintf("cannot judge: %v", kp.Err)
 	}
 	facts := fmt.Sprintf("%s:%s %04o", kp.Owner, kp.Group, uint32(kp.Mode.Perm()))
-	if kp.Verdict.OK() {
-		return fmt.Sprintf("%s, acceptable for %s", facts, kp.User)
+	server := "PostgreSQL"
+	if kp.KeyOwner != "" {
+		server = fmt.Sprintf("PostgreSQL (running as %s)", kp.User)
 	}
-	return fmt.Sprintf("%s, refused for %s: %s", facts, kp.User, kp.Verdict.Reason)
+	switch {
+	case kp.Verdict.OK() && kp.KeyOwner == "":
+		return fmt.Sprintf("%s: %s accepts it for its owner %s", facts, server, kp.User)
+	case kp.Verdict.OK():
+		return fmt.Sprintf("%s: %s accepts it", facts, server)
+	}
+	return fmt.Sprintf("%s: %s refuses it: %s", facts, server, kp.Verdict.Reason)
 }
 
 func fileSummary(fr inspect.FileReport) string {

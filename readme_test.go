@@ -92,3 +92,50 @@ func TestMarkdownTables(t *testing.T) {
 		}
 	}
 }
+
+// measuredFigure is a timing or ratio as benchmarks report them: 2.8 ms,
+// 107–145 ms, 1.2–1.35×.
+var measuredFigure = regexp.MustCompile(`\d+(?:\.\d+)?(?:–\d+(?:\.\d+)?)? ?(?:ms|µs|×)`)
+
+// figuresOutsideTable lists the measured figures stated outside the table
+// that follows heading, which is their one source.
+func figuresOutsideTable(markdown, heading string) []string {
+	var out []string
+	inSection, inTable, seenTable := false, false, false
+	for i, line := range strings.Split(markdown, "\n") {
+		switch {
+		case strings.HasPrefix(line, "## "):
+			inSection = line == heading
+		case inSection && !seenTable && strings.HasPrefix(line, "|"):
+			inTable = true
+		case inTable && !strings.HasPrefix(line, "|"):
+			inTable, seenTable = false, true
+		}
+		if inSection && inTable {
+			continue
+		}
+		for _, m := range measuredFigure.FindAllString(line, -1) {
+			out = append(out, fmt.Sprintf("line %d: %s", i+1, m))
+		}
+	}
+	return out
+}
+
+func TestFiguresOutsideTable(t *testing.T) {
+	doc := "## Sessions\nA scrape costs 3.2 ms.\n## How it stays cheap\n\n| what | figure |\n|---|---|\n| renew | 107 ms |\n\nAbout 107–145 ms.\n"
+	if got := strings.Join(figuresOutsideTable(doc, "## How it stays cheap"), "; "); got != "line 2: 3.2 ms; line 9: 107–145 ms" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// TestREADMEFiguresHaveOneSource: measured figures are stated once, in the
+// table under "How it stays cheap", and referred to elsewhere.
+func TestREADMEFiguresHaveOneSource(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range figuresOutsideTable(string(data), "## How it stays cheap") {
+		t.Errorf("README.md %s: state it in the table under How it stays cheap and refer to it", f)
+	}
+}

@@ -54,8 +54,13 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzSSLResponse$$' -fuzztime 30s ./probe/
 	$(GO) test -run '^$$' -fuzz '^FuzzProbeReply$$' -fuzztime 30s ./probe/
 
+# The demo replaces the recipe's shell (exec), so that Ctrl-C, or SIGTERM to
+# make (which make passes on), reaches it and it stops everything it started.
+DEMO_BIN := bin/pgtls-demo
+
 demo: deps build
-	$(GO) run ./internal/demo --bin $(BIN) --dir demo-run $(DEMO_FLAGS)
+	$(GO) build -o $(DEMO_BIN) ./internal/demo
+	exec $(DEMO_BIN) --bin $(BIN) --dir demo-run $(DEMO_FLAGS)
 
 clean:
 	rm -rf bin demo-run bench.txt

@@ -1,6 +1,8 @@
 package check
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,13 +30,8 @@ func TestSingularCounts(t *testing.T) {
 		"1 server connection without TLS: app@magflow 1",
 		"no TLS older than 1.2",
 	}
-	if len(got) != len(want) {
-		t.Fatalf("details %q\nwant %q", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("detail %d = %q, want %q", i, got[i], want[i])
-		}
+	if !slices.Equal(got, want) {
+		t.Fatalf("details:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

@@ -2,6 +2,7 @@ package flaghelp
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,14 +26,8 @@ func TestRows(t *testing.T) {
 		{"    --output=text", "Format."},
 		{"-v, --[no-]verbose ...", "More."},
 	}
-	got := Rows(app.Model().Flags)
-	if len(got) != len(want) {
+	if got := Rows(app.Model().Flags); !slices.Equal(got, want) {
 		t.Fatalf("rows %q\nwant %q", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("row %d = %q, want %q", i, got[i], want[i])
-		}
 	}
 }
 

@@ -7,10 +7,14 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath \
-      -ldflags "-s -w -X github.com/prometheus/common/version.Version=${VERSION}" \
-      -o /out/pgtls_exporter .
+# Build information, as `make build` sets it (CGO_ENABLED=0); empty arguments
+# are taken from the git checkout when .git is in the context, else from what
+# Go embeds: docker build --build-arg VERSION=v1.2.3 --build-arg REVISION=... --build-arg BRANCH=...
+ARG VERSION=
+ARG REVISION=
+ARG BRANCH=
+RUN make build BIN=/out/pgtls_exporter GO_BUILDFLAGS=-trimpath LDFLAGS="-s -w" \
+      ${VERSION:+VERSION=$VERSION} ${REVISION:+REVISION=$REVISION} ${BRANCH:+BRANCH=$BRANCH}
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/pgtls_exporter /bin/pgtls_exporter

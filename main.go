@@ -19,8 +19,10 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
+	"github.com/magflow/pgtls_exporter/internal/buildinfo"
 	"github.com/magflow/pgtls_exporter/internal/check"
 	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/flaghelp"
 	"github.com/magflow/pgtls_exporter/internal/renew"
 	"github.com/magflow/pgtls_exporter/internal/server"
 )
@@ -33,7 +35,9 @@ func main() {
 }
 
 func run(args []string) int {
+	buildinfo.Apply()
 	app := kingpin.New("pgtls_exporter", "Watches TLS between clients, PgBouncer and PostgreSQL.")
+	app.UsageFuncs(flaghelp.Funcs())
 	app.HelpFlag.Short('h')
 	app.Version(version.Print("pgtls_exporter"))
 	configFile := app.Flag("config.file", "Configuration file.").Default("pgtls_exporter.yml").String()
@@ -42,14 +46,14 @@ func run(args []string) int {
 
 	serveCmd := app.Command("serve", "Serve Prometheus metrics (default).").Default()
 	configCheck := serveCmd.Flag("config.check", "Validate the configuration file and exit.").Bool()
-	webConfig := kingpinflag.AddFlags(app, defaultListenAddress)
+	webConfig := kingpinflag.AddFlags(serveCmd, defaultListenAddress)
 	scrapeTimeout := serveCmd.Flag("scrape.default-timeout", "Scrape deadline when Prometheus sends none.").Default("10s").Duration()
 	timeoutOffset := serveCmd.Flag("scrape.timeout-offset", "Subtracted from Prometheus' scrape timeout.").Default("0.5s").Duration()
 
 	checkCmd := app.Command("check", "Check once and exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.")
 	warnBefore := modelDuration(checkCmd.Flag("warn-before", "Warn when a server certificate expires within this (default: thresholds.warn_before, 30d).").PlaceHolder("30d"))
 	critBefore := modelDuration(checkCmd.Flag("crit-before", "Critical when a server certificate expires within this (default: thresholds.crit_before, 7d).").PlaceHolder("7d"))
-	output := checkCmd.Flag("output", "Report format.").Default("text").Enum("text", "json")
+	output := checkCmd.Flag("output", "Report format: text or json.").Default("text").Enum("text", "json")
 
 	renewCmd := app.Command("renew", "Renew due certificates, reload the servers, verify, roll back on failure; exit 0 ok, 1 failed and rolled back, 2 failed and not rolled back.")
 	renewOpts := renew.Options{}

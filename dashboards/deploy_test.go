@@ -51,9 +51,17 @@ func TestDeployExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"CGO_ENABLED=0 go build", "EXPOSE 9871", "USER nonroot", "COPY config.example.yml /etc/pgtls_exporter/config.yml"} {
+	for _, want := range []string{"RUN make build ", "EXPOSE 9871", "USER nonroot", "COPY config.example.yml /etc/pgtls_exporter/config.yml"} {
 		if !bytes.Contains(docker, []byte(want)) {
 			t.Errorf("Dockerfile lacks %q", want)
 		}
+	}
+	// The image is built by make build, static.
+	makefile, err := os.ReadFile("../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(makefile, []byte("\nbuild:\n\tCGO_ENABLED=0 $(GO) build ")) {
+		t.Errorf("Makefile's build recipe is not CGO_ENABLED=0 $(GO) build")
 	}
 }

@@ -103,7 +103,7 @@ func TestTextReport(t *testing.T) {
 		"pg     san              OK        -                  pg.crt  covers postgres",
 		"pg     verify           OK        -                  pg.crt  chains to the configured CA",
 		"pg     key-match        OK        -                  pg.key  key matches the certificate",
-		"pg     key-permissions  CRITICAL  key_mode_refused   pg.key  root:root 0644, refused for postgres: has group or world access; File must have permissions u=rw,g=r (0640) or less if owned by root",
+		"pg     key-permissions  CRITICAL  key_mode_refused   pg.key  root:root 0644: PostgreSQL (running as postgres) refuses it: has group or world access; File must have permissions u=rw,g=r (0640) or less if owned by root",
 	}
 	text := out.String()
 	if first, _, _ := strings.Cut(text, "\n"); first != status {

@@ -39,7 +39,7 @@ func main() {
 	flag.StringVar(&o.promListen, "prometheus-listen", "127.0.0.1:9090", "Prometheus listen address")
 	flag.BoolVar(&o.noWait, "no-wait", false, "stop after printing instead of waiting for Ctrl-C")
 	flag.Parse()
-	if err := run(o); err != nil {
+	if err := run(o); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
@@ -142,7 +142,13 @@ func run(o options) error {
 	defer stopProm()
 	fmt.Printf("\n== Exporter:   http://%s/\n   Metrics:    http://%s/metrics\n   Probe:      http://%s/probe?target=pgbouncer\n",
 		o.listen, o.listen, o.listen)
-	fmt.Printf("   Prometheus: http://%s/alerts (rules from dashboards/alerts.yml)\n", o.promListen)
+	promBase := "http://" + o.promListen
+	alertsURL, err := alertsPage(ctx, &http.Client{Timeout: 10 * time.Second}, promBase)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		alertsURL = promBase + "/"
+	}
+	fmt.Printf("   Prometheus: %s (rules from dashboards/alerts.yml)\n", alertsURL)
 	alerts, err := firingAlerts(ctx, o.promListen, 30*time.Second)
 	if err != nil {
 		return fmt.Errorf("ask Prometheus for alerts: %w", err)

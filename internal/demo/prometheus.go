@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -67,6 +68,30 @@ func startPrometheus(ctx context.Context, dir, exporter, listen, rules string) (
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// alertsPage returns the URL of the alerts page of the Prometheus at base
+// (http://host:port): the first of /alerts (Prometheus 3, and 2.x builds
+// with the React UI) and /classic/alerts (2.x builds without it, such as
+// Debian 12's 2.42) that answers 200.
+func alertsPage(ctx context.Context, client *http.Client, base string) (string, error) {
+	var tried []string
+	for _, path := range []string{"/alerts", "/classic/alerts"} {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+		if err != nil {
+			return "", fmt.Errorf("alerts page of %s: %w", base, err)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return "", fmt.Errorf("alerts page of %s: %w", base, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return base + path, nil
+		}
+		tried = append(tried, fmt.Sprintf("%s: %s", path, resp.Status))
+	}
+	return "", fmt.Errorf("alerts page of %s: none answers 200 (%s)", base, strings.Join(tried, ", "))
 }
 
 // firingAlerts waits until Prometheus has evaluated the rules once with data

@@ -144,7 +144,7 @@ func matchKey(role Role, configured string, leaf *x509.Certificate, fr FileRepor
 
 func judgePermissions(role Role, configured string, id identity, keyOwner string) KeyPermission {
 	kp := KeyPermission{Role: role, Path: configured, Mode: id.mode, UID: id.uid, GID: id.gid,
-		Owner: userName(id.uid), Group: groupName(id.gid)}
+		Owner: userName(id.uid), Group: groupName(id.gid), KeyOwner: keyOwner}
 	user := certs.ServerUser{Name: kp.Owner, UID: id.uid}
 	if keyOwner != "" {
 		var err error

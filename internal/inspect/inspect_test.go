@@ -222,7 +222,7 @@ func TestPostgresKeyRuleOnRealFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			kp := New(cfg, 1).Inspect(time.Now()).Entries[0].KeyPermissions[0]
-			if kp.OK() != tc.ok || kp.Verdict.Reason != tc.reason || kp.User != "postgres" ||
+			if kp.OK() != tc.ok || kp.Verdict.Reason != tc.reason || kp.User != "postgres" || kp.KeyOwner != "postgres" ||
 				kp.Mode.Perm() != tc.mode || int(kp.UID) != tc.uid || int(kp.GID) != tc.gid {
 				t.Fatalf("got %+v", kp)
 			}

@@ -89,8 +89,11 @@ type KeyPermission struct {
 	Owner string // user name of UID, or the number
 	Group string // group name of GID, or the number
 	// User is who the file was judged for (key_owner, or the file's owner).
-	User    string
-	Verdict certs.KeyFileVerdict
+	User string
+	// KeyOwner is key_owner as configured for this file; empty when the
+	// file was judged for its owner.
+	KeyOwner string
+	Verdict  certs.KeyFileVerdict
 	// Err is set when the file could not be judged (stat or user lookup failed).
 	Err error
 }

@@ -46,7 +46,7 @@ func writePlan(w io.Writer, cfg *config.Config, p *Plan, stateDir string) {
 		pr("  WARNING: %s", w)
 	}
 	if p.Err != nil {
-		pr("  REFUSED, nothing will be written: %s", strings.ReplaceAll(p.Err.Error(), "\n", "; "))
+		pr("  REFUSED, nothing will be written: %s", refusal(p))
 	} else if len(p.Renewing()) == 0 {
 		pr("  Nothing to do.")
 	}
@@ -101,6 +101,33 @@ func writeSteps(pr func(string, ...any), cfg *config.Config, p *Plan, stateDir s
 			t.Name, t.Address, name, model.Duration(cfg.Renew.VerifyTimeoutDuration()))
 	}
 	step("on failure: restore the backup, reload again, confirm the old certificates are served")
+}
+
+// refusal says on one line why the plan is refused; the CA's reason,
+// printed on the CA line already, is referred to rather than repeated.
+func refusal(p *Plan) string {
+	var parts []string
+	for _, err := range flatten(p.Err) {
+		if err == p.CA.Err {
+			parts = append(parts, "no usable CA (see the CA line)")
+			continue
+		}
+		parts = append(parts, strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// flatten lists the errors that errors.Join combined, depth first.
+func flatten(err error) []error {
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range joined.Unwrap() {
+		out = append(out, flatten(e)...)
+	}
+	return out
 }
 
 // joinReasons joins an entry's reasons for one line.

@@ -158,7 +158,7 @@ func (r *runner) renew(ctx context.Context) int {
 	}
 	renewing := plan.Renewing()
 	if plan.Err != nil {
-		return r.notRenewed(renewing, plan.Err)
+		return r.refused(renewing, plan.Err)
 	}
 	if len(renewing) == 0 {
 		return r.done(ExitOK, "nothing to do")
@@ -198,12 +198,25 @@ func (r *runner) newTxn() *txn {
 
 // notRenewed ends a run that stopped before changing anything.
 func (r *runner) notRenewed(entries []EntryPlan, err error) int {
+	r.markNotRenewed(entries, err)
+	return r.done(ExitRolledBack, "not renewed: "+err.Error())
+}
+
+// refused ends a run whose plan was refused. The plan printed the reason,
+// so the closing line and the closing log line refer to it instead of
+// repeating it; the state file keeps it.
+func (r *runner) refused(entries []EntryPlan, err error) int {
+	r.markNotRenewed(entries, err)
+	return r.record(ExitRolledBack, "not renewed: "+err.Error(), "not renewed: the plan was refused (see above)")
+}
+
+// markNotRenewed logs why the run stopped and records it for each entry.
+func (r *runner) markNotRenewed(entries []EntryPlan, err error) {
 	r.log.Error("renew stopped before changing anything", "err", err)
 	for _, e := range entries {
 		r.results[e.Entry.Name] = renewstate.Entry{Result: renewstate.ResultNotRenewed,
 			Reason: joinReasons(e.Reasons), Error: err.Error()}
 	}
-	return r.done(ExitRolledBack, "not renewed: "+err.Error())
 }
 
 // complete applies a prepared or installed transaction: renames, then (with

@@ -2,6 +2,7 @@ package renew
 
 import (
 	"bytes"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,6 +135,38 @@ func TestMissingCAKeyRefusesAndWritesNothing(t *testing.T) {
 	st := readState(t, cfg)
 	if e := st.Entries["postgres"]; e.Result != renewstate.ResultNotRenewed || !strings.Contains(e.Error, "CA key") || st.ExitCode != 1 || !st.LastSuccess.IsZero() {
 		t.Fatalf("state %+v", st)
+	}
+}
+
+// TestRefusalIsPrintedOnce: a refused plan's reason is printed once in the
+// plan and logged once; the other lines refer to it.
+func TestRefusalIsPrintedOnce(t *testing.T) {
+	f := newFixture(t, "").withCerts(t, time.Now().Add(5*24*time.Hour))
+	if err := os.Remove(f.path("certs/ca/ca.key")); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	code, out := f.run(t, Options{Force: true, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	const reason = "CA key certs/ca/ca.key is missing, so nothing can be signed"
+	if code != ExitRolledBack || strings.Count(out, reason) != 1 || strings.Count(log.String(), reason) != 1 {
+		t.Fatalf("exit %d; reason %d times in the output, %d in the log\n%s\n%s",
+			code, strings.Count(out, reason), strings.Count(log.String(), reason), out, log.String())
+	}
+	for _, want := range []string{
+		"\n  CA   UNUSABLE: " + reason + "; a new CA would break every client that trusts certs/ca/ca.crt, so renew creates none (--init only acts when neither file exists): restore the key from a backup\n",
+		"\n  REFUSED, nothing will be written: no usable CA (see the CA line)\n",
+		"\nrenew: failed, nothing changed or rolled back: not renewed: the plan was refused (see above) (",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(log.String(), `summary="not renewed: the plan was refused (see above)"`) {
+		t.Errorf("log:\n%s", log.String())
+	}
+	// The state file keeps the reason for check and the metrics.
+	if st := readState(t, f.config(t)); !strings.Contains(st.Message, reason) {
+		t.Errorf("state message %q", st.Message)
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
 	"github.com/magflow/pgtls_exporter/internal/targets"
 	"github.com/magflow/pgtls_exporter/internal/testenv"
@@ -159,16 +158,6 @@ func query(t testing.TB, dsn string) {
 	if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
 		t.Fatalf("SELECT 1: %v", err)
 	}
-}
-
-// cfgTarget returns the named target of the current config.
-func cfgTarget(t testing.TB, cfg *config.Config, name string) config.Target {
-	t.Helper()
-	tg, ok := cfg.TargetByName(name)
-	if !ok {
-		t.Fatalf("no target %s", name)
-	}
-	return tg
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -10,7 +10,11 @@ import (
 
 // done records the run in the state file, prints and logs the outcome,
 // and returns code.
-func (r *runner) done(code int, msg string) int {
+func (r *runner) done(code int, msg string) int { return r.record(code, msg, msg) }
+
+// record is done with a shorter summary for the closing line and log than
+// the message kept in the state file.
+func (r *runner) record(code int, msg, summary string) int {
 	now := r.opts.Now()
 	elapsed := time.Since(r.start)
 	path := renewstate.Path(r.stateDir)
@@ -49,10 +53,10 @@ func (r *runner) done(code int, msg string) int {
 	r.checkpoint("state-written")
 	outcome := map[int]string{ExitOK: "ok", ExitRolledBack: "failed, nothing changed or rolled back",
 		ExitBroken: "FAILED, NOT rolled back"}[code]
-	r.log.Info("renew finished", "result", outcome, "exit_code", code, "summary", msg,
+	r.log.Info("renew finished", "result", outcome, "exit_code", code, "summary", summary,
 		"duration", elapsed.Round(time.Millisecond))
-	if msg != "" {
-		fmt.Fprintf(r.out, "renew: %s: %s (%s)\n", outcome, msg, elapsed.Round(time.Millisecond))
+	if summary != "" {
+		fmt.Fprintf(r.out, "renew: %s: %s (%s)\n", outcome, summary, elapsed.Round(time.Millisecond))
 	}
 	return code
 }

@@ -180,17 +180,36 @@ func NextChange(e *inspect.EntryReport, now time.Time, th Thresholds) time.Time 
 }
 
 func permissionFinding(entry string, kp inspect.KeyPermission, strict bool) Finding {
+	switch {
+	case kp.Err != nil:
+		return problem(SourceFiles, entry, CheckPermissions, kp.Path, KeyModeUnknown, "%s", permissionText(kp))
+	case kp.Verdict.OK():
+		return ok(SourceFiles, entry, CheckPermissions, kp.Path, "%s", permissionText(kp))
+	case strict:
+		return problem(SourceFiles, entry, CheckPermissions, kp.Path, KeyModeRefused, "%s", permissionText(kp))
+	}
+	return problem(SourceFiles, entry, CheckPermissions, kp.Path, KeyModeLoose, "%s", permissionText(kp))
+}
+
+// permissionText gives the file's owner, group and mode, and PostgreSQL's
+// verdict with its reason; it names the server's user only when key_owner
+// set it (otherwise the file is judged for its owner).
+func permissionText(kp inspect.KeyPermission) string {
 	if kp.Err != nil {
-		return problem(SourceFiles, entry, CheckPermissions, kp.Path, KeyModeUnknown, "cannot judge: %v", kp.Err)
+		return fmt.Sprintf("cannot judge: %v", kp.Err)
 	}
 	facts := fmt.Sprintf("%s:%s %04o", kp.Owner, kp.Group, uint32(kp.Mode.Perm()))
-	if kp.Verdict.OK() {
-		return ok(SourceFiles, entry, CheckPermissions, kp.Path, "%s, acceptable for %s", facts, kp.User)
+	server := "PostgreSQL"
+	if kp.KeyOwner != "" {
+		server = fmt.Sprintf("PostgreSQL (running as %s)", kp.User)
 	}
-	if strict {
-		return problem(SourceFiles, entry, CheckPermissions, kp.Path, KeyModeRefused, "%s, refused for %s: %s", facts, kp.User, kp.Verdict.Reason)
+	switch {
+	case kp.Verdict.OK() && kp.KeyOwner == "":
+		return fmt.Sprintf("%s: %s accepts it for its owner %s", facts, server, kp.User)
+	case kp.Verdict.OK():
+		return fmt.Sprintf("%s: %s accepts it", facts, server)
 	}
-	return problem(SourceFiles, entry, CheckPermissions, kp.Path, KeyModeLoose, "%s, PostgreSQL would refuse it: %s", facts, kp.Verdict.Reason)
+	return fmt.Sprintf("%s: %s refuses it: %s", facts, server, kp.Verdict.Reason)
 }
 
 func leafSANs(fr *inspect.FileReport) string {

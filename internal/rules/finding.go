@@ -100,8 +100,10 @@ func humanDuration(d time.Duration) string {
 	case days >= 2:
 		return fmt.Sprintf("%d days", days)
 	case d >= time.Hour:
-		return fmt.Sprintf("%d hours", int(d.Hours()))
+		n := int(d.Hours())
+		return fmt.Sprintf("%d %s", n, plural(n, "hour", "hours"))
 	default:
-		return fmt.Sprintf("%d minutes", int(d.Minutes()))
+		n := int(d.Minutes())
+		return fmt.Sprintf("%d %s", n, plural(n, "minute", "minutes"))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -112,8 +113,8 @@ func (s *Server) Handler() http.Handler {
 		Name:        "pgtls_exporter",
 		Description: "TLS of PgBouncer and PostgreSQL: certificate files, served certificates, sessions",
 		Version:     version.Info(),
-		Links: []web.LandingLinks{{Address: "/metrics", Text: "Metrics"},
-			{Address: "/probe?target=" + firstTarget(s.current().cfg), Text: "Probe a configured target"}},
+		Links:       landingLinks(s.current().cfg),
+		Profiling:   "false", // no pprof endpoints are served
 	})
 	if err != nil {
 		s.logger.Error("landing page unavailable", "err", err)
@@ -205,9 +206,12 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 }
 
-func firstTarget(cfg *config.Config) string {
-	if len(cfg.Targets) == 0 {
-		return ""
+// landingLinks are the landing page's links: metrics, and a probe of the
+// first configured target when there is one.
+func landingLinks(cfg *config.Config) []web.LandingLinks {
+	links := []web.LandingLinks{{Address: "/metrics", Text: "Metrics"}}
+	if len(cfg.Targets) > 0 {
+		links = append(links, web.LandingLinks{Address: "/probe?target=" + url.QueryEscape(cfg.Targets[0].Name), Text: "Probe a configured target"})
 	}
-	return cfg.Targets[0].Name
+	return links
 }

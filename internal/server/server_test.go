@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +116,48 @@ func TestHealthyAndLanding(t *testing.T) {
 	}
 	if code, body := get(t, h, http.MethodGet, "/"); code != 200 || !strings.Contains(body, `href="/metrics"`) {
 		t.Fatalf("landing: %d %s", code, body)
+	}
+}
+
+// TestLandingLinksAnswer follows every link of the landing page: each one
+// answers 200 (no pprof links, no probe link without a target).
+func TestLandingLinksAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		name, targets string
+		links         []string
+	}{
+		{"no targets", "", []string{"/metrics"}},
+		{"a target", "targets: [{name: db, address: '127.0.0.1:1', timeout: 1s}]\n", []string{"/metrics", "/probe?target=db"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ca := testcerts.CA(t, "Landing CA")
+			testcerts.WriteFile(t, filepath.Join(dir, "ca.crt"), ca.CertPEM, 0o644)
+			testcerts.WriteEntry(t, dir, "pg", ca, testcerts.Options{DNSNames: []string{"postgres"}}, 0o600)
+			cfgPath := testcerts.WriteFile(t, filepath.Join(dir, "config.yml"), []byte("ca: {cert: ca.crt}\ncertificates: [{name: pg, cert: pg.crt}]\n"+tc.targets), 0o644)
+			srv, err := New(Options{ConfigFile: cfgPath, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+				DefaultScrapeTimeout: 5 * time.Second, TimeoutOffset: 500 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := srv.Handler()
+			code, body := get(t, h, http.MethodGet, "/")
+			if code != http.StatusOK {
+				t.Fatalf("landing: %d", code)
+			}
+			var links []string
+			for _, m := range regexp.MustCompile(`href="([^"]*)"`).FindAllStringSubmatch(body, -1) {
+				links = append(links, html.UnescapeString(m[1]))
+			}
+			if !slices.Equal(links, tc.links) {
+				t.Fatalf("links %q, want %q", links, tc.links)
+			}
+			for _, l := range links {
+				if code, body := get(t, h, http.MethodGet, l); code != http.StatusOK {
+					t.Errorf("GET %s: %d %s", l, code, body)
+				}
+			}
+		})
 	}
 }
 

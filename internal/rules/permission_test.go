@@ -1,0 +1,48 @@
+package rules
+
+import (
+	"errors"
+	"io/fs"
+	"testing"
+
+	"github.com/magflow/pgtls_exporter/internal/certs"
+	"github.com/magflow/pgtls_exporter/internal/inspect"
+)
+
+func TestPermissionText(t *testing.T) {
+	postgres := certs.ServerUser{Name: "postgres", UID: 101, GIDs: []uint32{104}}
+	root := certs.ServerUser{Name: "root", UID: 0}
+	judged := func(owner, group string, uid, gid uint32, mode fs.FileMode, keyOwner string, user certs.ServerUser) inspect.KeyPermission {
+		return inspect.KeyPermission{Mode: mode, UID: uid, GID: gid, Owner: owner, Group: group, User: user.Name, KeyOwner: keyOwner,
+			Verdict: certs.JudgeKeyFile(certs.FileFacts{Mode: mode, UID: uid, GID: gid}, user)}
+	}
+	tests := []struct {
+		name string
+		kp   inspect.KeyPermission
+		want string
+	}{
+		{"world-readable, no key_owner", judged("root", "root", 0, 0, 0o644, "", root),
+			"root:root 0644: PostgreSQL refuses it: has group or world access; File must have permissions u=rw (0600) or less if owned by the database user"},
+		{"world-readable, key_owner", judged("root", "root", 0, 0, 0o644, "postgres", postgres),
+			"root:root 0644: PostgreSQL (running as postgres) refuses it: has group or world access; File must have permissions u=rw,g=r (0640) or less if owned by root"},
+		{"group-readable by the database user", judged("postgres", "postgres", 101, 104, 0o640, "postgres", postgres),
+			"postgres:postgres 0640: PostgreSQL (running as postgres) refuses it: has group or world access; File must have permissions u=rw (0600) or less if owned by the database user"},
+		{"root-only", judged("root", "root", 0, 0, 0o600, "postgres", postgres),
+			"root:root 0600: PostgreSQL (running as postgres) refuses it: cannot be read by postgres: Permission denied"},
+		{"another owner", judged("app", "app", 1000, 1000, 0o600, "postgres", postgres),
+			"app:app 0600: PostgreSQL (running as postgres) refuses it: must be owned by the database user (postgres) or root"},
+		{"root:postgres 0640", judged("root", "postgres", 0, 104, 0o640, "postgres", postgres),
+			"root:postgres 0640: PostgreSQL (running as postgres) accepts it"},
+		{"owner-only, no key_owner", judged("postgres", "postgres", 101, 104, 0o600, "", postgres),
+			"postgres:postgres 0600: PostgreSQL accepts it for its owner postgres"},
+		{"cannot judge", inspect.KeyPermission{KeyOwner: "nobody-here", Err: errors.New(`key_owner "nobody-here": unknown user`)},
+			`cannot judge: key_owner "nobody-here": unknown user`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := permissionText(tc.kp); got != tc.want {
+				t.Errorf("permissionText:\n got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}

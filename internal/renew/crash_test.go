@@ -2,6 +2,7 @@ package renew
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +124,26 @@ func TestStackKilledDuringRollback(t *testing.T) {
 				t.Fatalf("served %v, want the old %v", served, old)
 			}
 		})
+	}
+}
+
+// TestStackSIGTERMRollsBack sends a renew of both services SIGTERM right
+// after its first rename, as Ctrl-C or a service manager would: it stops
+// there, rolls back (reloading the servers with the old files), exits 1,
+// and every file is byte for byte as before.
+func TestStackSIGTERMRollsBack(t *testing.T) {
+	sf := newStackFixture(t, time.Now().Add(300*24*time.Hour))
+	old := sf.requireServedMatchesFiles(t)
+	before := snapshot(t, sf.path("certs"))
+	res := runChild(t, childSpec{Config: sf.cfgPath, Force: true, TermAfter: "renamed "})
+	if res.killed {
+		t.Fatal("killed")
+	}
+	if !strings.Contains(res.stderr, "interrupted after installing") || !strings.Contains(res.stderr, "Rolling back") {
+		t.Errorf("output does not say it was interrupted and rolled back:\n%s", res.stderr)
+	}
+	requireRolledBack(t, sf, res.code, res.stderr, before, old)
+	if slices.Contains(res.steps, "verified") {
+		t.Errorf("went on to verify after the signal: %v", res.steps)
 	}
 }

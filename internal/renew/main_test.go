@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,13 +21,16 @@ import (
 const childEnv = "PGTLS_RENEW_TEST_CHILD"
 
 // childSpec is one renew run in a child process that kills itself with
-// SIGKILL right after checkpoint KillAt (1-based; 0: never).
+// SIGKILL right after checkpoint KillAt (1-based; 0: never), or sends
+// itself SIGTERM right after the first checkpoint whose name starts with
+// TermAfter, as a person's Ctrl-C or a service manager's stop would.
 type childSpec struct {
-	Config   string
-	Force    bool
-	Init     bool
-	NoReload bool
-	KillAt   int
+	Config    string
+	Force     bool
+	Init      bool
+	NoReload  bool
+	KillAt    int
+	TermAfter string
 }
 
 func TestMain(m *testing.M) {
@@ -44,8 +48,11 @@ func childMain(specJSON string) int {
 		fmt.Fprintln(os.Stderr, "child spec:", err)
 		return 99
 	}
+	// As main does: SIGINT and SIGTERM end the context.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	n := 0
-	return Run(context.Background(), Options{
+	return Run(ctx, Options{
 		ConfigFile: spec.Config, Force: spec.Force, Init: spec.Init, NoReload: spec.NoReload,
 		Out:    os.Stderr,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
@@ -55,6 +62,10 @@ func childMain(specJSON string) int {
 			if n == spec.KillAt {
 				_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 				select {} // the signal ends the process
+			}
+			if spec.TermAfter != "" && strings.HasPrefix(step, spec.TermAfter) && ctx.Err() == nil {
+				_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+				<-ctx.Done() // delivered before the run goes on
 			}
 		},
 	})

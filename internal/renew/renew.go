@@ -184,6 +184,9 @@ func (r *runner) renew(ctx context.Context) int {
 			"not_after", is.cert.NotAfter, "names", strings.Join(is.plan.Entry.ExpectedNames, ","))
 	}
 	r.checkpoint("issued")
+	if err := ctx.Err(); err != nil {
+		return r.notRenewed(renewing, fmt.Errorf("interrupted before changing anything: %w", context.Cause(ctx)))
+	}
 	t := r.newTxn()
 	id := now.UTC().Format("20060102T150405.000000000Z")
 	if err := begin(t, id, now, plan.Reload, entries, extra); err != nil {
@@ -223,10 +226,13 @@ func (r *runner) markNotRenewed(entries []EntryPlan, err error) {
 // reload) install, reload and verify; rolls back on any failure.
 func (r *runner) complete(ctx context.Context, t *txn) int {
 	if t.j.Phase == phasePrepared {
-		if err := t.apply(); err != nil {
+		if err := t.apply(ctx); err != nil {
 			return r.rollback(ctx, t, err)
 		}
 		r.log.Info("new files in place", "files", len(t.j.Files))
+	}
+	if err := ctx.Err(); err != nil {
+		return r.rollback(ctx, t, fmt.Errorf("interrupted before reloading: %w", context.Cause(ctx)))
 	}
 	if t.j.Reload {
 		if err := r.reloadAndVerify(ctx, t.j); err != nil {
@@ -292,8 +298,11 @@ func (r *runner) reloadServices(ctx context.Context, j *Journal) error {
 	return nil
 }
 
-// rollback undoes a failed transaction: restore, reload, confirm.
+// rollback undoes a failed transaction: restore, reload, confirm. It runs
+// to its end even when ctx was ended by a signal (each of its steps has its
+// own timeout), since stopping half way would leave servers on new files.
 func (r *runner) rollback(ctx context.Context, t *txn, cause error) int {
+	ctx = context.WithoutCancel(ctx)
 	r.log.Error("renew failed; rolling back", "err", cause, "backup", t.j.BackupDir)
 	fmt.Fprintf(r.out, "renew failed: %v\nRolling back from %s.\n", cause, t.j.BackupDir)
 	if err := t.restore(cause); err != nil {

@@ -1,6 +1,7 @@
 package renew
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -120,8 +121,10 @@ func (t *txn) abandon() error {
 }
 
 // apply moves every staged file into place (finishing an interrupted
-// apply), syncs the folders and marks the transaction installed.
-func (t *txn) apply() error {
+// apply), syncs the folders and marks the transaction installed. It stops
+// after the rename under way when ctx ends (a signal): the caller rolls
+// back.
+func (t *txn) apply(ctx context.Context) error {
 	for _, f := range t.j.Files {
 		done, err := installFile(f)
 		if err != nil {
@@ -130,6 +133,9 @@ func (t *txn) apply() error {
 		if done {
 			t.log.Debug("file in place", "entry", f.Entry, "role", f.Role, "path", f.Path)
 			t.checkpoint("renamed " + f.Entry + " " + f.Role)
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("interrupted after installing %s file %s: %w", f.Role, f.Path, context.Cause(ctx))
 		}
 	}
 	if err := syncDirs(t.j.Files); err != nil {

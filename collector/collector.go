@@ -59,8 +59,10 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	e.CollectContext(context.Background(), ch)
 }
 
-// CollectContext is Collect bounded by ctx (a scrape's deadline).
+// CollectContext is Collect bounded by ctx (a scrape's deadline). The
+// sources share one file report per scrape.
 func (e *Exporter) CollectContext(ctx context.Context, ch chan<- prometheus.Metric) {
+	ctx = withScrape(ctx, time.Now())
 	var wg sync.WaitGroup
 	for _, s := range e.sources {
 		wg.Go(func() { e.execute(ctx, s, ch) })

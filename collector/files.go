@@ -69,9 +69,8 @@ func NewFiles(inspector Inspector, judging Judging, logger *slog.Logger) *Files 
 func (f *Files) Name() string { return "files" }
 
 // Update implements Source. Unreadable files are findings, not errors.
-func (f *Files) Update(_ context.Context, ch chan<- prometheus.Metric) error {
-	now := time.Now()
-	report := f.inspector.Inspect(now)
+func (f *Files) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
+	report, now := inspectOnce(ctx, f.inspector)
 	caUsable := report.Authority != nil
 	f.mu.Lock()
 	defer f.mu.Unlock()

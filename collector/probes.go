@@ -54,8 +54,8 @@ func (p *Probes) Name() string { return "probes" }
 // Update implements Source. An unreachable target is a finding, not a
 // failure of the source.
 func (p *Probes) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
-	now := time.Now()
-	reports := p.prober.ProbeAll(ctx, p.inspector.Inspect(now))
+	files, now := inspectOnce(ctx, p.inspector)
+	reports := p.prober.ProbeAll(ctx, files)
 	for _, r := range reports {
 		p.logChange(r)
 		for _, m := range ProbeMetrics(r.Target.Name, r, p.judging.Thresholds, now) {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -92,5 +93,48 @@ pgtls_problem{code="unknown_authority",severity="critical",source="probes",subje
 	if err := testutil.CollectAndCompare(exporter, strings.NewReader(want),
 		"pgtls_probe_failure_info", "pgtls_probe_success", "pgtls_problem"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// countingInspector counts inspections.
+type countingInspector struct {
+	Inspector
+	n atomic.Int32
+}
+
+func (c *countingInspector) Inspect(now time.Time) *inspect.Report {
+	c.n.Add(1)
+	return c.Inspector.Inspect(now)
+}
+
+// TestOneFileReportPerScrape: the file source and the probes' comparison
+// with the files read one report per scrape.
+func TestOneFileReportPerScrape(t *testing.T) {
+	dir := t.TempDir()
+	ca := testcerts.CA(t, "Scrape CA")
+	testcerts.WriteFile(t, filepath.Join(dir, "ca.crt"), ca.CertPEM, 0o644)
+	leaf := testcerts.WriteEntry(t, dir, "db", ca, testcerts.Options{DNSNames: []string{"db"}}, 0o600)
+	addr := testpeer.Start(t, testpeer.TLSAfterS(serverTLS(leaf.Issued))).Addr
+	cfg, err := config.Parse(fmt.Appendf(nil, `
+ca: {cert: ca.crt}
+certificates: [{name: db, cert: db.crt, key: db.key, expected_names: [db]}]
+targets: [{name: db, address: %q, server_name: db, certificate: db}]
+`, addr), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	in := &countingInspector{Inspector: inspect.New(cfg, 1)}
+	exporter := NewExporter(quiet, NewFiles(in, JudgingOf(cfg), quiet), NewProbes(targets.New(cfg), in, JudgingOf(cfg), quiet))
+	for scrapes := int32(1); scrapes <= 2; scrapes++ {
+		if err := testutil.CollectAndCompare(exporter, strings.NewReader(`# HELP pgtls_probe_cert_matches_file Whether the served leaf equals the certificate file (0: reload pending or failed).
+# TYPE pgtls_probe_cert_matches_file gauge
+pgtls_probe_cert_matches_file{name="db",target="db"} 1
+`), "pgtls_probe_cert_matches_file"); err != nil {
+			t.Fatal(err)
+		}
+		if got := in.n.Load(); got != scrapes {
+			t.Fatalf("%d inspections after %d scrapes", got, scrapes)
+		}
 	}
 }

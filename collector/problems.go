@@ -1,10 +1,13 @@
 package collector
 
 import (
+	"log/slog"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/rules"
+	"github.com/magflow/pgtls_exporter/internal/sources"
 )
 
 var (
@@ -45,4 +48,22 @@ func problemMetrics(findings []rules.Finding) []prometheus.Metric {
 		ms = append(ms, gauge(problemDesc, 1, key[0], key[1], key[2], f.Status.Label()))
 	}
 	return ms
+}
+
+// FromSources returns the collector of every source in set: files,
+// probes, renew's state and each session server.
+func FromSources(set *sources.Set, logger *slog.Logger) []Source {
+	judging := Judging{Thresholds: set.Thresholds, StrictKeyOwners: set.StrictKeyOwners}
+	out := []Source{
+		NewFiles(set.Inspector, judging, logger),
+		NewProbes(set.Prober, set.Inspector, judging, logger),
+		NewRenew(set.RenewStateDir(), logger),
+	}
+	for _, p := range set.Postgres {
+		out = append(out, NewPostgresSessions(p))
+	}
+	for _, b := range set.PgBouncer {
+		out = append(out, NewPgBouncerSessions(b, b.ExpectServerTLS()))
+	}
+	return out
 }

@@ -10,9 +10,8 @@ import (
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/config"
-	"github.com/magflow/pgtls_exporter/internal/inspect"
 	"github.com/magflow/pgtls_exporter/internal/rules"
-	"github.com/magflow/pgtls_exporter/internal/targets"
+	"github.com/magflow/pgtls_exporter/internal/sources"
 )
 
 // Options configure one run of the check command.
@@ -44,14 +43,15 @@ func Run(ctx context.Context, w io.Writer, opts Options) int {
 	if err != nil {
 		res = rules.Failed(err)
 	} else {
-		th := rules.ThresholdsOf(cfg.Thresholds)
+		set := sources.New(cfg, sources.Options{ByDatabaseUser: true})
+		defer set.Close()
 		if opts.Overrides.WarnBefore > 0 {
-			th.WarnBefore = opts.Overrides.WarnBefore
+			set.Thresholds.WarnBefore = opts.Overrides.WarnBefore
 		}
 		if opts.Overrides.CritBefore > 0 {
-			th.CritBefore = opts.Overrides.CritBefore
+			set.Thresholds.CritBefore = opts.Overrides.CritBefore
 		}
-		res = Evaluate(ctx, cfg, th, opts.Now)
+		res = Evaluate(ctx, set, opts.Now)
 	}
 	render := WriteText
 	if opts.Output == "json" {
@@ -63,16 +63,17 @@ func Run(ctx context.Context, w io.Writer, opts Options) int {
 	return res.ExitCode
 }
 
-// Evaluate inspects everything cfg names, probes every target, collects
-// the sessions and reads renew's state, and judges it all.
-func Evaluate(ctx context.Context, cfg *config.Config, th rules.Thresholds, now time.Time) rules.Result {
-	report := inspect.New(cfg, 0).Inspect(now)
-	findings := rules.FileFindings(report, th, cfg.StrictKeyOwners())
-	probes := targets.New(cfg).ProbeAll(ctx, report)
-	findings = append(findings, rules.ProbeFindings(probes, th, now)...)
-	findings = append(findings, SessionFindings(ctx, cfg)...)
-	findings = append(findings, rules.RenewFindings(cfg.RenewStateDir(), now)...)
+// Evaluate inspects every file of set once, probes every target against
+// that report, collects the sessions and reads renew's state, and judges
+// it all.
+func Evaluate(ctx context.Context, set *sources.Set, now time.Time) rules.Result {
+	report := set.Inspector.Inspect(now)
+	findings := rules.FileFindings(report, set.Thresholds, set.StrictKeyOwners)
+	probes := set.Prober.ProbeAll(ctx, report)
+	findings = append(findings, rules.ProbeFindings(probes, set.Thresholds, now)...)
+	findings = append(findings, SessionFindings(ctx, set)...)
+	findings = append(findings, rules.RenewFindings(set.RenewStateDir(), now)...)
 	res := rules.Summarize(findings)
-	res.Perf = rules.ExpiryPerf(report, probes, th, now)
+	res.Perf = rules.ExpiryPerf(report, probes, set.Thresholds, now)
 	return res
 }

@@ -5,34 +5,25 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/rules"
-	"github.com/magflow/pgtls_exporter/internal/sessions"
+	"github.com/magflow/pgtls_exporter/internal/sources"
 )
 
-// SessionFindings collects once from every configured session source, all
-// at once, and judges the reports. Sources are asked by database and user,
-// so that findings name who is on plaintext.
-func SessionFindings(ctx context.Context, cfg *config.Config) []rules.Finding {
-	pgOpts, bouncerOpts := sessions.PostgresOptions(cfg), sessions.PgBouncerOptions(cfg)
-	results := make([][]rules.Finding, len(pgOpts)+len(bouncerOpts))
+// SessionFindings collects once from every session source of set, all at
+// once, and judges the reports.
+func SessionFindings(ctx context.Context, set *sources.Set) []rules.Finding {
+	results := make([][]rules.Finding, len(set.Postgres)+len(set.PgBouncer))
 	var wg sync.WaitGroup
-	for i, o := range pgOpts {
-		o.ByDatabaseUser = true
+	for i, src := range set.Postgres {
 		wg.Go(func() {
-			src := sessions.NewPostgres(o)
-			defer src.Close()
 			r, err := src.Collect(ctx)
-			results[i] = rules.PostgresFindings(o.Name, r, err)
+			results[i] = rules.PostgresFindings(src.Name(), r, err)
 		})
 	}
-	for i, o := range bouncerOpts {
-		o.ByDatabaseUser = true
+	for i, src := range set.PgBouncer {
 		wg.Go(func() {
-			src := sessions.NewPgBouncer(o)
-			defer src.Close()
 			r, err := src.Collect(ctx)
-			results[len(pgOpts)+i] = rules.PgBouncerFindings(o.Name, o.ExpectServerTLS, r, err)
+			results[len(set.Postgres)+i] = rules.PgBouncerFindings(src.Name(), src.ExpectServerTLS(), r, err)
 		})
 	}
 	wg.Wait()

@@ -12,7 +12,6 @@ import (
 
 	"github.com/magflow/pgtls_exporter/collector"
 	"github.com/magflow/pgtls_exporter/internal/config"
-	"github.com/magflow/pgtls_exporter/internal/rules"
 	"github.com/magflow/pgtls_exporter/probe"
 )
 
@@ -48,12 +47,12 @@ func (s *Server) serveProbe(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.scrapeTimeout(r))
 	defer cancel()
 	now := time.Now()
-	report := rt.prober.Probe(ctx, t, rt.inspector.Inspect(now))
+	report := rt.sources.Prober.Probe(ctx, t, rt.sources.Inspector.Inspect(now))
 	if report.Err != nil {
 		s.logger.Debug("probe failed", "target", key, "err", report.Err)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(metricsCollector(collector.ProbeMetrics(key, report, rules.ThresholdsOf(rt.cfg.Thresholds), now)))
+	reg.MustRegister(metricsCollector(collector.ProbeMetrics(key, report, rt.sources.Thresholds, now)))
 	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
 }
 

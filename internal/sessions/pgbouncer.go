@@ -63,6 +63,10 @@ func (b *PgBouncer) Name() string { return b.conn.opts.Name }
 // Close closes the source's connections.
 func (b *PgBouncer) Close() { b.conn.Close() }
 
+// ExpectServerTLS reports whether a server connection without TLS is
+// critical for this PgBouncer (Options.ExpectServerTLS).
+func (b *PgBouncer) ExpectServerTLS() bool { return b.conn.opts.ExpectServerTLS }
+
 // Collect asks the admin console for its version, clients and servers.
 func (b *PgBouncer) Collect(ctx context.Context) (*PgBouncerReport, error) {
 	var report *PgBouncerReport

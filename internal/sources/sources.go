@@ -1,0 +1,62 @@
+// Package sources builds, in one place, every source of facts a
+// configuration names: the file inspector, the prober, the session
+// sources and renew's state folder. serve turns a Set into collectors;
+// check evaluates the same Set once.
+package sources
+
+import (
+	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/rules"
+	"github.com/magflow/pgtls_exporter/internal/sessions"
+	"github.com/magflow/pgtls_exporter/internal/targets"
+)
+
+// Set is the sources of one configuration.
+type Set struct {
+	Config    *config.Config
+	Inspector *inspect.Inspector
+	Prober    *targets.Prober
+	Postgres  []*sessions.Postgres
+	PgBouncer []*sessions.PgBouncer
+	// Thresholds and StrictKeyOwners are what findings are judged with.
+	Thresholds      rules.Thresholds
+	StrictKeyOwners map[string]bool
+}
+
+// Options adjust a Set.
+type Options struct {
+	// ByDatabaseUser asks every session source for database and user,
+	// whatever the configuration says (check names who is on plaintext).
+	ByDatabaseUser bool
+	// Workers bounds parallel parsing of files; zero means GOMAXPROCS.
+	Workers int
+}
+
+// New builds the sources of cfg. Session sources connect on first use.
+func New(cfg *config.Config, opts Options) *Set {
+	s := &Set{Config: cfg, Inspector: inspect.New(cfg, opts.Workers), Prober: targets.New(cfg),
+		Thresholds: rules.ThresholdsOf(cfg.Thresholds), StrictKeyOwners: cfg.StrictKeyOwners()}
+	for _, o := range sessions.PostgresOptions(cfg) {
+		o.ByDatabaseUser = o.ByDatabaseUser || opts.ByDatabaseUser
+		s.Postgres = append(s.Postgres, sessions.NewPostgres(o))
+	}
+	for _, o := range sessions.PgBouncerOptions(cfg) {
+		o.ByDatabaseUser = o.ByDatabaseUser || opts.ByDatabaseUser
+		s.PgBouncer = append(s.PgBouncer, sessions.NewPgBouncer(o))
+	}
+	return s
+}
+
+// RenewStateDir is the folder renew keeps its state in.
+func (s *Set) RenewStateDir() string { return s.Config.RenewStateDir() }
+
+// Close closes the session sources' connections.
+func (s *Set) Close() {
+	for _, p := range s.Postgres {
+		p.Close()
+	}
+	for _, b := range s.PgBouncer {
+		b.Close()
+	}
+}

@@ -80,6 +80,8 @@ func ProbeCode(err error) Code {
 		phase = pe.Phase
 	}
 	switch {
+	case pe == nil, errors.Is(err, probe.ErrInvalidOptions):
+		return ProbeMisconfigured
 	case errors.Is(err, probe.ErrTimeout):
 		return Timeout
 	case errors.Is(err, probe.ErrNoTLS):
@@ -100,8 +102,6 @@ func ProbeCode(err error) Code {
 		return ConnectionRefused
 	case phase == probe.PhaseDial:
 		return DialFailed
-	case pe == nil, errors.Is(err, probe.ErrInvalidOptions):
-		return ProbeMisconfigured
 	}
 	return HandshakeFailed
 }

@@ -1,0 +1,303 @@
+package collector
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/renewstate"
+	"github.com/magflow/pgtls_exporter/internal/rules"
+	"github.com/magflow/pgtls_exporter/internal/sessions"
+	"github.com/magflow/pgtls_exporter/internal/targets"
+	"github.com/magflow/pgtls_exporter/internal/testcerts"
+	"github.com/magflow/pgtls_exporter/internal/testenv"
+	"github.com/magflow/pgtls_exporter/internal/testpeer"
+)
+
+// notExported are the codes no exporter source can report: a
+// configuration that does not load is refused by serve (check reports
+// it), and a failed name lookup needs a resolver this test cannot rely on
+// (rules.ProbeCode is tested for it directly).
+var notExported = []rules.Code{rules.ConfigInvalid, rules.DialFailed}
+
+// problems returns "source subject code severity" for every pgtls_problem
+// series the collectors export, sorted.
+func problems(t *testing.T, sources ...Source) []string {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := reg.Register(NewExporter(quiet, sources...)); err != nil {
+		t.Fatal(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, mf := range mfs {
+		if mf.GetName() != "pgtls_problem" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			l := map[string]string{}
+			for _, p := range m.GetLabel() {
+				l[p.GetName()] = p.GetValue()
+			}
+			out = append(out, strings.Join([]string{l["source"], l["subject"], l["code"], l["severity"]}, " "))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestEveryCodeReachesPrometheus exports a fault set that holds every code
+// of the rules table (but notExported) and compares the exact
+// pgtls_problem series: one per source, subject and code, each with the
+// severity the table gives.
+func TestEveryCodeReachesPrometheus(t *testing.T) {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var got []string
+
+	// Certificate files.
+	dir := t.TempDir()
+	now := time.Now()
+	ca := testcerts.CA(t, "Codes CA")
+	other := testcerts.CA(t, "Other CA")
+	testcerts.WriteFile(t, filepath.Join(dir, "ca.crt"), ca.CertPEM, 0o644)
+	entry := func(name string, parent *testcerts.Issued, opts testcerts.Options, keyMode os.FileMode) testcerts.EntryFiles {
+		if opts.DNSNames == nil {
+			opts.DNSNames = []string{"db"}
+		}
+		return testcerts.WriteEntry(t, dir, name, parent, opts, keyMode)
+	}
+	entry("good", ca, testcerts.Options{}, 0o600)
+	entry("soon", ca, testcerts.Options{NotAfter: now.Add(20 * 24 * time.Hour)}, 0o600)
+	entry("very_soon", ca, testcerts.Options{NotAfter: now.Add(3 * 24 * time.Hour)}, 0o600)
+	entry("expired", ca, testcerts.Options{NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(-time.Hour)}, 0o600)
+	entry("future", ca, testcerts.Options{NotBefore: now.Add(time.Hour), NotAfter: now.AddDate(1, 0, 0)}, 0o600)
+	entry("no_san", ca, testcerts.Options{DNSNames: []string{"other"}}, 0o600)
+	entry("foreign", other, testcerts.Options{}, 0o600)
+	entry("client_only", ca, testcerts.Options{ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, 0o600)
+	stranger := entry("stranger_key", ca, testcerts.Options{}, 0o600)
+	testcerts.WriteFile(t, stranger.Key, testcerts.Issue(t, ca, testcerts.Options{}).KeyPEM, 0o600)
+	locked := entry("encrypted", ca, testcerts.Options{}, 0o600)
+	testcerts.WriteFile(t, locked.Key, []byte("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"), 0o600)
+	entry("refused", ca, testcerts.Options{}, 0o644)
+	entry("loose", ca, testcerts.Options{}, 0o644)
+	entry("owner_unknown", ca, testcerts.Options{}, 0o600)
+	gone := entry("missing", ca, testcerts.Options{}, 0o600)
+	if err := os.Remove(gone.Cert); err != nil {
+		t.Fatal(err)
+	}
+	folder := entry("folder", ca, testcerts.Options{}, 0o600)
+	if err := os.Remove(folder.Cert); err != nil || os.Mkdir(folder.Cert, 0o755) != nil {
+		t.Fatal("cannot put a folder in place of folder.crt")
+	}
+	broken := entry("truncated", ca, testcerts.Options{}, 0o600)
+	testcerts.WriteFile(t, broken.Key, broken.Issued.KeyPEM[:60], 0o600)
+	var yaml strings.Builder
+	yaml.WriteString("ca: {cert: ca.crt}\ncertificates:\n")
+	for _, name := range []string{"good", "soon", "very_soon", "expired", "future", "no_san", "foreign", "client_only",
+		"stranger_key", "encrypted", "refused", "loose", "owner_unknown", "missing", "folder", "truncated"} {
+		owner := ""
+		switch name {
+		case "refused":
+			owner = ", key_owner: postgres"
+		case "owner_unknown":
+			owner = ", key_owner: no-such-user-here"
+		}
+		fmt.Fprintf(&yaml, "  - {name: %s, cert: %s.crt, key: %s.key, expected_names: [db]%s}\n", name, name, name, owner)
+	}
+	cfg, err := config.Parse([]byte(yaml.String()), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, problems(t, NewFiles(inspect.New(cfg, 1), JudgingOf(cfg), quiet))...)
+
+	// The same certificate under a CA file that does not parse.
+	brokenCA := t.TempDir()
+	testcerts.WriteFile(t, filepath.Join(brokenCA, "ca.crt"), []byte("not a certificate"), 0o644)
+	testcerts.WriteEntry(t, brokenCA, "unverified", ca, testcerts.Options{DNSNames: []string{"db"}}, 0o600)
+	caCfg, err := config.Parse([]byte("ca: {cert: ca.crt}\ncertificates: [{name: unverified, cert: unverified.crt, expected_names: [db]}]\n"), brokenCA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, problems(t, NewFiles(inspect.New(caCfg, 1), JudgingOf(caCfg), quiet))...)
+
+	// Live handshakes.
+	got = append(got, problems(t, probeFaults(t, dir, ca, other, quiet))...)
+
+	// Sessions.
+	plain := &sessions.PostgresReport{Server: "db", Groups: []sessions.PostgresGroup{
+		{Transport: sessions.TransportPlaintext, Count: 2},
+		{Transport: sessions.TransportTLS, Version: "TLSv1.1", Count: 1}}}
+	bouncer := func(name string) *sessions.PgBouncerReport {
+		return &sessions.PgBouncerReport{Server: name, Groups: []sessions.PgBouncerGroup{
+			{Side: sessions.SideServer, Transport: sessions.TransportPlaintext, Count: 1}}}
+	}
+	got = append(got, problems(t,
+		NewPostgresSessions(&fakePostgres{name: "db", report: plain}),
+		NewPostgresSessions(&fakePostgres{name: "down", err: errors.New("connection refused")}),
+		NewPgBouncerSessions(&fakePgBouncer{name: "pgb", report: bouncer("pgb")}, false),
+		NewPgBouncerSessions(&fakePgBouncer{name: "pgb_strict", report: bouncer("pgb_strict")}, true))...)
+
+	// renew's state: an interrupted run that could not roll back an entry,
+	// one that rolled back, and a state file that does not parse.
+	stateDir := func(st *renewstate.State, journal bool) string {
+		d := t.TempDir()
+		if st != nil {
+			if err := renewstate.Write(renewstate.Path(d), st); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			testcerts.WriteFile(t, renewstate.Path(d), []byte("{"), 0o600)
+		}
+		if journal {
+			testcerts.WriteFile(t, filepath.Join(d, renewstate.JournalFile), []byte("{}"), 0o600)
+		}
+		return d
+	}
+	got = append(got, problems(t, NewRenew(stateDir(&renewstate.State{Version: 1, LastRun: now, ExitCode: 2,
+		Entries: map[string]renewstate.Entry{"postgres": {Result: renewstate.ResultRollbackFailed}}}, true), quiet))...)
+	got = append(got, problems(t, NewRenew(stateDir(&renewstate.State{Version: 1, LastRun: now, ExitCode: 1}, false), quiet))...)
+	got = append(got, problems(t, NewRenew(stateDir(nil, false), quiet))...)
+
+	want := []string{
+		"files client_only chain_invalid critical",
+		"files encrypted key_encrypted warning",
+		"files expired expired critical",
+		"files folder file_unreadable critical",
+		"files folder not_checked unknown",
+		"files foreign unknown_authority critical",
+		"files future not_yet_valid critical",
+		"files loose key_mode_loose warning",
+		"files missing file_missing critical",
+		"files missing not_checked unknown",
+		"files no_san san_missing critical",
+		"files owner_unknown key_mode_unknown unknown",
+		"files refused key_mode_refused critical",
+		"files soon expires_soon warning",
+		"files stranger_key key_mismatch critical",
+		"files truncated file_invalid critical",
+		"files truncated not_checked unknown",
+		"files very_soon expires_very_soon critical",
+		"files ca file_invalid critical",
+		"files ca not_checked unknown",
+		"files unverified ca_unusable unknown",
+		"probes alpn alpn_not_negotiated critical",
+		"probes bad_client_cert client_cert_rejected critical",
+		"probes closed connection_refused critical",
+		"probes closes connection_closed critical",
+		"probes drift drift_unknown unknown",
+		"probes garbage handshake_failed critical",
+		"probes misconfigured probe_misconfigured unknown",
+		"probes needs_client_cert client_cert_required critical",
+		"probes not_postgres not_postgres critical",
+		"probes silent timeout critical",
+		"probes stale stale_certificate warning",
+		"probes tls_off ssl_refused critical",
+		"probes wrong_ca unknown_authority critical",
+		"probes wrong_name name_mismatch critical",
+		"sessions pg_stat_ssl/db old_tls_version critical",
+		"sessions pg_stat_ssl/db plaintext_sessions warning",
+		"sessions pg_stat_ssl/down session_source_failed unknown",
+		"sessions pgbouncer/pgb plaintext_server_connections warning",
+		"sessions pgbouncer/pgb_strict server_tls_expected critical",
+		"renew renew renew_interrupted critical",
+		"renew renew renew_not_rolled_back critical",
+		"renew renew renew_rollback_failed critical",
+		"renew renew renew_rolled_back warning",
+		"renew renew renew_state_unreadable unknown",
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("pgtls_problem series:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	seen := map[rules.Code]bool{}
+	for _, line := range got {
+		f := strings.Fields(line)
+		code := rules.Code(f[2])
+		seen[code] = true
+		if sev := rules.SeverityOf(code).Label(); f[3] != sev {
+			t.Errorf("%s: exported severity %s, the table says %s", line, f[3], sev)
+		}
+	}
+	for _, r := range rules.Table() {
+		if !seen[r.Code] && !slices.Contains(notExported, r.Code) {
+			t.Errorf("no fault in the set exports %s", r.Code)
+		}
+	}
+}
+
+// probeFaults is a probe source over one target per way a probe fails.
+func probeFaults(t *testing.T, dir string, ca, other *testcerts.Issued, quiet *slog.Logger) Source {
+	t.Helper()
+	leaf := func(parent *testcerts.Issued, opts testcerts.Options) *tls.Config {
+		if opts.DNSNames == nil {
+			opts.DNSNames = []string{"db"}
+		}
+		return serverTLS(testcerts.Issue(t, parent, opts))
+	}
+	clientCAs := x509.NewCertPool()
+	clientCAs.AddCert(ca.Cert)
+	requireCert := leaf(ca, testcerts.Options{})
+	requireCert.ClientAuth, requireCert.ClientCAs = tls.RequireAndVerifyClientCert, clientCAs
+	direct := func(cfg *tls.Config) func(net.Conn) {
+		return func(c net.Conn) {
+			ts := tls.Server(c, cfg)
+			if ts.Handshake() == nil {
+				testpeer.Drain(ts)
+			}
+		}
+	}
+	served := testcerts.Issue(t, ca, testcerts.Options{DNSNames: []string{"db"}})
+	testcerts.WriteEntry(t, dir, "stale", ca, testcerts.Options{DNSNames: []string{"db"}}, 0o600)
+	stranger := testcerts.Issue(t, other, testcerts.Options{CommonName: "monitor", ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	testcerts.WriteFile(t, filepath.Join(dir, "stranger-client.crt"), stranger.CertPEM, 0o644)
+	testcerts.WriteFile(t, filepath.Join(dir, "stranger-client.key"), stranger.KeyPEM, 0o600)
+	peer := func(h func(net.Conn)) string { return testpeer.Start(t, h).Addr }
+	servesServed := peer(testpeer.TLSAfterS(serverTLS(served)))
+	targetsYAML := []string{
+		fmt.Sprintf(`{name: closed, address: "127.0.0.1:%d"}`, testenv.PortT(t)),
+		fmt.Sprintf(`{name: silent, address: %q, timeout: 300ms}`, peer(testpeer.Silent)),
+		fmt.Sprintf(`{name: not_postgres, address: %q}`, peer(testpeer.Answer([]byte("HTTP/1.1 400 Bad Request\r\n\r\n"), false))),
+		fmt.Sprintf(`{name: tls_off, address: %q}`, peer(testpeer.Answer([]byte("N"), true))),
+		fmt.Sprintf(`{name: closes, address: %q}`, peer(testpeer.Answer([]byte("S"), false))),
+		fmt.Sprintf(`{name: garbage, address: %q}`, peer(testpeer.Answer([]byte("SHTTP/1.1 400 Bad Request\r\n\r\n"), true))),
+		fmt.Sprintf(`{name: wrong_ca, address: %q}`, peer(testpeer.TLSAfterS(leaf(other, testcerts.Options{})))),
+		fmt.Sprintf(`{name: wrong_name, address: %q}`, peer(testpeer.TLSAfterS(leaf(ca, testcerts.Options{DNSNames: []string{"replica"}})))),
+		fmt.Sprintf(`{name: needs_client_cert, address: %q}`, peer(testpeer.TLSAfterS(requireCert))),
+		fmt.Sprintf(`{name: bad_client_cert, address: %q, client_cert: stranger-client.crt, client_key: stranger-client.key}`,
+			peer(testpeer.TLSAfterS(requireCert))),
+		fmt.Sprintf(`{name: misconfigured, address: %q, client_cert: none.crt, client_key: none.key}`, servesServed),
+		fmt.Sprintf(`{name: alpn, address: %q, negotiation: direct}`, peer(direct(leaf(ca, testcerts.Options{})))),
+		fmt.Sprintf(`{name: stale, address: %q, certificate: stale}`, servesServed),
+		fmt.Sprintf(`{name: drift, address: %q, certificate: missing}`, servesServed),
+		fmt.Sprintf(`{name: healthy, address: %q}`, servesServed),
+	}
+	yaml := "ca: {cert: ca.crt}\ncertificates:\n  - {name: stale, cert: stale.crt, expected_names: [db]}\n" +
+		"  - {name: missing, cert: missing.crt, expected_names: [db]}\ntargets:\n"
+	for _, tg := range targetsYAML {
+		yaml += "  - " + strings.Replace(tg, "}", ", server_name: db}", 1) + "\n"
+	}
+	cfg, err := config.Parse([]byte(yaml), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewProbes(targets.New(cfg), inspect.New(cfg, 1), JudgingOf(cfg), quiet)
+}

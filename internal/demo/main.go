@@ -124,7 +124,7 @@ func run(o options) error {
 	for _, line := range strings.Split(metrics, "\n") {
 		for _, prefix := range []string{"pgtls_probe_success", "pgtls_probe_cert_matches_file", "pgtls_probe_tls_version_info",
 			"pgtls_pg_stat_ssl_connections", "pgtls_pgbouncer_connections",
-			"pgtls_cert_san_match{expected=\"replica", "pgtls_key_permissions_ok{name=\"replica",
+			"pgtls_problem{", "pgtls_cert_san_match{expected=\"replica", "pgtls_key_permissions_ok{name=\"replica",
 			"pgtls_renew_last_success_timestamp_seconds", "pgtls_renew_entry_last_result{name=\"postgres\",result=\"renewed\"}"} {
 			if strings.HasPrefix(line, prefix) {
 				fmt.Println("  ", line)

@@ -129,7 +129,8 @@ func firingAlerts(ctx context.Context, listen string, limit time.Duration) ([]st
 		if err == nil && !settled.IsZero() && time.Now().After(settled) || time.Now().After(deadline) {
 			var out []string
 			for _, a := range res.Data.Alerts {
-				out = append(out, fmt.Sprintf("%s{%s} %s", a.Labels["alertname"], a.Labels["name"]+a.Labels["target"], a.State))
+				out = append(out, fmt.Sprintf("%s{source=%q, subject=%q, severity=%q} %s", a.Labels["alertname"],
+					a.Labels["source"], a.Labels["subject"], a.Labels["severity"], a.State))
 			}
 			sort.Strings(out)
 			return out, err

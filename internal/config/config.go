@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 
 	"gopkg.in/yaml.v3"
 )
@@ -76,10 +77,9 @@ func Load(path string) (*Config, error) {
 // Parse decodes and validates configuration bytes; baseDir resolves
 // relative paths.
 func Parse(data []byte, baseDir string) (*Config, error) {
-	cfg := &Config{baseDir: baseDir}
+	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil {
+	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("config is empty")
 		}
@@ -88,6 +88,22 @@ func Parse(data []byte, baseDir string) (*Config, error) {
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		return nil, errors.New("parse YAML: more than one document")
+	}
+	cfg := &Config{baseDir: baseDir}
+	if len(doc.Content) == 0 {
+		return nil, errors.New("config is empty")
+	}
+	root := doc.Content[0]
+	var errs []error
+	c := &treeChecker{add: func(path, format string, args ...any) {
+		errs = append(errs, &FieldError{Path: path, Message: fmt.Sprintf(format, args...)})
+	}}
+	c.checkNode(root, reflect.TypeFor[Config](), "", 0)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if err := root.Decode(cfg); err != nil {
+		return nil, fmt.Errorf("parse YAML: %w", err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err

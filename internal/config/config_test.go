@@ -54,8 +54,8 @@ func TestInvalidConfigs(t *testing.T) {
 	}{
 		{"empty", "", "config is empty"},
 		{"not YAML", "ca: [", "parse YAML: yaml: line 1: did not find expected node content"},
-		{"unknown top-level key", validYAML + "bogus: 1\n", "parse YAML: yaml: unmarshal errors:\n  line 6: field bogus not found in type config.Config"},
-		{"unknown entry key", "ca: {cert: ca.crt}\ncertificates:\n  - name: pg\n    cert: b\n    kye: c\n", "parse YAML: yaml: unmarshal errors:\n  line 5: field kye not found in type config.Certificate"},
+		{"unknown top-level key", validYAML + "bogus: 1\n", `unknown key "bogus" (line 6)`},
+		{"unknown entry key", "ca: {cert: ca.crt}\ncertificates:\n  - name: pg\n    cert: b\n    kye: c\n", `certificates[0]: unknown key "kye" (line 5); did you mean "key"?`},
 		{"two documents", validYAML + "---\nca: {cert: x}\n", "parse YAML: more than one document"},
 		{"missing CA", "certificates:\n  - {name: pg, cert: a}\n", "ca.cert: is required"},
 		{"no entries", "ca: {cert: ca.crt}\n", "certificates: at least one entry is required"},

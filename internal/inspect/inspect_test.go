@@ -253,3 +253,14 @@ func TestNumericKeyOwner(t *testing.T) {
 		t.Fatalf("got %+v", kp)
 	}
 }
+
+// TestKeyOwnerOutOfRange: a numeric key_owner beyond 32 bits is an error,
+// not judged for the uid it would wrap to.
+func TestKeyOwnerOutOfRange(t *testing.T) {
+	cfg, _, _ := fixture(t, testcerts.Options{})
+	cfg.Certificates[0].KeyOwner = "4294967295:0"
+	kp := New(cfg, 1).Inspect(time.Now()).Entries[0].KeyPermissions[0]
+	if kp.OK() || kp.Err == nil || kp.Err.Error() != `key_owner "4294967295:0": uid "4294967295" is not a number in 0..4294967294` {
+		t.Fatalf("got %+v", kp)
+	}
+}

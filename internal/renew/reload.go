@@ -132,7 +132,7 @@ func signalPIDFile(pidFile string, sig syscall.Signal, programs []string) error 
 		return fmt.Errorf("read pid file: %w", err)
 	}
 	first, _, _ := strings.Cut(string(data), "\n")
-	pid, err := strconv.Atoi(strings.TrimSpace(first))
+	pid, err := strconv.ParseInt(strings.TrimSpace(first), 10, 32) // pid_t: a wider number would wrap
 	if err != nil || pid <= 1 {
 		return fmt.Errorf("pid file %s holds no usable pid: %q", pidFile, first)
 	}
@@ -145,7 +145,7 @@ func signalPIDFile(pidFile string, sig syscall.Signal, programs []string) error 
 			return fmt.Errorf("pid %d from %s is %s, not %s: stale pid file, not signalled", pid, pidFile, name, strings.Join(programs, " or "))
 		}
 	}
-	if err := syscall.Kill(pid, sig); err != nil {
+	if err := syscall.Kill(int(pid), sig); err != nil {
 		return fmt.Errorf("signal pid %d: %w", pid, err)
 	}
 	return nil

@@ -8,11 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/magflow/pgtls_exporter/internal/regfile"
 )
 
 // CAName is the name under which the configured CA appears in metrics and findings.
@@ -59,7 +60,7 @@ type Certificate struct {
 // Load reads and validates the configuration file at path. Relative file
 // paths inside it are resolved against the file's folder.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := regfile.Read(path, regfile.MaxConfig)
 	if err != nil {
 		return nil, fmt.Errorf("read config file: %w", err)
 	}

@@ -69,7 +69,7 @@ func load(role Role, configured, path string, id identity, fi fs.FileInfo) (File
 		fr.Err = plainIOError(err)
 		return fr, nil
 	}
-	data, err := readFile(path, fi)
+	data, err := readFile(path)
 	if err != nil {
 		fr.Err = plainIOError(err)
 		return fr, nil

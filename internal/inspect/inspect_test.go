@@ -5,6 +5,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -80,6 +81,8 @@ func TestUnusableFiles(t *testing.T) {
 		{"truncated", func() { os.WriteFile(files.Cert, files.Issued.CertPEM[:200], 0o644) }, "truncated or malformed PEM block (PEM block 1)"},
 		{"key instead of cert", func() { os.WriteFile(files.Cert, files.Issued.KeyPEM, 0o644) }, "no certificate"},
 		{"directory", func() { os.Remove(files.Cert); os.Mkdir(files.Cert, 0o755) }, "is a directory, not a file"},
+		{"FIFO", func() { syscall.Mkfifo(files.Cert, 0o644) }, "is a named pipe (FIFO), not a regular file"},
+		{"link to /dev/zero", func() { os.Symlink("/dev/zero", files.Cert) }, "is a character device, not a regular file"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -58,3 +58,16 @@ func TestPidFileNumberNeverWraps(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestJournalFIFOIsUnreadable: a journal replaced by a FIFO is reported as
+// unreadable at once, never waited on.
+func TestJournalFIFOIsUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(journalPath(dir), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	j, err := loadJournal(dir)
+	if j != nil || err == nil || err.Error() != "read journal "+journalPath(dir)+": read "+journalPath(dir)+": is a named pipe (FIFO), not a regular file" {
+		t.Fatalf("journal %+v, err %v", j, err)
+	}
+}

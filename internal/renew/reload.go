@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/regfile"
 )
 
 // action is one install or reload step of a service. What describes it
@@ -85,7 +86,7 @@ func runSQL(ctx context.Context, dsn, passwordFile, kind string) error {
 		return fmt.Errorf("parse dsn: %w", err)
 	}
 	if passwordFile != "" {
-		pw, err := os.ReadFile(passwordFile)
+		pw, err := regfile.Read(passwordFile, regfile.MaxSmall)
 		if err != nil {
 			return fmt.Errorf("read password_file: %w", err)
 		}
@@ -127,7 +128,7 @@ func signalAction(cfg *config.Config, s config.Service, r *config.SignalReload) 
 // a pid the system has since given to another process); no programs means
 // no check.
 func signalPIDFile(pidFile string, sig syscall.Signal, programs []string) error {
-	data, err := os.ReadFile(pidFile)
+	data, err := regfile.Read(pidFile, regfile.MaxSmall)
 	if err != nil {
 		return fmt.Errorf("read pid file: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/magflow/pgtls_exporter/internal/atomicfile"
 	"github.com/magflow/pgtls_exporter/internal/certs"
+	"github.com/magflow/pgtls_exporter/internal/regfile"
 )
 
 // txn applies one journaled change of certificate files.
@@ -94,10 +95,7 @@ func readOld(path string) ([]byte, fs.FileInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("is not a regular file (%s)", fi.Mode().Type())
-	}
-	data, err := os.ReadFile(path)
+	data, err := regfile.Read(path, regfile.MaxSmall)
 	return data, fi, err
 }
 
@@ -148,7 +146,7 @@ func (t *txn) apply() error {
 // new content in place is there.
 func installFile(f JournalFile) (bool, error) {
 	if _, err := os.Lstat(f.Staged); errors.Is(err, fs.ErrNotExist) {
-		if data, err := os.ReadFile(f.Path); err == nil && sum(data) == f.NewSHA256 {
+		if data, err := regfile.Read(f.Path, regfile.MaxSmall); err == nil && sum(data) == f.NewSHA256 {
 			return false, nil
 		}
 		return false, errors.New("the staged file is gone and the new content is not in place")
@@ -157,7 +155,7 @@ func installFile(f JournalFile) (bool, error) {
 		return true, os.Rename(f.Staged, f.Path)
 	}
 	if err := os.Link(f.Staged, f.Path); err != nil {
-		data, rerr := os.ReadFile(f.Path)
+		data, rerr := regfile.Read(f.Path, regfile.MaxSmall)
 		if !errors.Is(err, fs.ErrExist) || rerr != nil || sum(data) != f.NewSHA256 {
 			return false, fmt.Errorf("refusing to replace an existing file: %w", err)
 		}
@@ -190,7 +188,7 @@ func (t *txn) restore(reason error) error {
 func restoreFile(f JournalFile) error {
 	switch {
 	case f.Existed:
-		data, err := os.ReadFile(f.Backup)
+		data, err := regfile.Read(f.Backup, regfile.MaxSmall)
 		if err != nil {
 			return fmt.Errorf("read backup: %w", err)
 		}

@@ -51,9 +51,12 @@ func entryFindings(e *inspect.EntryReport, now time.Time, th Thresholds, strict 
 	}
 	cf := e.CertFile()
 	for _, n := range e.Names {
-		if n.Covered {
+		switch {
+		case n.Covered:
 			add(CheckSAN, OK, cf.Path, "covers %s", n.Name)
-		} else {
+		case n.CommonNameOnly:
+			add(CheckSAN, Warning, cf.Path, "covers %s only through its common name: %s", n.Name, certs.CommonNameClients)
+		default:
 			add(CheckSAN, Critical, cf.Path, "does not cover %s (SANs: %s)", n.Name, leafSANs(cf))
 		}
 	}
@@ -70,6 +73,8 @@ func entryFindings(e *inspect.EntryReport, now time.Time, th Thresholds, strict 
 			add(CheckKeyMatch, OK, km.Path, "%s matches the certificate", km.Role)
 		case errors.Is(km.Err, certs.ErrKeyEncrypted):
 			add(CheckKeyMatch, Warning, km.Path, "%v", km.Err)
+		case errors.Is(km.Err, certs.ErrKeyUnsupported):
+			add(CheckKeyMatch, Unknown, km.Path, "cannot check that the %s matches the certificate: %v", km.Role, km.Err)
 		default:
 			add(CheckKeyMatch, Critical, km.Path, "%s does not match the certificate: %v", km.Role, km.Err)
 		}

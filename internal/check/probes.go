@@ -1,11 +1,14 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
 	"github.com/magflow/pgtls_exporter/internal/targets"
+	"github.com/magflow/pgtls_exporter/probe"
 )
 
 // Check names used in findings about live handshakes.
@@ -26,15 +29,23 @@ func ProbeFindings(reports []*targets.Report, th Thresholds, now time.Time) []Fi
 			out = append(out, Finding{Entry: t.Name, Check: check, Status: st, Path: t.Address, Detail: fmt.Sprintf(format, args...)})
 		}
 		if r.Err != nil {
-			add(CheckHandshake, Critical, "%v", r.Err)
+			st := Critical
+			if errors.Is(r.Err, probe.ErrUnsupportedKeyType) {
+				st = Unknown // clients may well connect; the probe cannot tell
+			}
+			add(CheckHandshake, st, "%v", r.Err)
 			continue
 		}
 		res := r.Result
 		add(CheckHandshake, OK, "%s %s (%s) in %s", res.TLSVersion, res.CipherSuite, res.KeyExchangeGroup,
 			res.Duration.Round(time.Millisecond))
-		if res.Verified() {
+		switch {
+		case res.Verified() && res.CommonNameOnly:
+			add(CheckServedVerify, Warning, "verify-full passes for %s only through the common name: %s",
+				serverName(r), certs.CommonNameClients)
+		case res.Verified():
 			add(CheckServedVerify, OK, "verify-full passed for %s", serverName(r))
-		} else {
+		default:
 			add(CheckServedVerify, Critical, "verify-full fails for %s: %v", serverName(r), res.VerifyErr)
 		}
 		if r.Served != nil {

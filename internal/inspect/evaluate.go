@@ -35,7 +35,7 @@ func (ev evaluation) run() (*EntryReport, time.Time) {
 	var recheckAt time.Time
 	if leaf != nil {
 		for _, n := range e.ExpectedNames {
-			r.Names = append(r.Names, NameCoverage{Name: n, Covered: certs.Covers(leaf, n)})
+			r.Names = append(r.Names, NameCoverage{Name: n, Covered: certs.Covers(leaf, n), CommonNameOnly: certs.CoversByCommonName(leaf, n)})
 		}
 		if ev.authority != nil {
 			v := ev.authority.Verify(certBundle.Certificates, x509.ExtKeyUsageServerAuth, ev.now)

@@ -65,8 +65,13 @@ type FileReport struct {
 
 // NameCoverage tells whether the certificate covers one expected name.
 type NameCoverage struct {
-	Name    string
+	Name string
+	// Covered: a subject alternative name covers Name.
 	Covered bool
+	// CommonNameOnly: no SAN covers Name but the subject common name does,
+	// which libpq accepts and SAN-only clients refuse (see
+	// certs.CoversByCommonName).
+	CommonNameOnly bool
 }
 
 // KeyMatch tells whether a key file (or combined PEM) belongs to the

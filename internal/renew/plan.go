@@ -126,7 +126,10 @@ func judge(er *inspect.EntryReport, now time.Time, before time.Duration) (reason
 			day(leaf.NotAfter), roundDays(left), model.Duration(before)))
 	}
 	for _, n := range er.Names {
-		if !n.Covered {
+		switch {
+		case n.CommonNameOnly:
+			reasons = append(reasons, fmt.Sprintf("covers expected name %s only through its common name (no SAN)", n.Name))
+		case !n.Covered:
 			reasons = append(reasons, fmt.Sprintf("does not cover expected name %s", n.Name))
 		}
 	}
@@ -139,7 +142,8 @@ func judge(er *inspect.EntryReport, now time.Time, before time.Duration) (reason
 		}
 	}
 	for _, km := range er.KeyMatches {
-		if !km.OK && km.Err != nil && !errors.Is(km.Err, certs.ErrKeyEncrypted) && fileReadable(er, km.Role) {
+		if !km.OK && km.Err != nil && !errors.Is(km.Err, certs.ErrKeyEncrypted) && !errors.Is(km.Err, certs.ErrKeyUnsupported) &&
+			fileReadable(er, km.Role) {
 			reasons = append(reasons, fmt.Sprintf("%s %s does not match the certificate: %v", km.Role, km.Path, km.Err))
 		}
 	}

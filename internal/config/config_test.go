@@ -76,15 +76,19 @@ func TestInvalidConfigs(t *testing.T) {
 		{"two problems", "certificates:\n  - {name: pg}\n", "ca.cert: is required\ncertificates[0].cert: is required"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte(tc.yaml), "/x")
-			if err == nil {
-				t.Fatal("no error")
-			}
-			if err.Error() != tc.want {
-				t.Fatalf("error:\n%s\nwant:\n%s", err, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { requireParseError(t, tc.yaml, tc.want) })
+	}
+}
+
+// requireParseError parses y and requires exactly the error want.
+func requireParseError(t *testing.T, y, want string) {
+	t.Helper()
+	_, err := Parse([]byte(y), "/x")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if err.Error() != want {
+		t.Fatalf("error:\n%s\nwant:\n%s", err, want)
 	}
 }
 

@@ -89,10 +89,19 @@ func staged(t *testing.T, f *fixture) []string {
 	return m
 }
 
-func requireNoJournal(t *testing.T, f *fixture) {
+// requireAsBefore checks the end state of a refused or rolled-back run: no
+// journal (check would report an interrupted renew), stagedLeft staged
+// files, and every configured file as before.
+func requireAsBefore(t *testing.T, f *fixture, before map[string]string, stagedLeft int) {
 	t.Helper()
 	if journalExists(t, f) {
 		t.Fatal("a journal is left, so check would report an interrupted renew")
+	}
+	if s := staged(t, f); len(s) != stagedLeft {
+		t.Fatalf("staged files left: %v, want %d", s, stagedLeft)
+	}
+	if d := diffSnapshots(before, configured(t, f)); d != "" {
+		t.Fatalf("files changed:\n%s", d)
 	}
 }
 
@@ -110,10 +119,7 @@ func TestReadOnlyCertificatesRefusedBeforeJournal(t *testing.T) {
 		if code != ExitRolledBack || !strings.Contains(out, want) || !strings.Contains(out, "renew: failed, nothing changed or rolled back: not renewed: ") {
 			t.Fatalf("run %d: exit %d\n%s\nwant it to contain %q", run, code, out, want)
 		}
-		requireNoJournal(t, f)
-	}
-	if d := diffSnapshots(before, configured(t, f)); d != "" {
-		t.Fatalf("files changed:\n%s", d)
+		requireAsBefore(t, f, before, 0)
 	}
 }
 
@@ -128,13 +134,7 @@ func TestImmutableCertificateRefusedBeforeJournal(t *testing.T) {
 	if code != ExitRolledBack || !strings.Contains(out, want) {
 		t.Fatalf("exit %d\n%s\nwant it to contain %q", code, out, want)
 	}
-	requireNoJournal(t, f)
-	if s := staged(t, f); len(s) != 0 {
-		t.Fatalf("staged files left: %v", s)
-	}
-	if d := diffSnapshots(before, configured(t, f)); d != "" {
-		t.Fatalf("files changed:\n%s", d)
-	}
+	requireAsBefore(t, f, before, 0)
 }
 
 // TestRollbackPastAnImmutableCertificate: when the certificate becomes
@@ -152,13 +152,7 @@ func TestRollbackPastAnImmutableCertificate(t *testing.T) {
 		strings.Contains(out, "cleanup could not be done") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	requireNoJournal(t, f)
-	if s := staged(t, f); len(s) != 0 {
-		t.Fatalf("staged files left: %v", s)
-	}
-	if d := diffSnapshots(before, configured(t, f)); d != "" {
-		t.Fatalf("files not restored:\n%s", d)
-	}
+	requireAsBefore(t, f, before, 0)
 }
 
 // TestRollbackOnAMountThatTurnedReadOnly: staged files that a read-only
@@ -183,13 +177,7 @@ func TestRollbackOnAMountThatTurnedReadOnly(t *testing.T) {
 			t.Fatalf("exit %d\n%s\nwant it to contain %q", code, out, want)
 		}
 	}
-	requireNoJournal(t, f)
-	if d := diffSnapshots(before, configured(t, f)); d != "" {
-		t.Fatalf("files changed:\n%s", d)
-	}
-	if s := staged(t, f); len(s) != 6 {
-		t.Fatalf("staged files: %v", s)
-	}
+	requireAsBefore(t, f, before, 6)
 }
 
 // TestInterruptedRunOnAReadOnlyMount: a run that stopped after staging
@@ -221,8 +209,5 @@ func TestInterruptedRunOnAReadOnlyMount(t *testing.T) {
 			t.Fatalf("exit %d\n%s\nwant it to contain %q", code, out, want)
 		}
 	}
-	requireNoJournal(t, f)
-	if d := diffSnapshots(before, configured(t, f)); d != "" {
-		t.Fatalf("files changed:\n%s", d)
-	}
+	requireAsBefore(t, f, before, 6)
 }

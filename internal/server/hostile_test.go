@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -127,7 +126,7 @@ func TestProbeWithHugeScrapeTimeout(t *testing.T) {
 			c.Close()
 		}
 	}()
-	var logs syncBuffer
+	var logs bytes.Buffer // the handler logs in the request's goroutine
 	srv, _ := newTestServer(t, func(o *Options) {
 		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
@@ -141,30 +140,6 @@ func TestProbeWithHugeScrapeTimeout(t *testing.T) {
 			t.Fatalf("header %s: the probe did not get past its deadline:\n%s", header, got)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func (s *syncBuffer) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b.Reset()
 }
 
 // TestHTTPServerTimeouts: every timeout is set, and a response may take

@@ -43,7 +43,8 @@ func TestHelpPerCommand(t *testing.T) {
 		{[]string{"help", "renew"}, append(slices.Clone(common),
 			"--[no-]init", "--[no-]dry-run", "--[no-]force", "--only=NAME ...", "--no-reload", "--[no-]wait")},
 		{[]string{"help", "serve"}, append(slices.Clone(common), "--[no-]config.check", "--[no-]web.systemd-socket",
-			"--web.listen-address=:9871 ...", `--web.config.file=""`, "--scrape.default-timeout=10s", "--scrape.timeout-offset=0.5s")},
+			"--web.listen-address=:9871 ...", `--web.config.file=""`, "--scrape.default-timeout=10s", "--scrape.timeout-offset=0.5s",
+			"--[no-]web.enable-lifecycle", "--web.max-connections=0")},
 		{[]string{"help", "version"}, common},
 		{[]string{"--help"}, common},
 	}

@@ -49,6 +49,8 @@ func run(args []string) int {
 	webConfig := kingpinflag.AddFlags(serveCmd, defaultListenAddress)
 	scrapeTimeout := serveCmd.Flag("scrape.default-timeout", "Scrape deadline when Prometheus sends none.").Default("10s").Duration()
 	timeoutOffset := serveCmd.Flag("scrape.timeout-offset", "Subtracted from Prometheus' scrape timeout.").Default("0.5s").Duration()
+	enableLifecycle := serveCmd.Flag("web.enable-lifecycle", "Allow POST /-/reload (SIGHUP always reloads).").Bool()
+	maxConnections := serveCmd.Flag("web.max-connections", "Most HTTP connections open at once; 0: half the open-file limit, at most 512.").Default("0").Int()
 
 	checkCmd := app.Command("check", "Check once and exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.")
 	warnBefore := modelDuration(checkCmd.Flag("warn-before", "Warn when a server certificate expires within this (default: thresholds.warn_before, 30d).").PlaceHolder("30d"))
@@ -102,8 +104,10 @@ func run(args []string) int {
 	}
 	logger.Info("starting pgtls_exporter", "version", version.Info(), "build_context", version.BuildContext())
 	srv, err := server.New(server.Options{ConfigFile: *configFile, WebConfig: webConfig, Logger: logger,
-		DefaultScrapeTimeout: *scrapeTimeout, TimeoutOffset: *timeoutOffset})
+		DefaultScrapeTimeout: *scrapeTimeout, TimeoutOffset: *timeoutOffset,
+		EnableLifecycle: *enableLifecycle, MaxConnections: *maxConnections})
 	if err != nil {
+		logger.Error("cannot start: the configuration is not usable", "file", *configFile, "err", err)
 		return 1
 	}
 	if err := srv.Run(ctx); err != nil {

@@ -90,6 +90,15 @@ func TestServeReloadOnSIGHUP(t *testing.T) {
 		t.Fatalf("first scrape:\n%s", body)
 	}
 	writeConfig(t, dir, "second")
+	resp, err := http.Post("http://"+addr+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || string(body) != "Lifecycle API is not enabled." {
+		t.Fatalf("POST /-/reload without --web.enable-lifecycle: %d %q", resp.StatusCode, body)
+	}
 	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}

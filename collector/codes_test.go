@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -28,11 +29,13 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/testpeer"
 )
 
-// notExported are the codes no exporter source can report: a
+// notExported are the codes this in-process fault set cannot produce: a
 // configuration that does not load is refused by serve (check reports
-// it), and a failed name lookup needs a resolver this test cannot rely on
-// (rules.ProbeCode is tested for it directly).
-var notExported = []rules.Code{rules.ConfigInvalid, rules.DialFailed}
+// it); a failed name lookup needs a resolver this test cannot rely on
+// (rules.ProbeCode is tested for it directly); and a server key Go's TLS
+// cannot negotiate needs a real PostgreSQL (the check package's
+// TestClientsThatConnectAreNotCritical serves one).
+var notExported = []rules.Code{rules.ConfigInvalid, rules.DialFailed, rules.UnsupportedKeyType}
 
 // problems returns "source subject code severity" for every pgtls_problem
 // series the collectors export, sorted.
@@ -90,6 +93,11 @@ func TestEveryCodeReachesPrometheus(t *testing.T) {
 	entry("expired", ca, testcerts.Options{NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(-time.Hour)}, 0o600)
 	entry("future", ca, testcerts.Options{NotBefore: now.Add(time.Hour), NotAfter: now.AddDate(1, 0, 0)}, 0o600)
 	entry("no_san", ca, testcerts.Options{DNSNames: []string{"other"}}, 0o600)
+	entry("cn_only", ca, testcerts.Options{CommonName: "db", DNSNames: []string{}}, 0o600)
+	ed448 := entry("ed448_key", ca, testcerts.Options{}, 0o600)
+	if out, err := exec.Command("openssl", "genpkey", "-algorithm", "ed448", "-out", ed448.Key).CombinedOutput(); err != nil {
+		testenv.SkipOrFatal(t, "openssl genpkey ed448: %v %s", err, out)
+	}
 	entry("foreign", other, testcerts.Options{}, 0o600)
 	entry("client_only", ca, testcerts.Options{ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, 0o600)
 	stranger := entry("stranger_key", ca, testcerts.Options{}, 0o600)
@@ -111,7 +119,7 @@ func TestEveryCodeReachesPrometheus(t *testing.T) {
 	testcerts.WriteFile(t, broken.Key, broken.Issued.KeyPEM[:60], 0o600)
 	var yaml strings.Builder
 	yaml.WriteString("ca: {cert: ca.crt}\ncertificates:\n")
-	for _, name := range []string{"good", "soon", "very_soon", "expired", "future", "no_san", "foreign", "client_only",
+	for _, name := range []string{"good", "soon", "very_soon", "expired", "future", "no_san", "cn_only", "ed448_key", "foreign", "client_only",
 		"stranger_key", "encrypted", "refused", "loose", "owner_unknown", "missing", "folder", "truncated"} {
 		owner := ""
 		switch name {
@@ -178,6 +186,8 @@ func TestEveryCodeReachesPrometheus(t *testing.T) {
 
 	want := []string{
 		"files client_only chain_invalid critical",
+		"files cn_only common_name_only warning",
+		"files ed448_key key_unsupported unknown",
 		"files encrypted key_encrypted warning",
 		"files expired expired critical",
 		"files folder file_unreadable critical",

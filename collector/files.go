@@ -23,6 +23,9 @@ var (
 		[]string{"name", "path", "serial", "subject", "issuer", "fingerprint_sha256", "is_ca"}, nil)
 	certSANMatchDesc = prometheus.NewDesc(Namespace+"_cert_san_match",
 		"Whether the certificate covers an expected DNS name or IP address.", []string{"name", "path", "expected"}, nil)
+	certCNMatchDesc = prometheus.NewDesc(Namespace+"_cert_common_name_match",
+		"Whether no SAN but the subject common name covers an expected name (libpq accepts it, SAN-only clients such as Go's refuse it).",
+		[]string{"name", "path", "expected"}, nil)
 	certVerifyDesc = prometheus.NewDesc(Namespace+"_cert_verify_success",
 		"Whether the certificate chains to the configured CA now.", []string{"name", "path"}, nil)
 	keyMatchDesc = prometheus.NewDesc(Namespace+"_key_matches_cert",
@@ -129,6 +132,7 @@ func entryMetrics(e *inspect.EntryReport) []prometheus.Metric {
 	if cf := e.CertFile(); cf != nil {
 		for _, n := range e.Names {
 			add(certSANMatchDesc, boolValue(n.Covered), e.Name, cf.Path, n.Name)
+			add(certCNMatchDesc, boolValue(n.CommonNameOnly), e.Name, cf.Path, n.Name)
 		}
 		if e.Verify != nil {
 			add(certVerifyDesc, boolValue(e.Verify.OK()), e.Name, cf.Path)

@@ -158,3 +158,34 @@ pgtls_scrape_collector_success{collector="files"} 1
 		t.Fatalf("second scrape: %v", err)
 	}
 }
+
+// TestCommonNameOnlyExposition: a certificate that names the server only in
+// its common name has no SAN match, and says so in its own series.
+func TestCommonNameOnlyExposition(t *testing.T) {
+	dir := t.TempDir()
+	ca := testcerts.CA(t, "CN CA")
+	testcerts.WriteFile(t, filepath.Join(dir, "ca.crt"), ca.CertPEM, 0o644)
+	testcerts.WriteEntry(t, dir, "db", ca, testcerts.Options{CommonName: "db"}, 0o600)
+	cfg, err := config.Parse([]byte("ca: {cert: ca.crt}\ncertificates:\n  - {name: db, cert: db.crt, expected_names: [db, other]}\n"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	exporter := NewExporter(quiet, NewFiles(inspect.New(cfg, 1), JudgingOf(cfg), quiet))
+	want := `# HELP pgtls_cert_common_name_match Whether no SAN but the subject common name covers an expected name (libpq accepts it, SAN-only clients such as Go's refuse it).
+# TYPE pgtls_cert_common_name_match gauge
+pgtls_cert_common_name_match{expected="db",name="db",path="db.crt"} 1
+pgtls_cert_common_name_match{expected="other",name="db",path="db.crt"} 0
+# HELP pgtls_cert_san_match Whether the certificate covers an expected DNS name or IP address.
+# TYPE pgtls_cert_san_match gauge
+pgtls_cert_san_match{expected="db",name="db",path="db.crt"} 0
+pgtls_cert_san_match{expected="other",name="db",path="db.crt"} 0
+# HELP pgtls_problem A current problem (absent when healthy); code and severity come from the rules table.
+# TYPE pgtls_problem gauge
+pgtls_problem{code="common_name_only",severity="warning",source="files",subject="db"} 1
+pgtls_problem{code="san_missing",severity="critical",source="files",subject="db"} 1
+`
+	if err := testutil.CollectAndCompare(exporter, strings.NewReader(want), "pgtls_cert_common_name_match", "pgtls_cert_san_match", "pgtls_problem"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -27,6 +27,9 @@ var (
 		"Identity of the served leaf certificate.", []string{"target", "serial", "subject", "issuer", "fingerprint_sha256"}, nil)
 	probeVerifyDesc = prometheus.NewDesc(Namespace+"_probe_verify_success",
 		"Whether the served chain passes verify-full against the configured CA.", []string{"target"}, nil)
+	probeCNMatchDesc = prometheus.NewDesc(Namespace+"_probe_common_name_match",
+		"Whether verify-full passed only through the served leaf's common name (libpq accepts it, SAN-only clients such as Go's refuse it).",
+		[]string{"target"}, nil)
 	probeMatchesFileDesc = prometheus.NewDesc(Namespace+"_probe_cert_matches_file",
 		"Whether the served leaf equals the certificate file (0: reload pending or failed).", []string{"target", "name"}, nil)
 )
@@ -101,6 +104,7 @@ func ProbeMetrics(target string, r *targets.Report, th rules.Thresholds, now tim
 	add(probeVersionDesc, 1, target, res.TLSVersion)
 	add(probeCipherDesc, 1, target, res.CipherSuite, res.KeyExchangeGroup)
 	add(probeVerifyDesc, boolValue(res.Verified()), target)
+	add(probeCNMatchDesc, boolValue(res.CommonNameOnly), target)
 	if s := r.Served; s != nil {
 		add(probeNotAfterDesc, float64(s.NotAfter.Unix()), target, s.Serial)
 		add(probeCertInfoDesc, 1, target, s.Serial, s.Subject, s.Issuer, s.Fingerprint)

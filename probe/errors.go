@@ -42,6 +42,10 @@ var (
 	// ALPN protocol "postgresql", which PostgreSQL 17+ and PgBouncer 1.25+
 	// require for direct TLS.
 	ErrALPNNotNegotiated = errors.New(`server did not negotiate ALPN protocol "postgresql"`)
+	// ErrUnsupportedKeyType means the server refused the handshake because
+	// its key is of a type Go's TLS cannot negotiate (Ed448, RSA-PSS),
+	// which libpq can: the server is not known to be broken.
+	ErrUnsupportedKeyType = errors.New("key type not supported by the probe")
 )
 
 // Phase names the step of a probe that failed.

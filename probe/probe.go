@@ -87,6 +87,11 @@ type Result struct {
 	// Options.RootCAs, the leaf names the server name in its SANs, allows
 	// server authentication and is valid now. Otherwise it is a *VerifyError.
 	VerifyErr error
+	// CommonNameOnly is set when verify-full passed only because, as libpq
+	// does, the leaf's common name was matched for want of a SAN of the
+	// server name's kind: libpq clients connect, SAN-only clients (Go's
+	// crypto/tls, pgx) refuse the certificate.
+	CommonNameOnly bool
 	// ClientCertificateRequested reports that the server asked for a client
 	// certificate (PostgreSQL does whenever ssl_ca_file is set).
 	ClientCertificateRequested bool
@@ -113,7 +118,7 @@ func (r Result) Verified() bool { return r.VerifyErr == nil && len(r.PeerCertifi
 // is an *Error (or wraps ErrInvalidOptions) whose Phase names the failed step
 // and which wraps a sentinel where one fits: ErrNoTLS, ErrUnexpectedReply,
 // ErrConnectionClosed, ErrTimeout, ErrHandshake, ErrClientCertificateRequired,
-// ErrClientCertificateRejected or ErrALPNNotNegotiated.
+// ErrClientCertificateRejected, ErrALPNNotNegotiated or ErrUnsupportedKeyType.
 func Probe(ctx context.Context, opts Options) (Result, error) {
 	serverName, err := opts.check()
 	if err != nil {
@@ -177,7 +182,14 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 	defer tc.Close() // sends close_notify once the handshake is complete
 	haveCert := opts.ClientCertificate != nil
 	if err := tc.HandshakeContext(ctx); err != nil {
-		return fail(PhaseHandshake, handshakeReason(ctx, err, time.Since(start), negotiation, requested, haveCert))
+		why := handshakeReason(ctx, err, time.Since(start), negotiation, requested, haveCert)
+		if alert, ok := remoteAlert(err); ok && alert == 40 && !requested { // handshake_failure
+			if alg := unsupportedServerKey(ctx, opts, serverName, negotiation); alg != "" {
+				why = fmt.Errorf("%w: the server's certificate has an %s key, which libpq (OpenSSL) can use but Go's TLS cannot negotiate: %w",
+					ErrUnsupportedKeyType, alg, err)
+			}
+		}
+		return fail(PhaseHandshake, why)
 	}
 	duration := time.Since(start)
 	cs := tc.ConnectionState()
@@ -187,7 +199,7 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 		askVerdict(tc, duration, deadline)
 	}
 	// Verifying now overlaps the server's round trip to its verdict.
-	verifyErr := verify(cs.PeerCertificates, serverName, opts.RootCAs, time.Now())
+	cnOnly, verifyErr := verify(cs.PeerCertificates, serverName, opts.RootCAs, time.Now())
 	if awaiting {
 		if err := readVerdict(tc); err != nil {
 			return fail(PhaseHandshake, handshakeReason(ctx, err, time.Since(start), "", requested, haveCert))
@@ -212,6 +224,7 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 		NegotiatedProtocol:         cs.NegotiatedProtocol,
 		PeerCertificates:           cs.PeerCertificates,
 		VerifyErr:                  verifyErr,
+		CommonNameOnly:             cnOnly,
 		ClientCertificateRequested: requested,
 	}, nil
 }

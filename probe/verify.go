@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/certs"
 )
 
 // VerifyReason classifies why the served certificate failed verify-full. The
@@ -47,31 +49,41 @@ func (e *VerifyError) Unwrap() error { return e.Err }
 // intermediates), name serverName (a DNS name or an IP) in its SANs, allow
 // server authentication, and be valid at now. It returns nil or a
 // *VerifyError. x509 checks in the order validity, name, chain, usage, and
-// the first failure is reported.
-func verify(chain []*x509.Certificate, serverName string, roots *x509.CertPool, now time.Time) error {
+// the first failure is reported. Like libpq, a leaf without a SAN of the
+// name's kind passes when its common name matches; cnOnly says so, since
+// SAN-only clients (Go's crypto/tls) refuse such a leaf.
+func verify(chain []*x509.Certificate, serverName string, roots *x509.CertPool, now time.Time) (cnOnly bool, err error) {
 	if roots == nil {
-		return &VerifyError{Reason: VerifyNotConfigured,
+		return false, &VerifyError{Reason: VerifyNotConfigured,
 			Detail: "verification not configured: no CA certificates given"}
 	}
 	if len(chain) == 0 {
-		return &VerifyError{Reason: VerifyNoCertificate, Detail: "server sent no certificate"}
+		return false, &VerifyError{Reason: VerifyNoCertificate, Detail: "server sent no certificate"}
 	}
 	leaf := chain[0]
 	intermediates := x509.NewCertPool()
 	for _, c := range chain[1:] {
 		intermediates.AddCert(c)
 	}
-	_, err := leaf.Verify(x509.VerifyOptions{
+	opts := x509.VerifyOptions{
 		DNSName:       serverName,
 		Roots:         roots,
 		Intermediates: intermediates,
 		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		CurrentTime:   now,
-	})
-	if err == nil {
-		return nil
 	}
-	return explain(err, leaf, now)
+	_, err = leaf.Verify(opts)
+	var hostname x509.HostnameError
+	if errors.As(err, &hostname) && certs.CoversByCommonName(leaf, serverName) {
+		opts.DNSName = "" // the name is libpq's to match: everything else must hold
+		if _, err = leaf.Verify(opts); err == nil {
+			return true, nil
+		}
+	}
+	if err == nil {
+		return false, nil
+	}
+	return false, explain(err, leaf, now)
 }
 
 // explain turns a crypto/x509 verification error into a *VerifyError.
@@ -131,8 +143,8 @@ func nameMismatch(c *x509.Certificate, host string) string {
 		names = append(names, ip.String())
 	}
 	if len(names) == 0 {
-		return fmt.Sprintf("certificate has no subject alternative names, not valid for %s (the common name %q is not used)",
-			host, c.Subject.CommonName)
+		return fmt.Sprintf("certificate has no subject alternative names and its common name %q does not match %s",
+			c.Subject.CommonName, host)
 	}
 	const maxNames = 20
 	if len(names) > maxNames {

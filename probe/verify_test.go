@@ -36,6 +36,8 @@ func TestProbeVerification(t *testing.T) {
 	wrongName := testcerts.Issue(t, p.ca, testcerts.Options{CommonName: "pgbouncer",
 		DNSNames: []string{"pgbouncer", "localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}})
 	noSANs := testcerts.Issue(t, p.ca, testcerts.Options{CommonName: "db"})
+	expiredNoSANs := testcerts.Issue(t, p.ca, testcerts.Options{CommonName: "db",
+		NotBefore: time.Now().Add(-72 * time.Hour), NotAfter: time.Now().Add(-time.Hour)})
 	clientOnly := testcerts.Issue(t, p.ca, with(func(o *testcerts.Options) {
 		o.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	}))
@@ -47,6 +49,7 @@ func TestProbeVerification(t *testing.T) {
 		serve      []*testcerts.Issued // leaf first
 		serverName string
 		noRoots    bool
+		wantCNOnly bool
 		wantReason VerifyReason // "" means verified
 		wantDetail string
 	}{
@@ -70,8 +73,11 @@ func TestProbeVerification(t *testing.T) {
 			wantDetail: "certificate is valid for pgbouncer, localhost, 127.0.0.1, not db"},
 		{name: "wrong IP", serve: []*testcerts.Issued{p.leaf}, serverName: "10.1.2.3", wantReason: VerifyNameMismatch,
 			wantDetail: "certificate is valid for db, localhost, 127.0.0.1, not 10.1.2.3"},
-		{name: "no SANs", serve: []*testcerts.Issued{noSANs}, serverName: "db", wantReason: VerifyNameMismatch,
-			wantDetail: `certificate has no subject alternative names, not valid for db (the common name "db" is not used)`},
+		{name: "no SANs, common name matches", serve: []*testcerts.Issued{noSANs}, serverName: "db", wantCNOnly: true},
+		{name: "no SANs, common name differs", serve: []*testcerts.Issued{noSANs}, serverName: "other", wantReason: VerifyNameMismatch,
+			wantDetail: `certificate has no subject alternative names and its common name "db" does not match other`},
+		{name: "common name matches, but expired", serve: []*testcerts.Issued{expiredNoSANs}, serverName: "db", wantReason: VerifyExpired,
+			wantDetail: `certificate "CN=db" expired at ` + stamp(expiredNoSANs.Cert.NotAfter)},
 		{name: "client certificate served", serve: []*testcerts.Issued{clientOnly}, serverName: "db", wantReason: VerifyWrongUsage,
 			wantDetail: `certificate "CN=db" is not valid for server authentication (extended key usage clientAuth)`},
 		{name: "no CA configured", serve: []*testcerts.Issued{p.leaf}, serverName: "db", noRoots: true, wantReason: VerifyNotConfigured,
@@ -100,6 +106,9 @@ func TestProbeVerification(t *testing.T) {
 			if len(res.PeerCertificates) != len(tt.serve) {
 				t.Errorf("got %d certificates, served %d", len(res.PeerCertificates), len(tt.serve))
 			}
+			if res.CommonNameOnly != tt.wantCNOnly {
+				t.Errorf("CommonNameOnly = %v", res.CommonNameOnly)
+			}
 			if tt.wantReason == "" {
 				if !res.Verified() {
 					t.Fatalf("Verified() = false: %v", res.VerifyErr)
@@ -124,7 +133,7 @@ func TestProbeVerification(t *testing.T) {
 }
 
 func TestVerifyWithoutCertificate(t *testing.T) {
-	err := verify(nil, "db", x509.NewCertPool(), time.Now())
+	_, err := verify(nil, "db", x509.NewCertPool(), time.Now())
 	var ve *VerifyError
 	if !errors.As(err, &ve) || ve.Reason != VerifyNoCertificate || ve.Error() != "server sent no certificate" {
 		t.Fatalf("verify(no chain) = %v", err)
@@ -139,7 +148,7 @@ func TestVerifyExpiredIntermediate(t *testing.T) {
 	leaf := testcerts.Issue(t, inter, testcerts.Options{CommonName: "db", DNSNames: []string{"db"}})
 	roots := x509.NewCertPool()
 	roots.AddCert(ca.Cert)
-	err := verify([]*x509.Certificate{leaf.Cert, inter.Cert}, "db", roots, now)
+	_, err := verify([]*x509.Certificate{leaf.Cert, inter.Cert}, "db", roots, now)
 	var ve *VerifyError
 	if !errors.As(err, &ve) {
 		t.Fatalf("verify = %v, want a *VerifyError", err)

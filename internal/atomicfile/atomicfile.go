@@ -25,8 +25,10 @@ func Unchanged() Owner { return Owner{UID: -1, GID: -1} }
 // leftover regular file (it is replaced), with mode and owner, and syncs
 // it. It does not sync the folder: callers rename the file afterwards.
 func WriteNew(path string, data []byte, mode fs.FileMode, owner Owner) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove leftover %s: %w", path, err)
+	if _, err := os.Lstat(path); err == nil { // unlink fails on a read-only mount even for a missing name
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove leftover %s: %w", path, err)
+		}
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {

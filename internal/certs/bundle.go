@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+
+	"github.com/magflow/pgtls_exporter/internal/pemcert"
 )
 
 // Reason classifies why bytes could not be used.
@@ -62,9 +64,10 @@ type Bundle struct {
 
 var pemBegin = []byte("-----BEGIN ")
 
-// ParseBundle parses a PEM file with any number of CERTIFICATE and private
-// key blocks (other block types such as EC PARAMETERS are skipped), or a DER
-// certificate, certificate sequence or private key.
+// ParseBundle parses a PEM file with any number of CERTIFICATE (or OpenSSL's
+// TRUSTED CERTIFICATE) and private key blocks (other block types such as EC
+// PARAMETERS are skipped), or a DER certificate, certificate sequence or
+// private key.
 func ParseBundle(data []byte) (*Bundle, error) {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
@@ -88,8 +91,8 @@ func parsePEM(rest []byte) (*Bundle, error) {
 			break
 		}
 		switch {
-		case block.Type == "CERTIFICATE":
-			cert, err := x509.ParseCertificate(block.Bytes)
+		case pemcert.IsCertificate(block.Type):
+			cert, err := pemcert.Parse(block)
 			if err != nil {
 				return nil, &ParseError{Reason: ReasonBadCertificate, Block: n, Err: err}
 			}

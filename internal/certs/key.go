@@ -21,10 +21,16 @@ type Key struct {
 	Format string
 	// Encrypted keys cannot be matched without their passphrase.
 	Encrypted bool
+	// Unsupported names the algorithm of a key Go cannot use (Ed448,
+	// RSA-PSS); Public is nil then.
+	Unsupported string
 }
 
 // Algorithm describes the key, e.g. "ECDSA P-256", "RSA 2048", "Ed25519".
 func (k Key) Algorithm() string {
+	if k.Unsupported != "" {
+		return k.Unsupported
+	}
 	return PublicKeyAlgorithm(k.Public)
 }
 
@@ -68,6 +74,9 @@ func parsePEMKey(block *pem.Block) (Key, error) {
 		priv, err = x509.ParseECPrivateKey(block.Bytes)
 	default:
 		priv, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+		if alg := unsupportedPKCS8(block.Bytes); err != nil && alg != "" {
+			return Key{Format: format, Unsupported: alg}, nil
+		}
 	}
 	if err != nil {
 		return Key{}, fmt.Errorf("%s key: %w", format, err)
@@ -78,6 +87,8 @@ func parsePEMKey(block *pem.Block) (Key, error) {
 func parseDERKey(der []byte) (Key, error) {
 	if priv, err := x509.ParsePKCS8PrivateKey(der); err == nil {
 		return publicHalf(priv, "PKCS#8")
+	} else if alg := unsupportedPKCS8(der); alg != "" {
+		return Key{Format: "PKCS#8", Unsupported: alg}, nil
 	}
 	if priv, err := x509.ParsePKCS1PrivateKey(der); err == nil {
 		return publicHalf(priv, "PKCS#1")
@@ -105,6 +116,9 @@ var ErrKeyEncrypted = errors.New("private key is encrypted; cannot check that it
 func KeyMatches(cert *x509.Certificate, key Key) (bool, error) {
 	if key.Encrypted {
 		return false, ErrKeyEncrypted
+	}
+	if key.Unsupported != "" {
+		return false, unsupportedKeyError(key.Unsupported)
 	}
 	pub, ok := key.Public.(interface{ Equal(crypto.PublicKey) bool })
 	if !ok {

@@ -52,3 +52,37 @@ func Serial(cert *x509.Certificate) string {
 	}
 	return s
 }
+
+// CommonNameClients says who accepts a certificate that names a server
+// only in its subject common name, for findings.
+const CommonNameClients = "libpq (psql, psycopg, PgBouncer's server_tls) and pgjdbc accept it through the common name; " +
+	"Go's crypto/tls (pgx, lib/pq) and rustls-based clients refuse it: no subject alternative name"
+
+// CoversByCommonName reports whether libpq's verify-full accepts cert for
+// name through the subject common name alone: the SANs do not cover name,
+// none of them is of name's kind (DNS name or IP address), so libpq falls
+// back to the common name, and the common name matches name (case
+// insensitively, a leading "*." standing for one label). Clients that read
+// only the SANs refuse such a certificate; see CommonNameClients.
+func CoversByCommonName(cert *x509.Certificate, name string) bool {
+	if Covers(cert, name) {
+		return false
+	}
+	if net.ParseIP(name) != nil {
+		if len(cert.IPAddresses) > 0 {
+			return false
+		}
+	} else if len(cert.DNSNames) > 0 {
+		return false
+	}
+	cn := cert.Subject.CommonName
+	if strings.EqualFold(cn, name) {
+		return cn != ""
+	}
+	suffix, wildcard := strings.CutPrefix(cn, "*")
+	if !wildcard || !strings.HasPrefix(suffix, ".") || len(name) <= len(suffix) {
+		return false
+	}
+	label := name[:len(name)-len(suffix)]
+	return !strings.Contains(label, ".") && strings.EqualFold(name[len(label):], suffix)
+}

@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
+	"reflect"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/magflow/pgtls_exporter/internal/regfile"
 )
 
 // CAName is the name under which the configured CA appears in metrics and findings.
@@ -59,7 +61,7 @@ type Certificate struct {
 // Load reads and validates the configuration file at path. Relative file
 // paths inside it are resolved against the file's folder.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := regfile.Read(path, regfile.MaxConfig)
 	if err != nil {
 		return nil, fmt.Errorf("read config file: %w", err)
 	}
@@ -77,10 +79,9 @@ func Load(path string) (*Config, error) {
 // Parse decodes and validates configuration bytes; baseDir resolves
 // relative paths.
 func Parse(data []byte, baseDir string) (*Config, error) {
-	cfg := &Config{baseDir: baseDir}
+	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil {
+	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("config is empty")
 		}
@@ -89,6 +90,22 @@ func Parse(data []byte, baseDir string) (*Config, error) {
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		return nil, errors.New("parse YAML: more than one document")
+	}
+	cfg := &Config{baseDir: baseDir}
+	if len(doc.Content) == 0 {
+		return nil, errors.New("config is empty")
+	}
+	root := doc.Content[0]
+	var errs []error
+	c := &treeChecker{add: func(path, format string, args ...any) {
+		errs = append(errs, &FieldError{Path: path, Message: fmt.Sprintf(format, args...)})
+	}}
+	c.checkNode(root, reflect.TypeFor[Config](), "", 0)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if err := root.Decode(cfg); err != nil {
+		return nil, fmt.Errorf("parse YAML: %w", err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err

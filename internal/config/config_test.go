@@ -54,8 +54,8 @@ func TestInvalidConfigs(t *testing.T) {
 	}{
 		{"empty", "", "config is empty"},
 		{"not YAML", "ca: [", "parse YAML: yaml: line 1: did not find expected node content"},
-		{"unknown top-level key", validYAML + "bogus: 1\n", "parse YAML: yaml: unmarshal errors:\n  line 6: field bogus not found in type config.Config"},
-		{"unknown entry key", "ca: {cert: ca.crt}\ncertificates:\n  - name: pg\n    cert: b\n    kye: c\n", "parse YAML: yaml: unmarshal errors:\n  line 5: field kye not found in type config.Certificate"},
+		{"unknown top-level key", validYAML + "bogus: 1\n", `unknown key "bogus" (line 6)`},
+		{"unknown entry key", "ca: {cert: ca.crt}\ncertificates:\n  - name: pg\n    cert: b\n    kye: c\n", `certificates[0]: unknown key "kye" (line 5); did you mean "key"?`},
 		{"two documents", validYAML + "---\nca: {cert: x}\n", "parse YAML: more than one document"},
 		{"CA key without its certificate", "ca: {key: ca.key}\ncertificates:\n  - {name: pg, cert: a}\n", "ca.cert: is required when ca.key is set"},
 		{"nothing to watch", "ca: {cert: ca.crt}\n", "certificates: nothing to watch: configure certificates, targets or sessions"},
@@ -76,15 +76,19 @@ func TestInvalidConfigs(t *testing.T) {
 		{"two problems", "certificates:\n  - {name: pg}\n  - {name: pg, cert: b}\n", "certificates[0].cert: is required\ncertificates[1].name: \"pg\" is already used by certificates[0]"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte(tc.yaml), "/x")
-			if err == nil {
-				t.Fatal("no error")
-			}
-			if err.Error() != tc.want {
-				t.Fatalf("error:\n%s\nwant:\n%s", err, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { requireParseError(t, tc.yaml, tc.want) })
+	}
+}
+
+// requireParseError parses y and requires exactly the error want.
+func requireParseError(t *testing.T, y, want string) {
+	t.Helper()
+	_, err := Parse([]byte(y), "/x")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if err.Error() != want {
+		t.Fatalf("error:\n%s\nwant:\n%s", err, want)
 	}
 }
 

@@ -93,9 +93,9 @@ func TestRenewInvalid(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
 	}{
-		{"unknown key", renewBase + "renew: {renew_befor: 3d}\n", "field renew_befor not found in type config.Renew"},
-		{"unknown service key", svc("name: a\nkind: postgres\ncertificates: [postgres]\nreload: {command: [x]}\nreloads: 1"), "field reloads not found in type config.Service"},
-		{"negative renew_before", renewBase + "renew: {renew_before: -1d}\n", "not a valid duration"},
+		{"unknown key", renewBase + "renew: {renew_befor: 3d}\n", `renew: unknown key "renew_befor" (line 6); did you mean "renew_before"?`},
+		{"unknown service key", svc("name: a\nkind: postgres\ncertificates: [postgres]\nreload: {command: [x]}\nreloads: 1"), `renew.services[0]: unknown key "reloads" (line 12); did you mean "reload"?`},
+		{"negative renew_before", renewBase + "renew: {renew_before: -1d}\n", `renew.renew_before: must not be negative, got "-1d" (line 6)`},
 		{"validity not longer than renew_before", renewBase + "renew: {renew_before: 60d, validity: 30d}\n",
 			"renew.validity: 30d must be longer than renew_before (60d), or every run renews again"},
 		{"bad key type", renewBase + "renew: {key_type: rsa-1024}\n", `renew.key_type: "rsa-1024" is not one of [ecdsa-p256 rsa-2048 rsa-3072 rsa-4096 ed25519]`},
@@ -119,7 +119,7 @@ func TestRenewInvalid(t *testing.T) {
 		{"sslpassword in dsn", svc("name: a\nkind: postgres\ncertificates: [postgres]\nreload: {sql: {dsn: 'host=db sslpassword=secret'}}"), "renew.services[0].reload.sql.dsn: must not hold a password; use password_file"},
 		{"signal without pid file", svc("name: a\nkind: postgres\ncertificates: [postgres]\nreload: {signal: {signal: HUP}}"), "renew.services[0].reload.signal.pid_file: is required"},
 		{"bad signal", svc("name: a\nkind: postgres\ncertificates: [postgres]\nreload: {signal: {pid_file: p, signal: KILL}}"), `renew.services[0].reload.signal.signal: "KILL" is not one of [HUP USR1 USR2]`},
-		{"negative timeout", svc("name: a\nkind: postgres\ncertificates: [postgres]\nreload: {command: [x]}\ntimeout: -1s"), "not a valid duration"},
+		{"negative timeout", svc("name: a\nkind: postgres\ncertificates: [postgres]\nreload: {command: [x]}\ntimeout: -1s"), `renew.services[0].timeout: must not be negative, got "-1s" (line 12)`},
 		{"compose without service", svc("name: a\nkind: postgres\ncertificates: [postgres]\ndocker_compose: {copy: [{file: cert, to: /x}]}"), "renew.services[0].docker_compose.service: is required"},
 		{"compose without copy", svc("name: a\nkind: postgres\ncertificates: [postgres]\ndocker_compose: {service: db}"), "renew.services[0].docker_compose.copy: at least one file to copy is required"},
 		{"compose relative to", svc("name: a\nkind: postgres\ncertificates: [postgres]\ndocker_compose: {service: db, copy: [{file: cert, to: server.crt}]}"), `renew.services[0].docker_compose.copy[0].to: "server.crt" is not an absolute path in the container`},

@@ -114,6 +114,8 @@ func (c *Config) validateService(p string, s Service, add func(path, format stri
 			add(p+".reload.sql.dsn", "is required")
 		} else if dsnHasPassword(r.SQL.DSN) {
 			add(p+".reload.sql.dsn", "must not hold a password; use password_file")
+		} else if err := checkDSN(DSN(r.SQL.DSN)); err != nil {
+			add(p+".reload.sql.dsn", "%v", err)
 		}
 	}
 	if r.Signal != nil {

@@ -44,11 +44,11 @@ func TestInvalidSessions(t *testing.T) {
 		name, yaml, want string
 	}{
 		{"unknown key", "sessions:\n  postgres:\n    - {name: db, dsn: host=db, passwd_file: x}\n",
-			"parse YAML: yaml: unmarshal errors:\n  line 5: field passwd_file not found in type config.PostgresSessions"},
+			`sessions.postgres[0]: unknown key "passwd_file" (line 5); did you mean "password_file"?`},
 		{"unknown kind", "sessions:\n  pgpool: []\n",
-			"parse YAML: yaml: unmarshal errors:\n  line 4: field pgpool not found in type config.Sessions"},
+			`sessions: unknown key "pgpool" (line 4)`},
 		{"expect_server_tls on postgres", "sessions:\n  postgres:\n    - {name: db, dsn: host=db, expect_server_tls: true}\n",
-			"parse YAML: yaml: unmarshal errors:\n  line 5: field expect_server_tls not found in type config.PostgresSessions"},
+			`sessions.postgres[0]: unknown key "expect_server_tls" (line 5)`},
 		{"missing dsn", "sessions:\n  pgbouncer:\n    - {name: pgb}\n", "sessions.pgbouncer[0].dsn: is required"},
 		{"missing name", "sessions:\n  postgres:\n    - {dsn: host=db}\n", "sessions.postgres[0].name: is required"},
 		{"bad name", "sessions:\n  postgres:\n    - {name: 'a/b', dsn: host=db}\n",

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -72,6 +73,18 @@ func (c *Config) TargetByName(key string) (Target, bool) {
 	return Target{}, false
 }
 
+// CheckAddress accepts host:port with a port in 1..65535.
+func CheckAddress(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return fmt.Errorf("%q is not host:port", addr)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		return fmt.Errorf("%q: port %q is not a number in 1..65535", addr, port)
+	}
+	return nil
+}
+
 func (c *Config) validateTargets(add func(path, format string, args ...any)) {
 	seen := map[string]int{}
 	for i, t := range c.Targets {
@@ -87,8 +100,8 @@ func (c *Config) validateTargets(add func(path, format string, args ...any)) {
 			}
 			seen[t.Name] = i
 		}
-		if _, port, err := net.SplitHostPort(t.Address); err != nil || port == "" {
-			add(p+".address", "%q is not host:port", t.Address)
+		if err := CheckAddress(t.Address); err != nil {
+			add(p+".address", "%v", err)
 		}
 		if t.ServerName != "" {
 			if err := checkExpectedName(t.ServerName); err != nil {

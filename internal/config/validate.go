@@ -18,7 +18,12 @@ type FieldError struct {
 	Message string
 }
 
-func (e *FieldError) Error() string { return e.Path + ": " + e.Message }
+func (e *FieldError) Error() string {
+	if e.Path == "" {
+		return e.Message
+	}
+	return e.Path + ": " + e.Message
+}
 
 // Validate checks the whole configuration and returns every problem found,
 // each as a *FieldError, joined.
@@ -64,6 +69,9 @@ func (c *Config) Validate() error {
 		}
 		if e.KeyOwner != "" && e.Key == "" && e.Combined == "" {
 			add(p+".key_owner", "is set but the entry has no key or combined file")
+		}
+		if _, _, err := ParseNumericOwner(e.KeyOwner); err != nil {
+			add(p+".key_owner", "%v", err)
 		}
 	}
 	c.checkDistinctFiles(add)

@@ -110,7 +110,8 @@ func run(o options) error {
 	if err := runCheck(o.bin, cfgPath); err != nil {
 		return err
 	}
-	serve := exec.CommandContext(ctx, o.bin, "--config.file="+cfgPath, "--web.listen-address="+o.listen, "--log.level=warn")
+	serve := exec.CommandContext(ctx, o.bin, "--config.file="+cfgPath, "--web.listen-address="+o.listen, "--log.level=warn",
+		"--web.enable-lifecycle")
 	serve.Stderr = os.Stderr
 	if err := serve.Start(); err != nil {
 		return fmt.Errorf("start exporter: %w", err)
@@ -140,8 +141,9 @@ func run(o options) error {
 		return err
 	}
 	defer stopProm()
-	fmt.Printf("\n== Exporter:   http://%s/\n   Metrics:    http://%s/metrics\n   Probe:      http://%s/probe?target=pgbouncer\n",
-		o.listen, o.listen, o.listen)
+	fmt.Printf("\n== Exporter:   http://%s/\n   Metrics:    http://%s/metrics\n   Probe:      http://%s/probe?target=pgbouncer\n"+
+		"   Reload:     curl -X POST http://%s/-/reload (--web.enable-lifecycle is on in the demo)\n",
+		o.listen, o.listen, o.listen, o.listen)
 	promBase := "http://" + o.promListen
 	alertsURL, err := alertsPage(ctx, &http.Client{Timeout: 10 * time.Second}, promBase)
 	if err != nil {

@@ -41,7 +41,7 @@ func (ev evaluation) run() (*EntryReport, time.Time) {
 	var recheckAt time.Time
 	if leaf != nil {
 		for _, n := range e.ExpectedNames {
-			r.Names = append(r.Names, NameCoverage{Name: n, Covered: certs.Covers(leaf, n)})
+			r.Names = append(r.Names, NameCoverage{Name: n, Covered: certs.Covers(leaf, n), CommonNameOnly: certs.CoversByCommonName(leaf, n)})
 		}
 		if ev.authority != nil {
 			v := ev.authority.Verify(certBundle.Certificates, x509.ExtKeyUsageServerAuth, ev.now)
@@ -75,7 +75,7 @@ func load(role Role, configured, path string, id identity, fi fs.FileInfo) (File
 		fr.Err = plainIOError(err)
 		return fr, nil
 	}
-	data, err := readFile(path, fi)
+	data, err := readFile(path)
 	if err != nil {
 		fr.Err = plainIOError(err)
 		return fr, nil

@@ -2,11 +2,11 @@ package inspect
 
 import (
 	"errors"
-	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"syscall"
+
+	"github.com/magflow/pgtls_exporter/internal/regfile"
 )
 
 // maxFileSize bounds what is read of one file; certificate files are a few
@@ -24,16 +24,6 @@ type identity struct {
 	statErr    string
 	statErrno  syscall.Errno // the system error of a failed stat, kept for errors.Is
 }
-
-// ErrNotAFile marks a configured path that is not a regular file of a
-// sensible size (a folder, a device, a FIFO, a huge file): it is not read.
-var ErrNotAFile = errors.New("not a readable file")
-
-// notAFile is why a path is not read; errors.Is(err, ErrNotAFile) holds.
-type notAFile string
-
-func (e notAFile) Error() string        { return string(e) }
-func (e notAFile) Is(target error) bool { return target == ErrNotAFile }
 
 // statFile stats path, following symlinks as servers do.
 func statFile(path string) (identity, fs.FileInfo) {
@@ -53,28 +43,14 @@ func statFile(path string) (identity, fs.FileInfo) {
 	return id, fi
 }
 
-// readFile reads a regular file of at most maxFileSize bytes.
-func readFile(path string, fi fs.FileInfo) ([]byte, error) {
-	switch {
-	case fi == nil, fi.Mode().IsRegular():
-	case fi.IsDir():
-		return nil, notAFile("is a directory, not a file")
-	default:
-		return nil, notAFile(fmt.Sprintf("is not a regular file (%s)", fi.Mode().Type()))
+// readFile reads a regular file of at most maxFileSize bytes; a FIFO or a
+// device is refused without blocking on it.
+func readFile(path string) ([]byte, error) {
+	data, err := regfile.Read(path, maxFileSize)
+	if errors.Is(err, regfile.ErrNotRegular) || errors.Is(err, regfile.ErrTooLarge) {
+		return nil, errors.Unwrap(err) // the report names the path
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read: %w", err)
-	}
-	if len(data) > maxFileSize {
-		return nil, notAFile(fmt.Sprintf("larger than %d bytes", maxFileSize))
-	}
-	return data, nil
+	return data, err
 }
 
 // errStat turns a stat failure recorded in an identity into an error.

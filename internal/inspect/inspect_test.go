@@ -6,6 +6,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -81,6 +82,8 @@ func TestUnusableFiles(t *testing.T) {
 		{"truncated", func() { os.WriteFile(files.Cert, files.Issued.CertPEM[:200], 0o644) }, "truncated or malformed PEM block (PEM block 1)"},
 		{"key instead of cert", func() { os.WriteFile(files.Cert, files.Issued.KeyPEM, 0o644) }, "no certificate"},
 		{"directory", func() { os.Remove(files.Cert); os.Mkdir(files.Cert, 0o755) }, "is a directory, not a file"},
+		{"FIFO", func() { syscall.Mkfifo(files.Cert, 0o644) }, "is a named pipe (FIFO), not a regular file"},
+		{"link to /dev/zero", func() { os.Symlink("/dev/zero", files.Cert) }, "is a character device, not a regular file"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -252,6 +255,17 @@ func TestNumericKeyOwner(t *testing.T) {
 			t.Fatalf("got %+v", kp)
 		}
 	} else if kp.Verdict.Reason != "must be owned by the database user (999:998) or root" {
+		t.Fatalf("got %+v", kp)
+	}
+}
+
+// TestKeyOwnerOutOfRange: a numeric key_owner beyond 32 bits is an error,
+// not judged for the uid it would wrap to.
+func TestKeyOwnerOutOfRange(t *testing.T) {
+	cfg, _, _ := fixture(t, testcerts.Options{})
+	cfg.Certificates[0].KeyOwner = "4294967295:0"
+	kp := New(cfg, 1).Inspect(time.Now()).Entries[0].KeyPermissions[0]
+	if kp.OK() || kp.Err == nil || kp.Err.Error() != `key_owner "4294967295:0": uid "4294967295" is not a number in 0..4294967294` {
 		t.Fatalf("got %+v", kp)
 	}
 }

@@ -65,8 +65,13 @@ type FileReport struct {
 
 // NameCoverage tells whether the certificate covers one expected name.
 type NameCoverage struct {
-	Name    string
+	Name string
+	// Covered: a subject alternative name covers Name.
 	Covered bool
+	// CommonNameOnly: no SAN covers Name but the subject common name does,
+	// which libpq accepts and SAN-only clients refuse (see
+	// certs.CoversByCommonName).
+	CommonNameOnly bool
 }
 
 // KeyMatch tells whether a key file (or combined PEM) belongs to the
@@ -120,14 +125,14 @@ type EntryReport struct {
 	KeyPermissions []KeyPermission
 }
 
-// Covers reports whether the certificate was found to cover name.
-func (e *EntryReport) Covers(name string) bool {
+// Coverage is how the certificate covers name (zero when not judged).
+func (e *EntryReport) Coverage(name string) NameCoverage {
 	for _, n := range e.Names {
 		if n.Name == name {
-			return n.Covered
+			return n
 		}
 	}
-	return false
+	return NameCoverage{Name: name}
 }
 
 // CertFile returns the report of the entry's certificate file.

@@ -4,34 +4,42 @@ import (
 	"fmt"
 	"os/user"
 	"strconv"
-	"strings"
 
 	"github.com/magflow/pgtls_exporter/internal/certs"
+	"github.com/magflow/pgtls_exporter/internal/config"
 )
 
 // lookupServerUser resolves a user name to its uid and groups. A numeric
 // "UID" or "UID:GID" is taken as is (containers often have no passwd entry
 // for the database user).
 func lookupServerUser(name string) (certs.ServerUser, error) {
-	if su, ok := numericUser(name); ok {
+	num, isNum, err := config.ParseNumericOwner(name)
+	if err != nil {
+		return certs.ServerUser{}, fmt.Errorf("key_owner %q: %w", name, err)
+	}
+	if isNum {
+		su := certs.ServerUser{Name: name, UID: num.UID}
+		if num.HasGID {
+			su.GIDs = []uint32{num.GID}
+		}
 		return su, nil
 	}
 	u, err := user.Lookup(name)
 	if err != nil {
 		return certs.ServerUser{}, fmt.Errorf("key_owner %q: %w", name, err)
 	}
-	uid, err := strconv.ParseUint(u.Uid, 10, 32)
+	uid, err := config.ParseID(u.Uid)
 	if err != nil {
-		return certs.ServerUser{}, fmt.Errorf("key_owner %q: uid %q: %w", name, u.Uid, err)
+		return certs.ServerUser{}, fmt.Errorf("key_owner %q: user database: uid %w", name, err)
 	}
-	su := certs.ServerUser{Name: name, UID: uint32(uid)}
+	su := certs.ServerUser{Name: name, UID: uid}
 	gids, err := u.GroupIds()
 	if err != nil {
 		gids = []string{u.Gid}
 	}
 	for _, g := range gids {
-		if n, err := strconv.ParseUint(g, 10, 32); err == nil {
-			su.GIDs = append(su.GIDs, uint32(n))
+		if n, err := config.ParseID(g); err == nil {
+			su.GIDs = append(su.GIDs, n)
 		}
 	}
 	return su, nil
@@ -53,21 +61,4 @@ func groupName(gid uint32) string {
 		return g.Name
 	}
 	return id
-}
-
-func numericUser(s string) (certs.ServerUser, bool) {
-	uidText, gidText, hasGID := strings.Cut(s, ":")
-	uid, err := strconv.ParseUint(uidText, 10, 32)
-	if err != nil {
-		return certs.ServerUser{}, false
-	}
-	su := certs.ServerUser{Name: s, UID: uint32(uid)}
-	if hasGID {
-		gid, err := strconv.ParseUint(gidText, 10, 32)
-		if err != nil {
-			return certs.ServerUser{}, false
-		}
-		su.GIDs = []uint32{uint32(gid)}
-	}
-	return su, true
 }

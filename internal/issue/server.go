@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/pemcert"
 )
 
 // Default lifetimes, as the reference set-up recommends.
@@ -160,8 +162,8 @@ func ParseCertificate(data []byte) (*x509.Certificate, error) {
 		if block == nil {
 			break
 		}
-		if block.Type == "CERTIFICATE" {
-			return x509.ParseCertificate(block.Bytes)
+		if pemcert.IsCertificate(block.Type) {
+			return pemcert.Parse(block)
 		}
 	}
 	c, err := x509.ParseCertificate(data)

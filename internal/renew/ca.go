@@ -13,6 +13,7 @@ import (
 
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/issue"
+	"github.com/magflow/pgtls_exporter/internal/regfile"
 )
 
 // CAPlan is the state of the CA and what renew does with it.
@@ -45,7 +46,7 @@ func loadCA(cfg *config.Config, init bool, now time.Time) (CAPlan, *signer) {
 		return p, nil
 	}
 	certPath, keyPath := cfg.Resolve(cfg.CA.Cert), cfg.Resolve(cfg.CA.Key)
-	certData, certErr := os.ReadFile(certPath)
+	certData, certErr := regfile.Read(certPath, regfile.MaxSmall)
 	keyInfo, keyErr := os.Stat(keyPath)
 	certMissing, keyMissing := errors.Is(certErr, fs.ErrNotExist), errors.Is(keyErr, fs.ErrNotExist)
 	switch {
@@ -78,7 +79,7 @@ func loadCA(cfg *config.Config, init bool, now time.Time) (CAPlan, *signer) {
 	if keyInfo.Mode().Perm()&0o077 != 0 {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("CA key %s has mode %04o: it should be 0600", cfg.CA.Key, keyInfo.Mode().Perm()))
 	}
-	keyData, err := os.ReadFile(keyPath)
+	keyData, err := regfile.Read(keyPath, regfile.MaxSmall)
 	if err != nil {
 		p.Err = fmt.Errorf("read CA key %s: %w", cfg.CA.Key, err)
 		return p, nil

@@ -8,8 +8,6 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -168,15 +166,14 @@ func fileOwner(path, keyOwner string) (atomicfile.Owner, error) {
 	if keyOwner == "" {
 		return owner, nil
 	}
-	uidText, gidText, hasGID := strings.Cut(keyOwner, ":")
-	if uid, err := strconv.Atoi(uidText); err == nil && uid >= 0 {
-		owner.UID = uid
-		if hasGID {
-			gid, err := strconv.Atoi(gidText)
-			if err != nil || gid < 0 {
-				return owner, fmt.Errorf("key_owner %q: group %q is not a number", keyOwner, gidText)
-			}
-			owner.GID = gid
+	num, isNum, err := config.ParseNumericOwner(keyOwner)
+	if err != nil {
+		return owner, fmt.Errorf("key_owner %q: %w", keyOwner, err)
+	}
+	if isNum {
+		owner.UID = int(num.UID)
+		if num.HasGID {
+			owner.GID = int(num.GID)
 		}
 		return owner, nil
 	}
@@ -184,12 +181,12 @@ func fileOwner(path, keyOwner string) (atomicfile.Owner, error) {
 	if err != nil {
 		return owner, fmt.Errorf("key_owner %q: %w", keyOwner, err)
 	}
-	uid, uerr := strconv.Atoi(u.Uid)
-	gid, gerr := strconv.Atoi(u.Gid)
-	if uerr != nil || gerr != nil {
-		return owner, fmt.Errorf("key_owner %q: uid %q gid %q are not numbers", keyOwner, u.Uid, u.Gid)
+	uid, uerr := config.ParseID(u.Uid)
+	gid, gerr := config.ParseID(u.Gid)
+	if err := errors.Join(uerr, gerr); err != nil {
+		return owner, fmt.Errorf("key_owner %q: user database: %w", keyOwner, err)
 	}
-	return atomicfile.Owner{UID: uid, GID: gid}, nil
+	return atomicfile.Owner{UID: int(uid), GID: int(gid)}, nil
 }
 
 // stagedPath is where a file's new content waits beside it.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/atomicfile"
+	"github.com/magflow/pgtls_exporter/internal/regfile"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
 )
 
@@ -104,7 +105,7 @@ func saveJournal(stateDir string, j *Journal) error {
 // loadJournal reads the journal; (nil, nil) when there is none.
 func loadJournal(stateDir string) (*Journal, error) {
 	p := journalPath(stateDir)
-	data, err := os.ReadFile(p)
+	data, err := regfile.Read(p, regfile.MaxSmall)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

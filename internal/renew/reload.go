@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/regfile"
 )
 
 // action is one install or reload step of a service. What describes it
@@ -85,7 +86,7 @@ func runSQL(ctx context.Context, dsn, passwordFile, kind string) error {
 		return fmt.Errorf("parse dsn: %w", err)
 	}
 	if passwordFile != "" {
-		pw, err := os.ReadFile(passwordFile)
+		pw, err := regfile.Read(passwordFile, regfile.MaxSmall)
 		if err != nil {
 			return fmt.Errorf("read password_file: %w", err)
 		}
@@ -127,12 +128,12 @@ func signalAction(cfg *config.Config, s config.Service, r *config.SignalReload) 
 // a pid the system has since given to another process); no programs means
 // no check.
 func signalPIDFile(pidFile string, sig syscall.Signal, programs []string) error {
-	data, err := os.ReadFile(pidFile)
+	data, err := regfile.Read(pidFile, regfile.MaxSmall)
 	if err != nil {
 		return fmt.Errorf("read pid file: %w", err)
 	}
 	first, _, _ := strings.Cut(string(data), "\n")
-	pid, err := strconv.Atoi(strings.TrimSpace(first))
+	pid, err := strconv.ParseInt(strings.TrimSpace(first), 10, 32) // pid_t: a wider number would wrap
 	if err != nil || pid <= 1 {
 		return fmt.Errorf("pid file %s holds no usable pid: %q", pidFile, first)
 	}
@@ -145,7 +146,7 @@ func signalPIDFile(pidFile string, sig syscall.Signal, programs []string) error 
 			return fmt.Errorf("pid %d from %s is %s, not %s: stale pid file, not signalled", pid, pidFile, name, strings.Join(programs, " or "))
 		}
 	}
-	if err := syscall.Kill(pid, sig); err != nil {
+	if err := syscall.Kill(int(pid), sig); err != nil {
 		return fmt.Errorf("signal pid %d: %w", pid, err)
 	}
 	return nil

@@ -67,6 +67,9 @@ type runner struct {
 	start    time.Time
 	// results collects what happened to each entry during this run.
 	results map[string]renewstate.Entry
+	// leftovers is cleanup that could not be done, with every configured
+	// file as it should be.
+	leftovers []string
 }
 
 // Run performs one renew run and returns its exit code.
@@ -196,7 +199,10 @@ func (r *runner) renew(ctx context.Context) int {
 }
 
 func (r *runner) newTxn() *txn {
-	return &txn{stateDir: r.stateDir, log: r.log, checkpoint: r.checkpoint}
+	return &txn{stateDir: r.stateDir, log: r.log, checkpoint: r.checkpoint, leftover: func(what string) {
+		r.log.Warn("renew could not clean up; every configured file is as it should be", "left", what)
+		r.leftovers = append(r.leftovers, what)
+	}}
 }
 
 // notRenewed ends a run that stopped before changing anything.

@@ -2,6 +2,7 @@ package renew
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/inspect"
@@ -17,6 +18,13 @@ func (r *runner) done(code int, msg string) int { return r.record(code, msg, msg
 func (r *runner) record(code int, msg, summary string) int {
 	now := r.opts.Now()
 	elapsed := time.Since(r.start)
+	if len(r.leftovers) > 0 {
+		fmt.Fprintf(r.out, "Every configured file is as it should be, but some cleanup could not be done; remove these by hand when you can:\n")
+		for _, l := range r.leftovers {
+			fmt.Fprintf(r.out, "  - %s\n", l)
+		}
+		msg += fmt.Sprintf(" (not cleaned up: %s)", strings.Join(r.leftovers, "; "))
+	}
 	path := renewstate.Path(r.stateDir)
 	prev, _ := renewstate.Read(path) // a missing or unreadable old state is replaced
 	st := &renewstate.State{LastRun: now, ExitCode: code, Message: msg, Entries: map[string]renewstate.Entry{}}

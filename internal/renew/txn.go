@@ -15,6 +15,7 @@ import (
 
 	"github.com/magflow/pgtls_exporter/internal/atomicfile"
 	"github.com/magflow/pgtls_exporter/internal/certs"
+	"github.com/magflow/pgtls_exporter/internal/regfile"
 )
 
 // txn applies one journaled change of certificate files.
@@ -23,6 +24,10 @@ type txn struct {
 	j          *Journal
 	log        *slog.Logger
 	checkpoint func(step string)
+	// leftover records cleanup that could not be done while every
+	// configured file is as it should be (a staged file on a read-only
+	// mount): worth telling, not a failure.
+	leftover func(what string)
 }
 
 func sum(data []byte) string {
@@ -42,6 +47,9 @@ func begin(t *txn, id string, now time.Time, reload bool, entries []issued, extr
 		t.j.Entries = append(t.j.Entries, JournalEntry{Name: is.plan.Entry.Name, Reason: joinReasons(is.plan.Reasons),
 			OldSerial: is.plan.OldSerial, NewSerial: certs.Serial(is.cert), NotAfter: is.cert.NotAfter})
 		files = append(files, is.files...)
+	}
+	if err := checkWritable(files); err != nil {
+		return err
 	}
 	old := make([][]byte, len(files))
 	for i, f := range files {
@@ -95,27 +103,35 @@ func readOld(path string) ([]byte, fs.FileInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("is not a regular file (%s)", fi.Mode().Type())
-	}
-	data, err := os.ReadFile(path)
+	data, err := regfile.Read(path, regfile.MaxSmall)
 	return data, fi, err
 }
 
 // abandon undoes a transaction that renamed nothing yet: staged files and
-// the backup go, and so does the journal.
+// the backup go, and so does the journal once every configured file is
+// shown to hold what it held before (what cannot be removed is a leftover).
 func (t *txn) abandon() error {
-	var errs []error
 	for _, f := range t.j.Files {
-		if err := os.Remove(f.Staged); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("remove staged %s: %w", f.Staged, err))
+		if err := removeStaged(f.Staged); err != nil {
+			t.leftover(fmt.Sprintf("staged file %s could not be removed: %v", f.Staged, err))
 		}
 	}
 	if err := os.RemoveAll(t.j.BackupDir); err != nil {
-		errs = append(errs, fmt.Errorf("remove backup %s: %w", t.j.BackupDir, err))
+		t.leftover(fmt.Sprintf("backup %s could not be removed: %v", t.j.BackupDir, err))
 	}
-	if len(errs) == 0 {
-		errs = append(errs, removeJournal(t.stateDir))
+	if err := t.unchanged(); err != nil {
+		return err
+	}
+	return removeJournal(t.stateDir)
+}
+
+// unchanged checks that every configured file holds what it held before.
+func (t *txn) unchanged() error {
+	var errs []error
+	for _, f := range t.j.Files {
+		if err := matchesOld(f); err != nil {
+			errs = append(errs, fmt.Errorf("entry %s: %s file %s is not as before: %w", f.Entry, f.Role, f.Path, err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -154,7 +170,7 @@ func (t *txn) apply(ctx context.Context) error {
 // new content in place is there.
 func installFile(f JournalFile) (bool, error) {
 	if _, err := os.Lstat(f.Staged); errors.Is(err, fs.ErrNotExist) {
-		if data, err := os.ReadFile(f.Path); err == nil && sum(data) == f.NewSHA256 {
+		if data, err := regfile.Read(f.Path, regfile.MaxSmall); err == nil && sum(data) == f.NewSHA256 {
 			return false, nil
 		}
 		return false, errors.New("the staged file is gone and the new content is not in place")
@@ -163,7 +179,7 @@ func installFile(f JournalFile) (bool, error) {
 		return true, os.Rename(f.Staged, f.Path)
 	}
 	if err := os.Link(f.Staged, f.Path); err != nil {
-		data, rerr := os.ReadFile(f.Path)
+		data, rerr := regfile.Read(f.Path, regfile.MaxSmall)
 		if !errors.Is(err, fs.ErrExist) || rerr != nil || sum(data) != f.NewSHA256 {
 			return false, fmt.Errorf("refusing to replace an existing file: %w", err)
 		}
@@ -184,19 +200,34 @@ func (t *txn) restore(reason error) error {
 	t.checkpoint("journal-rolling-back")
 	var errs []error
 	for _, f := range t.j.Files {
+		if matchesOld(f) == nil {
+			// Never replaced, or already put back: only its staged file may remain.
+			if err := removeStaged(f.Staged); err != nil {
+				t.leftover(fmt.Sprintf("staged file %s could not be removed: %v", f.Staged, err))
+			}
+			continue
+		}
 		if err := restoreFile(f); err != nil {
 			errs = append(errs, fmt.Errorf("entry %s: restore %s file %s: %w", f.Entry, f.Role, f.Path, err))
 		}
 	}
-	errs = append(errs, syncDirs(t.j.Files))
+	if err := syncDirs(t.j.Files); err != nil {
+		errs = append(errs, err)
+	}
 	t.checkpoint("restored")
-	return errors.Join(errs...)
+	if err := t.unchanged(); err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	for _, err := range errs { // every file is as before: what failed was cleanup
+		t.leftover(err.Error())
+	}
+	return nil
 }
 
 func restoreFile(f JournalFile) error {
 	switch {
 	case f.Existed:
-		data, err := os.ReadFile(f.Backup)
+		data, err := regfile.Read(f.Backup, regfile.MaxSmall)
 		if err != nil {
 			return fmt.Errorf("read backup: %w", err)
 		}
@@ -212,10 +243,7 @@ func restoreFile(f JournalFile) error {
 			return err
 		}
 	}
-	if err := os.Remove(f.Staged); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
+	return removeStaged(f.Staged)
 }
 
 // syncDirs syncs every folder holding a journaled file.

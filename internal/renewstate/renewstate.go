@@ -7,12 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/atomicfile"
+	"github.com/magflow/pgtls_exporter/internal/regfile"
 )
 
 // Files and folders inside the state folder.
@@ -86,17 +85,9 @@ const maxSize = 1 << 20
 // Read reads and decodes the state file. A missing file is an error
 // wrapping fs.ErrNotExist.
 func Read(path string) (*State, error) {
-	f, err := os.Open(path)
+	data, err := regfile.Read(path, maxSize)
 	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read renew state %s: %w", path, err)
-	}
-	if len(data) > maxSize {
-		return nil, fmt.Errorf("renew state %s: larger than %d bytes", path, maxSize)
+		return nil, fmt.Errorf("read renew state: %w", err)
 	}
 	return Decode(data)
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -49,5 +50,18 @@ func TestReadFailures(t *testing.T) {
 		if _, err := Read(p); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("%q: %v, want %q", tc.data, err, tc.want)
 		}
+	}
+}
+
+// TestReadRefusesAFIFO: a state file replaced by a FIFO is an error at
+// once; the exporter's scrape never blocks on it.
+func TestReadRefusesAFIFO(t *testing.T) {
+	p := Path(t.TempDir())
+	if err := syscall.Mkfifo(p, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Read(p)
+	if err == nil || err.Error() != "read renew state: read "+p+": is a named pipe (FIFO), not a regular file" {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/regfile"
 )
 
 // Check names of findings about files.
@@ -69,11 +70,14 @@ func EntryFindings(e *inspect.EntryReport, now time.Time, th Thresholds, strict,
 	}
 	certUsable := cf.Err == nil
 	for _, name := range e.ExpectedNames {
+		cover := e.Coverage(name)
 		switch {
 		case !certUsable:
 			add(problem(SourceFiles, e.Name, CheckSAN, cf.Path, NotChecked, "cannot judge whether it covers %s: the certificate file is unusable", name))
-		case e.Covers(name):
+		case cover.Covered:
 			add(ok(SourceFiles, e.Name, CheckSAN, cf.Path, "covers %s", name))
+		case cover.CommonNameOnly:
+			add(problem(SourceFiles, e.Name, CheckSAN, cf.Path, CommonNameOnly, "covers %s only through its common name: %s", name, certs.CommonNameClients))
 		default:
 			add(problem(SourceFiles, e.Name, CheckSAN, cf.Path, SANMissing, "does not cover %s (SANs: %s)", name, leafSANs(cf)))
 		}
@@ -98,6 +102,8 @@ func EntryFindings(e *inspect.EntryReport, now time.Time, th Thresholds, strict,
 			add(problem(SourceFiles, e.Name, CheckKeyMatch, km.Path, NotChecked, "cannot judge: %v", km.Err))
 		case errors.Is(km.Err, certs.ErrKeyEncrypted):
 			add(problem(SourceFiles, e.Name, CheckKeyMatch, km.Path, KeyEncrypted, "%v", km.Err))
+		case errors.Is(km.Err, certs.ErrKeyUnsupported):
+			add(problem(SourceFiles, e.Name, CheckKeyMatch, km.Path, KeyUnsupported, "cannot check that the %s matches the certificate: %v", km.Role, km.Err))
 		default:
 			add(problem(SourceFiles, e.Name, CheckKeyMatch, km.Path, KeyMismatch, "%s does not match the certificate: %v", km.Role, km.Err))
 		}
@@ -114,7 +120,7 @@ func FileCode(err error) Code {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return FileMissing
-	case errors.As(err, &errno), errors.Is(err, fs.ErrPermission), errors.Is(err, inspect.ErrNotAFile):
+	case errors.As(err, &errno), errors.Is(err, fs.ErrPermission), errors.Is(err, regfile.ErrNotRegular), errors.Is(err, regfile.ErrTooLarge):
 		return FileUnreadable
 	}
 	return FileInvalid

@@ -48,9 +48,13 @@ func TargetFindings(r *targets.Report, th Thresholds, now time.Time) []Finding {
 	if r.SystemRoots {
 		roots = " (no ca.cert configured: against the system's trusted roots)"
 	}
-	if res.Verified() {
+	switch {
+	case res.Verified() && res.CommonNameOnly:
+		add(problem(SourceProbes, t.Name, CheckServedVerify, t.Address, CommonNameOnly,
+			"verify-full passes for %s%s only through the common name: %s", serverName(r), roots, certs.CommonNameClients))
+	case res.Verified():
 		add(ok(SourceProbes, t.Name, CheckServedVerify, t.Address, "verify-full passed for %s%s", serverName(r), roots))
-	} else {
+	default:
 		add(problem(SourceProbes, t.Name, CheckServedVerify, t.Address, VerifyCode(certs.ClassifyVerifyError(res.VerifyErr)),
 			"verify-full fails for %s%s: %v", serverName(r), roots, res.VerifyErr))
 	}
@@ -94,6 +98,8 @@ func ProbeCode(err error) Code {
 		return ClientCertRejected
 	case errors.Is(err, probe.ErrALPNNotNegotiated):
 		return ALPNNotNegotiated
+	case errors.Is(err, probe.ErrUnsupportedKeyType):
+		return UnsupportedKeyType
 	case errors.Is(err, probe.ErrConnectionClosed):
 		return ConnectionClosed
 	case errors.Is(err, probe.ErrHandshake):

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"time"
 
@@ -35,8 +34,8 @@ func (s *Server) serveProbe(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, fmt.Sprintf("target %q is not configured (set probe.allow_unlisted_targets to probe any host:port)", key), http.StatusForbidden)
 			return
 		}
-		if _, port, err := net.SplitHostPort(key); err != nil || port == "" {
-			http.Error(w, fmt.Sprintf("target %q is not host:port", key), http.StatusBadRequest)
+		if err := config.CheckAddress(key); err != nil {
+			http.Error(w, "target "+err.Error(), http.StatusBadRequest)
 			return
 		}
 		t = config.Target{Name: key, Address: key}

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -38,7 +40,26 @@ type Options struct {
 	// TimeoutOffset is subtracted from the scrape timeout Prometheus sends,
 	// to leave room for the reply.
 	TimeoutOffset time.Duration
+	// EnableLifecycle allows POST /-/reload; without it the endpoint
+	// answers 403 (SIGHUP always reloads).
+	EnableLifecycle bool
+	// MaxConnections bounds the HTTP connections open at once; zero means
+	// DefaultMaxConnections.
+	MaxConnections int
 }
+
+// MaxScrapeTimeout bounds the scrape timeout a request may ask for with
+// X-Prometheus-Scrape-Timeout-Seconds; larger values (and Inf) are cut to it.
+const MaxScrapeTimeout = 5 * time.Minute
+
+// HTTP server timeouts. A response may take as long as the longest scrape
+// the server accepts, plus writeSlack.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	idleTimeout       = 30 * time.Second
+	writeSlack        = 30 * time.Second
+)
 
 // Server holds the running configuration and its collectors.
 type Server struct {
@@ -54,7 +75,7 @@ type Server struct {
 }
 
 // New loads the configuration and builds the server; it fails when the
-// configuration is invalid.
+// configuration cannot be read or is invalid.
 func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, logger: opts.Logger, registry: prometheus.NewRegistry()}
 	s.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: collector.Namespace,
@@ -65,9 +86,11 @@ func New(opts Options) (*Server, error) {
 		versioncollector.NewCollector("pgtls_exporter"),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if err := s.Reload(); err != nil {
+	cfg, err := config.Load(s.opts.ConfigFile)
+	if err != nil {
 		return nil, err
 	}
+	s.install(cfg)
 	return s, nil
 }
 
@@ -80,6 +103,12 @@ func (s *Server) Reload() error {
 		s.logger.Error("configuration not loaded; keeping the running one", "file", s.opts.ConfigFile, "err", err)
 		return err
 	}
+	s.install(cfg)
+	return nil
+}
+
+// install puts a loaded configuration in force.
+func (s *Server) install(cfg *config.Config) {
 	rt := build(cfg, s.logger)
 	s.mu.Lock()
 	old := s.rt
@@ -90,7 +119,6 @@ func (s *Server) Reload() error {
 	s.reloadTime.SetToCurrentTime()
 	s.logger.Info("configuration loaded", "file", s.opts.ConfigFile,
 		"certificates", len(cfg.Certificates), "targets", len(cfg.Targets))
-	return nil
 }
 
 // current returns the running configuration's runtime.
@@ -130,6 +158,12 @@ func (s *Server) serveReload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reload needs POST or PUT", http.StatusMethodNotAllowed)
 		return
 	}
+	if !s.opts.EnableLifecycle {
+		// Prometheus' answer, word for word.
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte("Lifecycle API is not enabled."))
+		return
+	}
 	if err := s.Reload(); err != nil {
 		http.Error(w, fmt.Sprintf("failed to reload config: %v", err), http.StatusInternalServerError)
 		return
@@ -147,19 +181,23 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	h.ServeHTTP(w, r)
 }
 
-// scrapeTimeout is Prometheus' X-Prometheus-Scrape-Timeout-Seconds less the
-// offset, or the default.
+// scrapeTimeout is Prometheus' X-Prometheus-Scrape-Timeout-Seconds, at
+// most MaxScrapeTimeout, less the offset; the default when the header is
+// missing, not a number, NaN, zero or negative.
 func (s *Server) scrapeTimeout(r *http.Request) time.Duration {
-	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
-		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
-			d := time.Duration(secs * float64(time.Second))
-			if d > s.opts.TimeoutOffset {
-				d -= s.opts.TimeoutOffset
-			}
-			return d
-		}
+	v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds")
+	secs, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if (err != nil && !errors.Is(err, strconv.ErrRange)) || math.IsNaN(secs) || secs <= 0 {
+		return s.opts.DefaultScrapeTimeout
 	}
-	return s.opts.DefaultScrapeTimeout
+	d := MaxScrapeTimeout // also for +Inf and values beyond float64
+	if secs < MaxScrapeTimeout.Seconds() {
+		d = max(time.Duration(secs*float64(time.Second)), time.Millisecond)
+	}
+	if d > s.opts.TimeoutOffset {
+		d -= s.opts.TimeoutOffset
+	}
+	return d
 }
 
 // boundCollector runs one scrape of the exporter within a request's context.
@@ -190,13 +228,19 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 		}
 	}()
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	limit := s.opts.MaxConnections
+	if limit <= 0 {
+		limit = DefaultMaxConnections()
+	}
+	conns := newConnLimiter(limit)
+	srv := s.httpServer(conns)
 	errc := make(chan error, 1)
 	go func() { errc <- web.ListenAndServe(srv, s.opts.WebConfig, s.logger) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve HTTP: %w", err)
 	case <-ctx.Done():
+		conns.stop()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -204,6 +248,14 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		return nil
 	}
+}
+
+// httpServer is the HTTP server with its timeouts and connection limit: a
+// response may take as long as the longest scrape accepted.
+func (s *Server) httpServer(conns *connLimiter) *http.Server {
+	return &http.Server{Handler: s.Handler(), ConnState: conns.connState,
+		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, IdleTimeout: idleTimeout,
+		WriteTimeout: max(MaxScrapeTimeout, s.opts.DefaultScrapeTimeout) + writeSlack}
 }
 
 // landingLinks are the landing page's links: metrics, and a probe of the

@@ -19,7 +19,9 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/testcerts"
 )
 
-func newTestServer(t *testing.T) (*Server, string) {
+// newTestServer builds a server (lifecycle API on) on a config with a
+// healthy entry and a missing one; edit adjusts the options.
+func newTestServer(t *testing.T, edit ...func(*Options)) (*Server, string) {
 	t.Helper()
 	dir := t.TempDir()
 	ca := testcerts.CA(t, "Server CA")
@@ -31,8 +33,12 @@ certificates:
   - {name: pg, cert: pg.crt, key: pg.key, combined: pg-combined.pem, expected_names: [postgres, db]}
   - {name: gone, cert: missing.crt}
 `), 0o644)
-	srv, err := New(Options{ConfigFile: cfgPath, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		DefaultScrapeTimeout: 5 * time.Second, TimeoutOffset: 500 * time.Millisecond})
+	opts := Options{ConfigFile: cfgPath, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DefaultScrapeTimeout: 5 * time.Second, TimeoutOffset: 500 * time.Millisecond, EnableLifecycle: true}
+	for _, e := range edit {
+		e(&opts)
+	}
+	srv, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +92,7 @@ func TestReloadKeepsRunningConfigOnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, body := get(t, h, http.MethodPost, "/-/reload")
-	if code != http.StatusInternalServerError || !strings.Contains(body, "field bogus not found") {
+	if code != http.StatusInternalServerError || !strings.Contains(body, `certificates[0]: unknown key "bogus" (line 2)`) {
 		t.Fatalf("bad reload: %d %s", code, body)
 	}
 	_, metrics := get(t, h, http.MethodGet, "/metrics")

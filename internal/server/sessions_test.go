@@ -80,7 +80,7 @@ sessions:
 `, s.PostgresPort(), s.PgBouncerPort()), 0o644)
 	var logs bytes.Buffer
 	srv, err := New(Options{ConfigFile: cfgPath, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-		DefaultScrapeTimeout: 10 * time.Second})
+		DefaultScrapeTimeout: 10 * time.Second, EnableLifecycle: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +15,7 @@ import (
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/regfile"
 )
 
 // DefaultTimeout bounds one collection when Options.Timeout is zero; a
@@ -155,7 +155,7 @@ func (c *conn) getPool() (*pgxpool.Pool, error) {
 
 // readPasswordFile reads a password, without trailing newlines.
 func readPasswordFile(path string) (promconfig.Secret, error) {
-	data, err := os.ReadFile(path)
+	data, err := regfile.Read(path, regfile.MaxSmall)
 	if err != nil {
 		return "", fmt.Errorf("read password file: %w", err)
 	}

@@ -89,6 +89,17 @@ func staged(t *testing.T, f *fixture) []string {
 	return m
 }
 
+// runWithFault runs a forced --no-reload renew and calls fault once the new
+// files are staged, after every check passed.
+func runWithFault(t *testing.T, f *fixture, fault func()) (int, string) {
+	t.Helper()
+	return f.run(t, Options{Force: true, NoReload: true, Checkpoint: func(step string) {
+		if step == "staged" {
+			fault()
+		}
+	}})
+}
+
 // requireAsBefore checks the end state of a refused or rolled-back run: no
 // journal (check would report an interrupted renew), stagedLeft staged
 // files, and every configured file as before.
@@ -143,11 +154,7 @@ func TestImmutableCertificateRefusedBeforeJournal(t *testing.T) {
 func TestRollbackPastAnImmutableCertificate(t *testing.T) {
 	f := newFixture(t, "").withCerts(t, time.Now().Add(400*24*time.Hour))
 	before := configured(t, f)
-	code, out := f.run(t, Options{Force: true, NoReload: true, Checkpoint: func(step string) {
-		if step == "staged" {
-			immutable(t, f.path("certs/postgres.crt"))
-		}
-	}})
+	code, out := runWithFault(t, f, func() { immutable(t, f.path("certs/postgres.crt")) })
 	if code != ExitRolledBack || !strings.Contains(out, "renew: failed, nothing changed or rolled back: rolled back: entry postgres: install cert file") ||
 		strings.Contains(out, "cleanup could not be done") {
 		t.Fatalf("exit %d\n%s", code, out)
@@ -162,11 +169,7 @@ func TestRollbackPastAnImmutableCertificate(t *testing.T) {
 func TestRollbackOnAMountThatTurnedReadOnly(t *testing.T) {
 	f := newFixture(t, "").withCerts(t, time.Now().Add(400*24*time.Hour))
 	before := configured(t, f)
-	code, out := f.run(t, Options{Force: true, NoReload: true, Checkpoint: func(step string) {
-		if step == "staged" {
-			readOnly(t, f.path("certs"))
-		}
-	}})
+	code, out := runWithFault(t, f, func() { readOnly(t, f.path("certs")) })
 	stagedKey := f.path("certs/.pgbouncer.key.pgtls-new")
 	for _, want := range []string{
 		"Every configured file is as it should be, but some cleanup could not be done; remove these by hand when you can:\n",

@@ -93,11 +93,6 @@ func timeseries(title, desc, unit string, targets ...Target) Panel {
 		FieldConfig: &FieldConfig{Defaults: FieldDefaults{Unit: unit}}}
 }
 
-// countZero counts series of a 0/1 metric that are 0, as 0 when none are.
-func countZero(metric, filter string) string {
-	return fmt.Sprintf("count(%s{%s} == 0) or vector(0)", metric, filter)
-}
-
 // Build returns the pgtls_exporter dashboard.
 func Build() Dashboard {
 	var b builder

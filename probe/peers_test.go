@@ -29,9 +29,6 @@ func readRequest(c net.Conn) ([]byte, error)        { return testpeer.ReadReques
 func silent(c net.Conn)                             { testpeer.Silent(c) }
 func answer(reply []byte, hold bool) func(net.Conn) { return testpeer.Answer(reply, hold) }
 
-// drain reads until the client goes away.
-func drain(c net.Conn) { testpeer.Drain(c) }
-
 // closeMidHandshake answers 'S', reads the whole first TLS record (the
 // ClientHello) and closes without a word.
 func closeMidHandshake(c net.Conn) {

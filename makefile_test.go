@@ -11,7 +11,9 @@ import (
 // passes on, or a terminal's Ctrl-C, reaches the demo, which stops what it
 // started.
 func TestDemoRecipeExecsTheDemo(t *testing.T) {
-	out, err := exec.Command("make", "-n", "demo", "DEMO_FLAGS=--no-wait").CombinedOutput()
+	// --no-print-directory: run from make test, this make is a sub-make
+	// and would print "Entering directory" lines.
+	out, err := exec.Command("make", "-n", "--no-print-directory", "demo", "DEMO_FLAGS=--no-wait").CombinedOutput()
 	if err != nil {
 		t.Fatalf("make -n demo: %v\n%s", err, out)
 	}

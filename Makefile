@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/pgtls_exporter
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build deps test test-stress vet staticcheck fmt-check bench fuzz demo clean
+.PHONY: all build deps test test-stress vet staticcheck fmt-check bench bench-http fuzz demo clean
 
 all: build
 
@@ -50,6 +50,12 @@ test-stress: deps
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 -timeout 60m ./collector/ ./internal/server/ ./probe/ ./internal/renew/ | tee bench.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da bench.txt
+
+# The real binary over HTTP, as Prometheus scrapes it, next to floors
+# measured in the same run (see internal/benchhttp).
+bench-http: deps build
+	$(GO) build -o bin/benchhttp ./internal/benchhttp
+	bin/benchhttp -bin $(BIN) $(BENCH_HTTP_FLAGS)
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseBundle$$' -fuzztime 30s ./internal/certs/

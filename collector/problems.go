@@ -51,11 +51,13 @@ func problemMetrics(findings []rules.Finding) []prometheus.Metric {
 }
 
 // FromSources returns the collector of every source in set: files,
-// probes, renew's state and each session server.
-func FromSources(set *sources.Set, logger *slog.Logger) []Source {
+// probes, renew's state and each session server; and the file source
+// apart, which the server warms at start-up.
+func FromSources(set *sources.Set, logger *slog.Logger) ([]Source, *Files) {
 	judging := Judging{Thresholds: set.Thresholds, StrictKeyOwners: set.StrictKeyOwners}
+	files := NewFiles(set.Inspector, judging, logger)
 	out := []Source{
-		NewFiles(set.Inspector, judging, logger),
+		files,
 		NewProbes(set.Prober, set.Inspector, judging, logger),
 		NewRenew(set.RenewStateDir(), logger),
 	}
@@ -65,5 +67,5 @@ func FromSources(set *sources.Set, logger *slog.Logger) []Source {
 	for _, b := range set.PgBouncer {
 		out = append(out, NewPgBouncerSessions(b, b.ExpectServerTLS()))
 	}
-	return out
+	return out, files
 }

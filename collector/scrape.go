@@ -27,18 +27,34 @@ func withScrape(ctx context.Context, now time.Time) context.Context {
 
 // inspectOnce returns the scrape's report of in, inspecting at most once
 // per scrape, and the scrape's moment. Outside a scrape it inspects now.
+// While an inspector's first inspection is under way (start-up), the
+// scrape gets what is ready instead of waiting for every file.
 func inspectOnce(ctx context.Context, in Inspector) (*inspect.Report, time.Time) {
 	s, ok := ctx.Value(scrapeKey{}).(*scrape)
 	if !ok {
 		now := time.Now()
-		return in.Inspect(now), now
+		return inspectOrSnapshot(in, now), now
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, done := s.reports[in]
 	if !done {
-		r = in.Inspect(s.now)
+		r = inspectOrSnapshot(in, s.now)
 		s.reports[in] = r
 	}
 	return r, s.now
+}
+
+// snapshotter is an Inspector that can answer before its first inspection
+// has finished; *inspect.Inspector is one.
+type snapshotter interface {
+	InspectOrSnapshot(now time.Time) (*inspect.Report, bool)
+}
+
+func inspectOrSnapshot(in Inspector, now time.Time) *inspect.Report {
+	if s, ok := in.(snapshotter); ok {
+		r, _ := s.InspectOrSnapshot(now)
+		return r
+	}
+	return in.Inspect(now)
 }

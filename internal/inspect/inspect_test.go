@@ -269,3 +269,35 @@ func TestKeyOwnerOutOfRange(t *testing.T) {
 		t.Fatalf("got %+v", kp)
 	}
 }
+
+// TestSnapshotWhileTheFirstInspectionRuns: while the first inspection is
+// under way, InspectOrSnapshot answers at once with what is ready; after
+// it, it inspects.
+func TestSnapshotWhileTheFirstInspectionRuns(t *testing.T) {
+	cfg, _, _ := fixture(t, testcerts.Options{})
+	in := New(cfg, 1)
+	if done, total := in.Progress(); done != 0 || total != 1 || in.Complete() {
+		t.Fatalf("progress %d of %d, complete %v", done, total, in.Complete())
+	}
+	in.mu.Lock() // as an inspection under way holds it
+	r, full := in.InspectOrSnapshot(time.Now())
+	in.mu.Unlock()
+	if full || len(r.Entries) != 0 || r.CA != nil {
+		t.Fatalf("during the first inspection: full %v, %d entries, CA %v", full, len(r.Entries), r.CA)
+	}
+	first := in.Inspect(time.Now())
+	if done, _ := in.Progress(); done != 1 || !in.Complete() {
+		t.Fatalf("after the first inspection: %d done, complete %v", done, in.Complete())
+	}
+	snap := in.Snapshot(time.Now())
+	if len(snap.Entries) != 1 || snap.Entries[0] != first.Entries[0] || snap.CA != first.CA {
+		t.Fatalf("snapshot %+v, want the inspection's reports", snap)
+	}
+	in.mu.Lock()
+	locked := make(chan *Report)
+	go func() { r, _ := in.InspectOrSnapshot(time.Now()); locked <- r }()
+	in.mu.Unlock() // once complete, InspectOrSnapshot waits for the inspection and inspects
+	if r := <-locked; len(r.Entries) != 1 || r.Entries[0] != first.Entries[0] {
+		t.Fatalf("after completion: %+v", r)
+	}
+}

@@ -26,6 +26,13 @@ type Inspector struct {
 	mu      sync.Mutex
 	ca      caState
 	entries []cachedEntry // aligned with cfg.Certificates
+
+	// What Snapshot reads without waiting for an inspection under way:
+	// the CA and each entry as last evaluated, and how many entries are in.
+	publishedCA   atomic.Pointer[caState]
+	published     []atomic.Pointer[EntryReport]
+	publishedDone atomic.Int64
+	complete      atomic.Bool // one whole inspection has finished
 }
 
 type caState struct {
@@ -49,7 +56,35 @@ func New(cfg *config.Config, workers int) *Inspector {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	return &Inspector{cfg: cfg, workers: workers, entries: make([]cachedEntry, len(cfg.Certificates))}
+	return &Inspector{cfg: cfg, workers: workers, entries: make([]cachedEntry, len(cfg.Certificates)),
+		published: make([]atomic.Pointer[EntryReport], len(cfg.Certificates))}
+}
+
+// Complete reports whether one whole inspection has finished, so that
+// Inspect answers from the cache for unchanged files.
+func (in *Inspector) Complete() bool { return in.complete.Load() }
+
+// Progress says how many entries have been evaluated at least once, of
+// how many.
+func (in *Inspector) Progress() (done, total int) {
+	return int(in.publishedDone.Load()), len(in.published)
+}
+
+// Snapshot returns what the inspector has found so far, without reading a
+// file and without waiting for an inspection under way: the CA and the
+// entries evaluated at least once, in configuration order. Before the
+// first inspection finishes it holds only part of the entries.
+func (in *Inspector) Snapshot(now time.Time) *Report {
+	r := &Report{Time: now, Entries: make([]*EntryReport, 0, len(in.published))}
+	if ca := in.publishedCA.Load(); ca != nil {
+		r.CA, r.Authority = ca.report, ca.authority
+	}
+	for i := range in.published {
+		if e := in.published[i].Load(); e != nil {
+			r.Entries = append(r.Entries, e)
+		}
+	}
+	return r
 }
 
 // Inspect checks every configured file as of now. Entries whose files and
@@ -58,7 +93,29 @@ func New(cfg *config.Config, workers int) *Inspector {
 func (in *Inspector) Inspect(now time.Time) *Report {
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	return in.inspectLocked(now)
+}
+
+// InspectOrSnapshot is Inspect, except while the first inspection is
+// still under way (a start-up with many files): then it returns the
+// Snapshot at once, and false, rather than wait for every file.
+func (in *Inspector) InspectOrSnapshot(now time.Time) (*Report, bool) {
+	if in.complete.Load() {
+		return in.Inspect(now), true
+	}
+	if !in.mu.TryLock() {
+		return in.Snapshot(now), false
+	}
+	defer in.mu.Unlock()
+	return in.inspectLocked(now), true
+}
+
+// inspectLocked is Inspect with in.mu held.
+func (in *Inspector) inspectLocked(now time.Time) *Report {
+	defer in.complete.Store(true)
 	in.refreshCA(now)
+	ca := in.ca
+	in.publishedCA.Store(&ca)
 	out := make([]*EntryReport, len(in.entries))
 	if len(out) < parallelFrom {
 		for i := range out {
@@ -128,7 +185,11 @@ func (in *Inspector) entry(i int, now time.Time) *EntryReport {
 	ev := evaluation{entry: e, paths: paths, ids: ids, infos: infos, authority: in.ca.authority,
 		caConfigured: in.cfg.CA.Cert != "", now: now}
 	report, recheckAt := ev.run()
+	if c.report == nil {
+		in.publishedDone.Add(1)
+	}
 	*c = cachedEntry{ids: ids, caGen: in.ca.gen, recheckAt: recheckAt, report: report}
+	in.published[i].Store(report)
 	return report
 }
 

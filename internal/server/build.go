@@ -1,7 +1,11 @@
 package server
 
 import (
+	"context"
 	"log/slog"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/magflow/pgtls_exporter/collector"
 	"github.com/magflow/pgtls_exporter/internal/config"
@@ -13,11 +17,30 @@ type runtime struct {
 	cfg      *config.Config
 	sources  *sources.Set
 	exporter *collector.Exporter
+	files    *collector.Files
+	// ready is set once every certificate file has been read and its
+	// series built (warm).
+	ready atomic.Bool
 }
 
 // build assembles the collectors for a configuration; session sources
 // connect on the first scrape.
 func build(cfg *config.Config, logger *slog.Logger) *runtime {
 	set := sources.New(cfg, sources.Options{})
-	return &runtime{cfg: cfg, sources: set, exporter: collector.NewExporter(logger, collector.FromSources(set, logger)...)}
+	srcs, files := collector.FromSources(set, logger)
+	return &runtime{cfg: cfg, sources: set, exporter: collector.NewExporter(logger, srcs...), files: files}
+}
+
+// warm reads every certificate file and builds its series, so that no
+// scrape waits for them; scrapes that come earlier get what is ready.
+func (rt *runtime) warm(ctx context.Context) {
+	ch := make(chan prometheus.Metric, 1024)
+	go func() {
+		// Warming builds the caches; the series themselves are not needed.
+		for range ch {
+		}
+	}()
+	_ = rt.files.Update(ctx, ch)
+	close(ch)
+	rt.ready.Store(true)
 }

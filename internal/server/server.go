@@ -110,6 +110,7 @@ func (s *Server) Reload() error {
 // install puts a loaded configuration in force.
 func (s *Server) install(cfg *config.Config) {
 	rt := build(cfg, s.logger)
+	go rt.warm(context.Background())
 	s.mu.Lock()
 	old := s.rt
 	s.rt = rt
@@ -136,6 +137,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})
+	mux.HandleFunc("/-/ready", s.serveReady)
 	mux.HandleFunc("/-/reload", s.serveReload)
 	landing, err := web.NewLandingPage(web.LandingConfig{
 		Name:        "pgtls_exporter",
@@ -150,6 +152,19 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("/", landing)
 	}
 	return mux
+}
+
+// serveReady answers 200 once the running configuration's certificate
+// files have all been read (warm), 503 with the progress before.
+func (s *Server) serveReady(w http.ResponseWriter, _ *http.Request) {
+	rt := s.current()
+	if rt.ready.Load() {
+		fmt.Fprintln(w, "Ready")
+		return
+	}
+	done, total := rt.sources.Inspector.Progress()
+	w.WriteHeader(http.StatusServiceUnavailable)
+	fmt.Fprintf(w, "Warming up: %d of %d certificate entries read\n", done, total)
 }
 
 func (s *Server) serveReload(w http.ResponseWriter, r *http.Request) {

@@ -189,3 +189,29 @@ func TestNewFailsOnBadConfig(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestReady: /-/ready answers 503 with the progress while the certificate
+// files are being read at start-up, and 200 once they all are.
+func TestReady(t *testing.T) {
+	srv, _ := newTestServer(t)
+	h := srv.Handler()
+	deadline := time.Now().Add(time.Minute) // the warm-up of two entries; a hang fails here
+	for {
+		code, body := get(t, h, http.MethodGet, "/-/ready")
+		if code == http.StatusOK {
+			if body != "Ready\n" {
+				t.Fatalf("ready body %q", body)
+			}
+			break
+		}
+		if code != http.StatusServiceUnavailable || !strings.HasPrefix(body, "Warming up: ") || time.Now().After(deadline) {
+			t.Fatalf("not ready: %d %q", code, body)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	srv.current().ready.Store(false) // as before the warm-up ends
+	if code, body := get(t, h, http.MethodGet, "/-/ready"); code != http.StatusServiceUnavailable ||
+		body != "Warming up: 2 of 2 certificate entries read\n" {
+		t.Fatalf("warming: %d %q", code, body)
+	}
+}

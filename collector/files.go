@@ -13,30 +13,58 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/rules"
 )
 
-var (
-	certNotAfterDesc = prometheus.NewDesc(Namespace+"_cert_not_after_timestamp_seconds",
-		"Expiry time of a certificate in a configured file.", []string{"name", "path", "serial"}, nil)
-	certNotBeforeDesc = prometheus.NewDesc(Namespace+"_cert_not_before_timestamp_seconds",
-		"Start of validity of a certificate in a configured file.", []string{"name", "path", "serial"}, nil)
-	certInfoDesc = prometheus.NewDesc(Namespace+"_cert_info",
-		"Identity of a certificate in a configured file.",
-		[]string{"name", "path", "serial", "subject", "issuer", "fingerprint_sha256", "is_ca"}, nil)
-	certSANMatchDesc = prometheus.NewDesc(Namespace+"_cert_san_match",
-		"Whether the certificate covers an expected DNS name or IP address.", []string{"name", "path", "expected"}, nil)
-	certCNMatchDesc = prometheus.NewDesc(Namespace+"_cert_common_name_match",
-		"Whether no SAN but the subject common name covers an expected name (libpq accepts it, SAN-only clients such as Go's refuse it).",
-		[]string{"name", "path", "expected"}, nil)
-	certVerifyDesc = prometheus.NewDesc(Namespace+"_cert_verify_success",
-		"Whether the certificate chains to the configured CA now.", []string{"name", "path"}, nil)
-	keyMatchDesc = prometheus.NewDesc(Namespace+"_key_matches_cert",
-		"Whether a key file or combined PEM belongs to the entry's certificate.", []string{"name", "path"}, nil)
-	keyModeDesc = prometheus.NewDesc(Namespace+"_key_file_mode",
-		"Permission bits of a key-bearing file (384 = 0600).", []string{"name", "path"}, nil)
-	keyPermOKDesc = prometheus.NewDesc(Namespace+"_key_permissions_ok",
-		"Whether PostgreSQL would accept and be able to read this key file.", []string{"name", "path"}, nil)
-	fileReadDesc = prometheus.NewDesc(Namespace+"_file_read_success",
-		"Whether a configured file was read and parsed.", []string{"name", "path"}, nil)
+// family is a metric family of the file source: its descriptor, and its
+// name and help for writing it encoded (see encodedFiles).
+type family struct {
+	name, help string
+	desc       *prometheus.Desc
+}
+
+func newFamily(name, help string, labels ...string) family {
+	return family{name: name, help: help, desc: prometheus.NewDesc(name, help, labels, nil)}
+}
+
+// The file source's families, in the order they are written encoded.
+const (
+	famCertInfo = iota
+	famCertNotAfter
+	famCertNotBefore
+	famCertSANMatch
+	famCertCNMatch
+	famCertVerify
+	famFileRead
+	famKeyMode
+	famKeyMatch
+	famKeyPermOK
+	famProblem
+	numFileFamilies
 )
+
+var fileFamilies = [numFileFamilies]family{
+	famCertNotAfter: newFamily(Namespace+"_cert_not_after_timestamp_seconds",
+		"Expiry time of a certificate in a configured file.", "name", "path", "serial"),
+	famCertNotBefore: newFamily(Namespace+"_cert_not_before_timestamp_seconds",
+		"Start of validity of a certificate in a configured file.", "name", "path", "serial"),
+	famCertInfo: newFamily(Namespace+"_cert_info",
+		"Identity of a certificate in a configured file.",
+		"name", "path", "serial", "subject", "issuer", "fingerprint_sha256", "is_ca"),
+	famCertSANMatch: newFamily(Namespace+"_cert_san_match",
+		"Whether the certificate covers an expected DNS name or IP address.", "name", "path", "expected"),
+	famCertCNMatch: newFamily(Namespace+"_cert_common_name_match",
+		"Whether no SAN but the subject common name covers an expected name (libpq accepts it, SAN-only clients such as Go's refuse it).",
+		"name", "path", "expected"),
+	famCertVerify: newFamily(Namespace+"_cert_verify_success",
+		"Whether the certificate chains to the configured CA now.", "name", "path"),
+	famKeyMatch: newFamily(Namespace+"_key_matches_cert",
+		"Whether a key file or combined PEM belongs to the entry's certificate.", "name", "path"),
+	famKeyMode: newFamily(Namespace+"_key_file_mode",
+		"Permission bits of a key-bearing file (384 = 0600).", "name", "path"),
+	famKeyPermOK: newFamily(Namespace+"_key_permissions_ok",
+		"Whether PostgreSQL would accept and be able to read this key file.", "name", "path"),
+	famFileRead: newFamily(Namespace+"_file_read_success",
+		"Whether a configured file was read and parsed.", "name", "path"),
+	famProblem: problemFamily,
+}
 
 // Inspector produces file reports; *inspect.Inspector is one.
 type Inspector interface {
@@ -53,6 +81,7 @@ type Files struct {
 
 	mu    sync.Mutex
 	cache map[*inspect.EntryReport]entryMetricSet
+	enc   *encodedFiles // set by Encoded
 }
 
 // entryMetricSet is what one entry report exports: its facts, and its
@@ -73,6 +102,9 @@ func (f *Files) Name() string { return "files" }
 
 // Update implements Source. Unreadable files are findings, not errors.
 func (f *Files) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
+	if f.enc != nil {
+		return f.updateEncoded(ctx)
+	}
 	report, now := inspectOnce(ctx, f.inspector)
 	caUsable := report.Authority != nil
 	f.mu.Lock()
@@ -117,33 +149,33 @@ func entryMetrics(e *inspect.EntryReport) []prometheus.Metric {
 		ms = append(ms, gauge(d, v, labels...))
 	}
 	for _, fr := range e.Files {
-		add(fileReadDesc, boolValue(fr.Err == nil), e.Name, fr.Path)
+		add(fileFamilies[famFileRead].desc, boolValue(fr.Err == nil), e.Name, fr.Path)
 		seen := map[string]bool{}
 		for _, c := range fr.Certificates {
 			if seen[c.Serial] {
 				continue
 			}
 			seen[c.Serial] = true
-			add(certNotAfterDesc, float64(c.NotAfter.Unix()), e.Name, fr.Path, c.Serial)
-			add(certNotBeforeDesc, float64(c.NotBefore.Unix()), e.Name, fr.Path, c.Serial)
-			add(certInfoDesc, 1, e.Name, fr.Path, c.Serial, c.Subject, c.Issuer, c.Fingerprint, strconv.FormatBool(c.IsCA))
+			add(fileFamilies[famCertNotAfter].desc, float64(c.NotAfter.Unix()), e.Name, fr.Path, c.Serial)
+			add(fileFamilies[famCertNotBefore].desc, float64(c.NotBefore.Unix()), e.Name, fr.Path, c.Serial)
+			add(fileFamilies[famCertInfo].desc, 1, e.Name, fr.Path, c.Serial, c.Subject, c.Issuer, c.Fingerprint, strconv.FormatBool(c.IsCA))
 		}
 	}
 	if cf := e.CertFile(); cf != nil {
 		for _, n := range e.Names {
-			add(certSANMatchDesc, boolValue(n.Covered), e.Name, cf.Path, n.Name)
-			add(certCNMatchDesc, boolValue(n.CommonNameOnly), e.Name, cf.Path, n.Name)
+			add(fileFamilies[famCertSANMatch].desc, boolValue(n.Covered), e.Name, cf.Path, n.Name)
+			add(fileFamilies[famCertCNMatch].desc, boolValue(n.CommonNameOnly), e.Name, cf.Path, n.Name)
 		}
 		if e.Verify != nil {
-			add(certVerifyDesc, boolValue(e.Verify.OK()), e.Name, cf.Path)
+			add(fileFamilies[famCertVerify].desc, boolValue(e.Verify.OK()), e.Name, cf.Path)
 		}
 	}
 	for _, km := range e.KeyMatches {
-		add(keyMatchDesc, boolValue(km.OK), e.Name, km.Path)
+		add(fileFamilies[famKeyMatch].desc, boolValue(km.OK), e.Name, km.Path)
 	}
 	for _, kp := range e.KeyPermissions {
-		add(keyModeDesc, float64(kp.Mode.Perm()), e.Name, kp.Path)
-		add(keyPermOKDesc, boolValue(kp.OK()), e.Name, kp.Path)
+		add(fileFamilies[famKeyMode].desc, float64(kp.Mode.Perm()), e.Name, kp.Path)
+		add(fileFamilies[famKeyPermOK].desc, boolValue(kp.OK()), e.Name, kp.Path)
 	}
 	return ms
 }

@@ -28,6 +28,7 @@ type runtime struct {
 func build(cfg *config.Config, logger *slog.Logger) *runtime {
 	set := sources.New(cfg, sources.Options{})
 	srcs, files := collector.FromSources(set, logger)
+	files.Encoded()
 	return &runtime{cfg: cfg, sources: set, exporter: collector.NewExporter(logger, srcs...), files: files}
 }
 

@@ -21,7 +21,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 
@@ -186,16 +185,6 @@ func (s *Server) serveReload(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "configuration reloaded")
 }
 
-func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), s.scrapeTimeout(r))
-	defer cancel()
-	scrape := prometheus.NewRegistry()
-	scrape.MustRegister(boundCollector{ctx: ctx, exporter: s.current().exporter})
-	h := promhttp.HandlerFor(prometheus.Gatherers{s.registry, scrape}, promhttp.HandlerOpts{
-		ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelError), ErrorHandling: promhttp.ContinueOnError})
-	h.ServeHTTP(w, r)
-}
-
 // scrapeTimeout is Prometheus' X-Prometheus-Scrape-Timeout-Seconds, at
 // most MaxScrapeTimeout, less the offset; the default when the header is
 // missing, not a number, NaN, zero or negative.
@@ -213,18 +202,6 @@ func (s *Server) scrapeTimeout(r *http.Request) time.Duration {
 		d -= s.opts.TimeoutOffset
 	}
 	return d
-}
-
-// boundCollector runs one scrape of the exporter within a request's context.
-type boundCollector struct {
-	ctx      context.Context
-	exporter *collector.Exporter
-}
-
-func (b boundCollector) Describe(chan<- *prometheus.Desc) {}
-
-func (b boundCollector) Collect(ch chan<- prometheus.Metric) {
-	b.exporter.CollectContext(b.ctx, ch)
 }
 
 // Run serves until ctx ends, reloading the configuration on SIGHUP.

@@ -1,0 +1,222 @@
+package collector
+
+import (
+	"context"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/magflow/pgtls_exporter/internal/exposition"
+	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/rules"
+)
+
+// blockSize is how many entries share one segment per family: a changed
+// entry costs the encoding of its own series and the compression of its
+// block's segments, nothing more.
+const blockSize = 256
+
+// encodedFiles is the file source's exposition kept encoded: each entry's
+// series as text, and blocks of entries with one compressed segment per
+// family, rebuilt only when one of their entries changed.
+type encodedFiles struct {
+	texts  map[*inspect.EntryReport]*entryText
+	blocks []fileBlock
+}
+
+// entryText is one entry's series as exposition text, per family; its
+// problems hold until the next threshold crossing (zero: for good).
+type entryText struct {
+	fam   [numFileFamilies][]byte
+	until time.Time
+}
+
+// fileBlock is a run of entries and their series, per family.
+type fileBlock struct {
+	texts []*entryText
+	segs  [numFileFamilies]exposition.Segment
+}
+
+// Encoded switches the source to keeping its exposition encoded: Update
+// then refreshes the encoded series and sends none, and WriteEncoded
+// writes them. The server's /metrics uses it; Collect users do not.
+func (f *Files) Encoded() *Files {
+	f.enc = &encodedFiles{texts: map[*inspect.EntryReport]*entryText{}}
+	return f
+}
+
+// updateEncoded refreshes the encoded series for the scrape.
+func (f *Files) updateEncoded(ctx context.Context) error {
+	report, now := inspectOnce(ctx, f.inspector)
+	caUsable := report.Authority != nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	all := report.All()
+	texts := make(map[*inspect.EntryReport]*entryText, len(all))
+	current := make([]*entryText, len(all))
+	for i, e := range all {
+		t, ok := f.enc.texts[e]
+		if !ok {
+			f.logProblems(e)
+		}
+		if !ok || (!t.until.IsZero() && !now.Before(t.until)) {
+			t = f.encodeEntry(e, now, caUsable)
+		}
+		texts[e], current[i] = t, t
+	}
+	blocks := make([]fileBlock, 0, (len(all)+blockSize-1)/blockSize)
+	for start := 0; start < len(current); start += blockSize {
+		run := current[start:min(start+blockSize, len(current))]
+		if b := len(blocks); b < len(f.enc.blocks) && slices.Equal(f.enc.blocks[b].texts, run) {
+			blocks = append(blocks, f.enc.blocks[b])
+			continue
+		}
+		block, err := newFileBlock(run)
+		if err != nil {
+			return err
+		}
+		blocks = append(blocks, block)
+	}
+	f.enc.texts, f.enc.blocks = texts, blocks
+	return nil
+}
+
+// encodeEntry encodes an entry's facts and problems as text.
+func (f *Files) encodeEntry(e *inspect.EntryReport, now time.Time, caUsable bool) *entryText {
+	th := f.judging.Thresholds
+	t := &entryText{until: rules.NextChange(e, now, th)}
+	ms := append(entryMetrics(e), problemMetrics(rules.EntryFindings(e, now, th, f.judging.StrictKeyOwners[e.Name], caUsable))...)
+	for _, m := range ms {
+		fam := slices.IndexFunc(fileFamilies[:], func(fm family) bool { return fm.desc == m.Desc() })
+		if fam < 0 {
+			continue
+		}
+		line, err := appendSample(nil, fileFamilies[fam].name, m)
+		if err != nil {
+			f.logger.Warn("series not exported", "name", e.Name, "err", err)
+			continue
+		}
+		t.fam[fam] = append(t.fam[fam], line...)
+	}
+	return t
+}
+
+func newFileBlock(texts []*entryText) (fileBlock, error) {
+	b := fileBlock{texts: slices.Clone(texts)}
+	for fam := range numFileFamilies {
+		var raw []byte
+		for _, t := range texts {
+			raw = append(raw, t.fam[fam]...)
+		}
+		seg, err := exposition.NewSegment(raw)
+		if err != nil {
+			return b, err
+		}
+		b.segs[fam] = seg
+	}
+	return b, nil
+}
+
+// WriteEncoded writes the file source's families to w, each with its
+// HELP and TYPE once, then the samples of every block. moreProblems are
+// pgtls_problem samples of other sources (text, without HELP and TYPE):
+// they are written within the one pgtls_problem family.
+func (f *Files) WriteEncoded(w *exposition.Writer, moreProblems []byte) {
+	f.mu.Lock()
+	blocks := f.enc.blocks
+	f.mu.Unlock()
+	for fam := range numFileFamilies {
+		has := fam == famProblem && len(moreProblems) > 0
+		for _, b := range blocks {
+			has = has || len(b.segs[fam].Raw) > 0
+		}
+		if !has {
+			continue
+		}
+		w.WriteText(familyHeader(fileFamilies[fam]))
+		for _, b := range blocks {
+			if len(b.segs[fam].Raw) > 0 {
+				w.WriteSegment(b.segs[fam])
+			}
+		}
+		if fam == famProblem {
+			w.WriteText(moreProblems)
+		}
+	}
+}
+
+// ProblemFamily is the name of the family WriteEncoded merges other
+// sources' samples into.
+func ProblemFamily() string { return problemFamily.name }
+
+// familyHeader is a family's HELP and TYPE lines.
+func familyHeader(fm family) []byte {
+	help := strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(fm.help)
+	return []byte("# HELP " + fm.name + " " + help + "\n# TYPE " + fm.name + " gauge\n")
+}
+
+// appendSample appends one gauge sample line as the text format writes it.
+func appendSample(b []byte, name string, m prometheus.Metric) ([]byte, error) {
+	var d dto.Metric
+	if err := m.Write(&d); err != nil {
+		return b, err
+	}
+	b = append(b, name...)
+	if len(d.Label) > 0 {
+		b = append(b, '{')
+		for i, l := range d.Label {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, l.GetName()...)
+			b = append(b, '=', '"')
+			b = appendEscaped(b, l.GetValue())
+			b = append(b, '"')
+		}
+		b = append(b, '}')
+	}
+	b = append(b, ' ')
+	b = appendFloat(b, d.GetGauge().GetValue())
+	return append(b, '\n'), nil
+}
+
+// appendEscaped escapes a label value: backslash, double quote, newline.
+func appendEscaped(b []byte, v string) []byte {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; c {
+		case '\\':
+			b = append(b, `\\`...)
+		case '"':
+			b = append(b, `\"`...)
+		case '\n':
+			b = append(b, `\n`...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// appendFloat writes a value as the text encoder of prometheus/common does.
+func appendFloat(b []byte, v float64) []byte {
+	switch {
+	case v == 1:
+		return append(b, '1')
+	case v == 0:
+		return append(b, '0')
+	case v == -1:
+		return append(b, "-1"...)
+	case math.IsNaN(v):
+		return append(b, "NaN"...)
+	case math.IsInf(v, +1):
+		return append(b, "+Inf"...)
+	case math.IsInf(v, -1):
+		return append(b, "-Inf"...)
+	}
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
+}

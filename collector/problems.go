@@ -14,7 +14,7 @@ var (
 	problemFamily = newFamily(Namespace+"_problem",
 		"A current problem (absent when healthy); code and severity come from the rules table.",
 		"source", "subject", "code", "severity")
-	problemDesc = problemFamily.desc
+	problemDesc      = problemFamily.desc
 	probeFailureDesc = prometheus.NewDesc(Namespace+"_probe_failure_info",
 		"Why a probe established no TLS session: the phase it stopped in and the problem code.",
 		[]string{"target", "phase", "code"}, nil)

@@ -12,26 +12,27 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/targets"
 )
 
+// The families of a probe, in the order /probe writes them.
 var (
-	probeSuccessDesc = prometheus.NewDesc(Namespace+"_probe_success",
-		"Whether a TLS session was established with the target.", []string{"target"}, nil)
-	probeDurationDesc = prometheus.NewDesc(Namespace+"_probe_duration_seconds",
-		"Time to connect, negotiate and complete the TLS handshake.", []string{"target"}, nil)
-	probeVersionDesc = prometheus.NewDesc(Namespace+"_probe_tls_version_info",
-		"Negotiated TLS version.", []string{"target", "version"}, nil)
-	probeCipherDesc = prometheus.NewDesc(Namespace+"_probe_cipher_info",
-		"Negotiated cipher suite and key exchange group.", []string{"target", "cipher", "key_exchange"}, nil)
-	probeNotAfterDesc = prometheus.NewDesc(Namespace+"_probe_cert_not_after_timestamp_seconds",
-		"Expiry time of the served leaf certificate.", []string{"target", "serial"}, nil)
-	probeCertInfoDesc = prometheus.NewDesc(Namespace+"_probe_cert_info",
-		"Identity of the served leaf certificate.", []string{"target", "serial", "subject", "issuer", "fingerprint_sha256"}, nil)
-	probeVerifyDesc = prometheus.NewDesc(Namespace+"_probe_verify_success",
-		"Whether the served chain passes verify-full against the configured CA.", []string{"target"}, nil)
-	probeCNMatchDesc = prometheus.NewDesc(Namespace+"_probe_common_name_match",
+	probeSuccess = newFamily(Namespace+"_probe_success",
+		"Whether a TLS session was established with the target.", "target")
+	probeDuration = newFamily(Namespace+"_probe_duration_seconds",
+		"Time to connect, negotiate and complete the TLS handshake.", "target")
+	probeVersion = newFamily(Namespace+"_probe_tls_version_info",
+		"Negotiated TLS version.", "target", "version")
+	probeCipher = newFamily(Namespace+"_probe_cipher_info",
+		"Negotiated cipher suite and key exchange group.", "target", "cipher", "key_exchange")
+	probeNotAfter = newFamily(Namespace+"_probe_cert_not_after_timestamp_seconds",
+		"Expiry time of the served leaf certificate.", "target", "serial")
+	probeCertInfo = newFamily(Namespace+"_probe_cert_info",
+		"Identity of the served leaf certificate.", "target", "serial", "subject", "issuer", "fingerprint_sha256")
+	probeVerify = newFamily(Namespace+"_probe_verify_success",
+		"Whether the served chain passes verify-full against the configured CA.", "target")
+	probeCNMatch = newFamily(Namespace+"_probe_common_name_match",
 		"Whether verify-full passed only through the served leaf's common name (libpq accepts it, SAN-only clients such as Go's refuse it).",
-		[]string{"target"}, nil)
-	probeMatchesFileDesc = prometheus.NewDesc(Namespace+"_probe_cert_matches_file",
-		"Whether the served leaf equals the certificate file (0: reload pending or failed).", []string{"target", "name"}, nil)
+		"target")
+	probeMatchesFile = newFamily(Namespace+"_probe_cert_matches_file",
+		"Whether the served leaf equals the certificate file (0: reload pending or failed).", "target", "name")
 )
 
 // Probes exports live handshakes with every configured target.
@@ -91,26 +92,26 @@ func ProbeMetrics(target string, r *targets.Report, th rules.Thresholds, now tim
 	add := func(d *prometheus.Desc, v float64, labels ...string) {
 		ms = append(ms, gauge(d, v, labels...))
 	}
-	add(probeSuccessDesc, boolValue(r.Err == nil), target)
+	add(probeSuccess.desc, boolValue(r.Err == nil), target)
 	judged := *r
 	judged.Target.Name = target
 	ms = append(ms, problemMetrics(rules.TargetFindings(&judged, th, now))...)
 	if r.Err != nil {
-		add(probeFailureDesc, 1, target, rules.ProbePhase(r.Err), string(rules.ProbeCode(r.Err)))
+		add(probeFailure.desc, 1, target, rules.ProbePhase(r.Err), string(rules.ProbeCode(r.Err)))
 		return ms
 	}
 	res := r.Result
-	add(probeDurationDesc, res.Duration.Seconds(), target)
-	add(probeVersionDesc, 1, target, res.TLSVersion)
-	add(probeCipherDesc, 1, target, res.CipherSuite, res.KeyExchangeGroup)
-	add(probeVerifyDesc, boolValue(res.Verified()), target)
-	add(probeCNMatchDesc, boolValue(res.CommonNameOnly), target)
+	add(probeDuration.desc, res.Duration.Seconds(), target)
+	add(probeVersion.desc, 1, target, res.TLSVersion)
+	add(probeCipher.desc, 1, target, res.CipherSuite, res.KeyExchangeGroup)
+	add(probeVerify.desc, boolValue(res.Verified()), target)
+	add(probeCNMatch.desc, boolValue(res.CommonNameOnly), target)
 	if s := r.Served; s != nil {
-		add(probeNotAfterDesc, float64(s.NotAfter.Unix()), target, s.Serial)
-		add(probeCertInfoDesc, 1, target, s.Serial, s.Subject, s.Issuer, s.Fingerprint)
+		add(probeNotAfter.desc, float64(s.NotAfter.Unix()), target, s.Serial)
+		add(probeCertInfo.desc, 1, target, s.Serial, s.Subject, s.Issuer, s.Fingerprint)
 	}
 	if d := r.Drift; d != nil && d.Err == nil {
-		add(probeMatchesFileDesc, boolValue(d.Matches), target, d.Entry)
+		add(probeMatchesFile.desc, boolValue(d.Matches), target, d.Entry)
 	}
 	return ms
 }

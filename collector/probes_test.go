@@ -1,17 +1,22 @@
 package collector
 
 import (
+	"bytes"
+	"context"
 	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
@@ -136,5 +141,63 @@ pgtls_probe_cert_matches_file{name="db",target="db"} 1
 		if got := in.n.Load(); got != scrapes {
 			t.Fatalf("%d inspections after %d scrapes", got, scrapes)
 		}
+	}
+}
+
+// TestWriteProbeEqualsGathered: what /probe writes without a registry is
+// what a registry gathers from ProbeMetrics, for a failed probe and a
+// served certificate with problems.
+func TestWriteProbeEqualsGathered(t *testing.T) {
+	dir := t.TempDir()
+	ca := testcerts.CA(t, "WriteProbe CA")
+	testcerts.WriteFile(t, filepath.Join(dir, "ca.crt"), ca.CertPEM, 0o644)
+	testcerts.WriteEntry(t, dir, "db", ca, testcerts.Options{DNSNames: []string{"db"}}, 0o600)
+	served := testcerts.Issue(t, ca, testcerts.Options{DNSNames: []string{"other"}, NotAfter: time.Now().Add(72 * time.Hour)})
+	addr := testpeer.Start(t, testpeer.TLSAfterS(serverTLS(served))).Addr
+	cfg, err := config.Parse(fmt.Appendf(nil, `
+ca: {cert: ca.crt}
+certificates: [{name: db, cert: db.crt, expected_names: [db]}]
+targets:
+  - {name: db, address: %q, server_name: db, certificate: db}
+  - {name: closed, address: "127.0.0.1:%d"}
+`, addr, testenv.PortT(t)), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, prober, th := inspect.New(cfg, 1), targets.New(cfg), JudgingOf(cfg).Thresholds
+	for _, tg := range cfg.Targets {
+		now := time.Now()
+		r := prober.Probe(context.Background(), tg, in.Inspect(now))
+		var written bytes.Buffer
+		if err := WriteProbe(&written, tg.Name, r, th, now); err != nil {
+			t.Fatal(err)
+		}
+		reg := prometheus.NewPedanticRegistry()
+		reg.MustRegister(constCollector(ProbeMetrics(tg.Name, r, th, now)))
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gathered bytes.Buffer
+		for _, mf := range mfs {
+			if _, err := expfmt.MetricFamilyToText(&gathered, mf); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, want := samples(t, written.Bytes()), samples(t, gathered.Bytes())
+		if !slices.Equal(got, want) || len(want) < 3 {
+			t.Fatalf("target %s: written\n%s\ngathered\n%s", tg.Name, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+// constCollector collects a fixed list of metrics.
+type constCollector []prometheus.Metric
+
+func (c constCollector) Describe(chan<- *prometheus.Desc) {}
+
+func (c constCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range c {
+		ch <- m
 	}
 }

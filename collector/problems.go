@@ -14,10 +14,10 @@ var (
 	problemFamily = newFamily(Namespace+"_problem",
 		"A current problem (absent when healthy); code and severity come from the rules table.",
 		"source", "subject", "code", "severity")
-	problemDesc      = problemFamily.desc
-	probeFailureDesc = prometheus.NewDesc(Namespace+"_probe_failure_info",
+	problemDesc  = problemFamily.desc
+	probeFailure = newFamily(Namespace+"_probe_failure_info",
 		"Why a probe established no TLS session: the phase it stopped in and the problem code.",
-		[]string{"target", "phase", "code"}, nil)
+		"target", "phase", "code")
 )
 
 // Judging is what the collectors judge findings with: the configured

@@ -301,3 +301,17 @@ func TestSnapshotWhileTheFirstInspectionRuns(t *testing.T) {
 		t.Fatalf("after completion: %+v", r)
 	}
 }
+
+// TestInspectEntry reads the CA and the one entry named, nothing else.
+func TestInspectEntry(t *testing.T) {
+	cfg, _, _ := fixture(t, testcerts.Options{})
+	in := New(cfg, 1)
+	name := cfg.Certificates[0].Name
+	r := in.InspectEntry(name, time.Now())
+	if r.CA == nil || r.Authority == nil || len(r.Entries) != 1 || r.Entries[0].Name != name || r.Entry(name) == nil {
+		t.Fatalf("InspectEntry(%s) = %+v", name, r)
+	}
+	if r := in.InspectEntry("", time.Now()); r.CA == nil || len(r.Entries) != 0 {
+		t.Fatalf("InspectEntry(\"\") = %+v", r)
+	}
+}

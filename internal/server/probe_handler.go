@@ -6,8 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/magflow/pgtls_exporter/collector"
 	"github.com/magflow/pgtls_exporter/internal/config"
@@ -46,22 +45,13 @@ func (s *Server) serveProbe(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.scrapeTimeout(r))
 	defer cancel()
 	now := time.Now()
-	report := rt.sources.Prober.Probe(ctx, t, rt.sources.Inspector.Inspect(now))
+	// Only the CA and the target's own entry are read again.
+	report := rt.sources.Prober.Probe(ctx, t, rt.sources.Inspector.InspectEntry(t.Certificate, now))
 	if report.Err != nil {
 		s.logger.Debug("probe failed", "target", key, "err", report.Err)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(metricsCollector(collector.ProbeMetrics(key, report, rt.sources.Thresholds, now)))
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
-}
-
-// metricsCollector collects a fixed list of metrics.
-type metricsCollector []prometheus.Metric
-
-func (m metricsCollector) Describe(chan<- *prometheus.Desc) {}
-
-func (m metricsCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, x := range m {
-		ch <- x
+	w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
+	if err := collector.WriteProbe(w, key, report, rt.sources.Thresholds, now); err != nil {
+		s.logger.Debug("probe answer not written", "target", key, "err", err)
 	}
 }

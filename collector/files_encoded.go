@@ -27,6 +27,7 @@ const blockSize = 256
 type encodedFiles struct {
 	texts  map[*inspect.EntryReport]*entryText
 	blocks []fileBlock
+	comp   exposition.Compressor
 }
 
 // entryText is one entry's series as exposition text, per family; its
@@ -76,7 +77,7 @@ func (f *Files) updateEncoded(ctx context.Context) error {
 			blocks = append(blocks, f.enc.blocks[b])
 			continue
 		}
-		block, err := newFileBlock(run)
+		block, err := newFileBlock(&f.enc.comp, run)
 		if err != nil {
 			return err
 		}
@@ -106,14 +107,14 @@ func (f *Files) encodeEntry(e *inspect.EntryReport, now time.Time, caUsable bool
 	return t
 }
 
-func newFileBlock(texts []*entryText) (fileBlock, error) {
+func newFileBlock(comp *exposition.Compressor, texts []*entryText) (fileBlock, error) {
 	b := fileBlock{texts: slices.Clone(texts)}
 	for fam := range numFileFamilies {
 		var raw []byte
 		for _, t := range texts {
 			raw = append(raw, t.fam[fam]...)
 		}
-		seg, err := exposition.NewSegment(raw)
+		seg, err := comp.Segment(raw)
 		if err != nil {
 			return b, err
 		}

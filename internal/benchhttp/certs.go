@@ -13,8 +13,15 @@ import (
 
 // writeEntries writes an ECDSA P-256 CA and n certificate+key entries
 // (ECDSA P-256, keys from a small pool, every certificate distinct) under
-// dir, and returns the certificates part of a configuration.
+// dir, certificates in dir/crt and keys in dir/key (so that peers can watch
+// a folder of certificates), and returns the certificates part of a
+// configuration.
 func writeEntries(dir string, n int) (string, error) {
+	for _, sub := range []string{"crt", "key"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			return "", err
+		}
+	}
 	caKey, err := issue.GenerateKey(issue.ECDSAP256)
 	if err != nil {
 		return "", err
@@ -50,13 +57,13 @@ func writeEntries(dir string, n int) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if err := os.WriteFile(filepath.Join(dir, name+".crt"), issue.EncodeCertificate(leaf), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "crt", name+".crt"), issue.EncodeCertificate(leaf), 0o644); err != nil {
 			return "", err
 		}
-		if err := os.WriteFile(filepath.Join(dir, name+".key"), keyPEMs[i%len(keys)], 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "key", name+".key"), keyPEMs[i%len(keys)], 0o600); err != nil {
 			return "", err
 		}
-		fmt.Fprintf(&yml, "  - {name: %s, cert: %s.crt, key: %s.key, expected_names: [%s]}\n", name, name, name, name)
+		fmt.Fprintf(&yml, "  - {name: %s, cert: crt/%s.crt, key: key/%s.key, expected_names: [%s]}\n", name, name, name, name)
 	}
 	return yml.String(), nil
 }

@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -33,6 +34,8 @@ func main() {
 	probes := flag.Int("probes", 100, "measured /probe requests per round")
 	floorSrc := flag.String("probe-floor", "../shared/bench/httpfloor", "source folder of the /probe floor")
 	skipProbes := flag.Bool("no-probes", false, "skip the /probe and many-targets measurements")
+	x509Peer := flag.String("peer-x509-certificate-exporter", "", "x509-certificate-exporter binary to measure alongside (optional)")
+	sslPeer := flag.String("peer-ssl-exporter", "", "ssl_exporter binary to measure alongside, with its file prober (optional)")
 	flag.Parse()
 	if *serveFloor != "" {
 		if err := serveMetricsFloor(*serveFloor, *listen); err != nil {
@@ -43,13 +46,14 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *bin, *entries, *scrapes, *rounds, *probes, *floorSrc, *skipProbes); err != nil {
+	peers := peersOf(*x509Peer, *sslPeer)
+	if err := run(ctx, *bin, *entries, *scrapes, *rounds, *probes, *floorSrc, *skipProbes, peers); err != nil {
 		fmt.Fprintln(os.Stderr, "benchhttp:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, bin, entries string, scrapes, rounds, probes int, floorSrc string, skipProbes bool) error {
+func run(ctx context.Context, bin, entries string, scrapes, rounds, probes int, floorSrc string, skipProbes bool, peers []peer) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -57,22 +61,27 @@ func run(ctx context.Context, bin, entries string, scrapes, rounds, probes int, 
 	if bin, err = filepath.Abs(bin); err != nil {
 		return err
 	}
-	fmt.Printf("## /metrics, warm, gzip (median of %d scrapes; CPU per scrape from /proc)\n\n", scrapes*rounds)
-	fmt.Println("| entries | series | exporter wall | floor wall | wall ratio | exporter CPU | floor CPU | CPU ratio | exporter RSS | floor RSS | first scrape | ready |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Printf("## /metrics, warm, gzip (median of %d scrapes, rounds alternating between servers; CPU per scrape from /proc)\n\n", scrapes*rounds)
+	fmt.Println("| entries | server | series | wall | CPU | RSS | wall / exporter's |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	var starts []string
 	for _, f := range strings.Split(entries, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil {
 			return fmt.Errorf("-entries: %w", err)
 		}
-		r, err := benchMetrics(ctx, bin, self, n, scrapes, rounds)
+		r, err := benchMetrics(ctx, bin, self, n, scrapes, rounds, peers)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("| %d | %d | %s | %s | %.2f× | %s | %s | %.2f× | %s | %s | %s | %s |\n", r.entries, r.series,
-			ms(r.wall), ms(r.floorWall), ratio(r.wall, r.floorWall), ms(r.cpu), ms(r.floorCPU), ratio(r.cpu, r.floorCPU),
-			mib(r.rss), mib(r.floorRSS), ms(r.first), ms(r.ready))
+		for _, s := range append([]served{r.exporter, r.floor}, r.peers...) {
+			fmt.Printf("| %d | %s | %d | %s | %s | %s | %.2f× |\n", r.entries, s.name, s.series, ms(s.wall), ms(s.cpu), mib(s.rss),
+				ratio(s.wall, r.exporter.wall))
+		}
+		starts = append(starts, fmt.Sprintf("| %d | %s | %s |", r.entries, ms(r.first), ms(r.ready)))
 	}
+	fmt.Printf("\n## Start-up: first answered scrape and /-/ready, from process start\n\n| entries | first scrape | ready |\n|---|---|---|\n%s\n",
+		strings.Join(starts, "\n"))
 	if skipProbes {
 		return nil
 	}
@@ -109,6 +118,35 @@ func run(ctx context.Context, bin, entries string, scrapes, rounds, probes int, 
 	fmt.Printf("\n## One scrape of %d targets, %d of them dead (accept, never answer), target timeout %s\n\n", live+dead, dead, timeout)
 	fmt.Printf("| scrape wall | probes succeeded |\n|---|---|\n| %s | %d of %d |\n", ms(took), ok, live+dead)
 	return nil
+}
+
+// peersOf lists the peers whose binaries are given.
+func peersOf(x509Bin, sslBin string) []peer {
+	var out []peer
+	if x509Bin != "" {
+		out = append(out, peer{name: "x509-certificate-exporter", path: func(string) string { return "/metrics" }, ready: "/metrics",
+			argv: func(crtDir, listen string) []string {
+				return []string{x509Bin, "--watch-dir=" + crtDir, "--listen-address=" + listen}
+			}})
+	}
+	if sslBin != "" {
+		out = append(out, peer{name: "ssl_exporter (file prober)", ready: "/",
+			path: func(crtDir string) string {
+				return "/probe?module=file&target=" + url.QueryEscape(filepath.Join(crtDir, "*.crt"))
+			},
+			argv: func(crtDir, listen string) []string {
+				return []string{sslBin, "--web.listen-address=" + listen, "--config.file=" + sslConfig(crtDir)}
+			}})
+	}
+	return out
+}
+
+// sslConfig writes ssl_exporter's configuration, one file module, next to
+// crtDir and returns its path.
+func sslConfig(crtDir string) string {
+	path := filepath.Join(filepath.Dir(crtDir), "ssl_exporter.yml")
+	_ = os.WriteFile(path, []byte("modules:\n  file:\n    prober: file\n"), 0o644)
+	return path
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }

@@ -14,20 +14,38 @@ import (
 )
 
 // metricsResult is one /metrics measurement: the exporter over n entries
-// and, in the same run, the floor serving the same series.
+// and, in the same run, the floor serving the same series and any peers
+// watching the same certificates.
 type metricsResult struct {
-	entries, series int
-	ready, first    time.Duration // from process start
-	wall, cpu       time.Duration // warm scrape: median wall, CPU per scrape
-	rss             int64
-	floorWall       time.Duration
-	floorCPU        time.Duration
-	floorRSS        int64
+	entries      int
+	ready, first time.Duration // from process start
+	exporter     served
+	floor        served
+	peers        []served
+}
+
+// served is what one server's warm scrapes cost.
+type served struct {
+	name      string
+	series    int
+	wall, cpu time.Duration // median wall, CPU per scrape
+	rss       int64
+}
+
+// peer is another exporter of the same certificates: how to start it on
+// a folder of certificates and what to scrape.
+type peer struct {
+	name string
+	// argv returns the command line for certificates in crtDir, listening
+	// on listen; path what to scrape; ready what answers 200 once up.
+	argv  func(crtDir, listen string) []string
+	path  func(crtDir string) string
+	ready string
 }
 
 // benchMetrics measures warm scrapes of the exporter over n entries and of
 // the floor serving the same exposition, in rounds of scrapes.
-func benchMetrics(ctx context.Context, bin, self string, n, scrapes, rounds int) (metricsResult, error) {
+func benchMetrics(ctx context.Context, bin, self string, n, scrapes, rounds int, peers []peer) (metricsResult, error) {
 	res := metricsResult{entries: n}
 	dir, err := os.MkdirTemp("", "pgtls-benchhttp-")
 	if err != nil {
@@ -73,7 +91,7 @@ func benchMetrics(ctx context.Context, bin, self string, n, scrapes, rounds int)
 	if err != nil {
 		return res, err
 	}
-	res.series = seriesCount(text)
+	res.exporter.series, res.floor.series = seriesCount(text), seriesCount(text)
 	expo := filepath.Join(dir, "exposition.txt")
 	if err := os.WriteFile(expo, text, 0o644); err != nil {
 		return res, err
@@ -91,36 +109,62 @@ func benchMetrics(ctx context.Context, bin, self string, n, scrapes, rounds int)
 	}
 	defer floor.stop()
 
-	var walls, floorWalls []time.Duration
-	var cpu, floorCPU time.Duration
+	contenders := []contender{{p: exp, url: base + "/metrics", out: &res.exporter}, {p: floor, url: floorBase + "/metrics", out: &res.floor}}
+	res.exporter.name, res.floor.name = "pgtls_exporter", "client_golang floor"
+	res.peers = make([]served, len(peers))
+	for i, pr := range peers {
+		port, err := testenv.ReservePort()
+		if err != nil {
+			return res, err
+		}
+		defer port.Release()
+		listen := fmt.Sprintf("127.0.0.1:%d", port.Number)
+		p, err := start(ctx, pr.name, "http://"+listen, pr.ready, pr.argv(filepath.Join(dir, "crt"), listen)...)
+		if err != nil {
+			return res, err
+		}
+		defer p.stop()
+		url := "http://" + listen + pr.path(filepath.Join(dir, "crt"))
+		_, text, err := get(ctx, url, nil)
+		if err != nil {
+			return res, err
+		}
+		res.peers[i] = served{name: pr.name, series: seriesCount(text)}
+		contenders = append(contenders, contender{p: p, url: url, out: &res.peers[i]})
+	}
+	// Rounds alternate between the servers, so that a noisy moment of the
+	// machine falls on all of them.
+	walls := make([][]time.Duration, len(contenders))
+	cpus := make([]time.Duration, len(contenders))
 	for range rounds {
-		w, c, err := scrapeRound(ctx, exp, base, headers, scrapes)
-		if err != nil {
+		for i, c := range contenders {
+			w, cp, err := scrapeRound(ctx, c.p, c.url, headers, scrapes)
+			if err != nil {
+				return res, err
+			}
+			walls[i], cpus[i] = append(walls[i], w...), cpus[i]+cp
+		}
+	}
+	for i, c := range contenders {
+		c.out.wall, c.out.cpu = median(walls[i]), cpus[i]/time.Duration(scrapes*rounds)
+		if c.out.rss, _, err = c.p.rss(); err != nil {
 			return res, err
 		}
-		walls, cpu = append(walls, w...), cpu+c
-		w, c, err = scrapeRound(ctx, floor, floorBase, headers, scrapes)
-		if err != nil {
-			return res, err
-		}
-		floorWalls, floorCPU = append(floorWalls, w...), floorCPU+c
-	}
-	total := time.Duration(scrapes * rounds)
-	res.wall, res.cpu = median(walls), cpu/total
-	res.floorWall, res.floorCPU = median(floorWalls), floorCPU/total
-	if res.rss, _, err = exp.rss(); err != nil {
-		return res, err
-	}
-	if res.floorRSS, _, err = floor.rss(); err != nil {
-		return res, err
 	}
 	return res, nil
 }
 
+// contender is a server measured in a run, and where its figures go.
+type contender struct {
+	p   *process
+	url string
+	out *served
+}
+
 // scrapeRound scrapes p k times (after one unmeasured scrape) and returns
 // the wall time of each and the CPU the process spent on all of them.
-func scrapeRound(ctx context.Context, p *process, base string, h http.Header, k int) ([]time.Duration, time.Duration, error) {
-	if _, _, err := get(ctx, base+"/metrics", h); err != nil {
+func scrapeRound(ctx context.Context, p *process, url string, h http.Header, k int) ([]time.Duration, time.Duration, error) {
+	if _, _, err := get(ctx, url, h); err != nil {
 		return nil, 0, err
 	}
 	before, err := p.cpu()
@@ -130,7 +174,7 @@ func scrapeRound(ctx context.Context, p *process, base string, h http.Header, k 
 	walls := make([]time.Duration, 0, k)
 	for range k {
 		t0 := time.Now()
-		code, _, err := get(ctx, base+"/metrics", h)
+		code, _, err := get(ctx, url, h)
 		if err != nil || code != http.StatusOK {
 			return nil, 0, fmt.Errorf("scrape %s: %d %v", p.name, code, err)
 		}

@@ -22,22 +22,57 @@ type Segment struct {
 	Deflated []byte
 }
 
-// NewSegment compresses raw on its own.
-func NewSegment(raw []byte) (Segment, error) {
-	var buf bytes.Buffer
-	zw, err := flate.NewWriter(&buf, flate.BestSpeed)
-	if err != nil {
-		return Segment{}, fmt.Errorf("exposition segment: %w", err)
+// Compressor makes segments. It keeps one deflate state and resets it
+// for each segment: a deflate state is large to allocate and cheap to
+// reset. It is not safe for concurrent use.
+type Compressor struct {
+	zw  *flate.Writer
+	buf bytes.Buffer
+}
+
+// reset starts a fresh deflate stream into c.buf.
+func (c *Compressor) reset() error {
+	c.buf.Reset()
+	if c.zw == nil {
+		zw, err := flate.NewWriter(&c.buf, flate.BestSpeed)
+		if err != nil {
+			return fmt.Errorf("exposition: %w", err)
+		}
+		c.zw = zw
+		return nil
 	}
-	if _, err := zw.Write(raw); err != nil {
+	c.zw.Reset(&c.buf)
+	return nil
+}
+
+// Segment compresses raw on its own.
+func (c *Compressor) Segment(raw []byte) (Segment, error) {
+	if err := c.reset(); err != nil {
+		return Segment{}, err
+	}
+	if _, err := c.zw.Write(raw); err != nil {
 		return Segment{}, fmt.Errorf("exposition segment: %w", err)
 	}
 	// Flush ends the stream on a byte boundary without a final block, so
 	// the next segment's blocks may follow.
-	if err := zw.Flush(); err != nil {
+	if err := c.zw.Flush(); err != nil {
 		return Segment{}, fmt.Errorf("exposition segment: %w", err)
 	}
-	return Segment{Raw: raw, Deflated: buf.Bytes()}, nil
+	return Segment{Raw: raw, Deflated: bytes.Clone(c.buf.Bytes())}, nil
+}
+
+// final compresses raw as the last, final block of a stream.
+func (c *Compressor) final(raw []byte) ([]byte, error) {
+	if err := c.reset(); err != nil {
+		return nil, err
+	}
+	if _, err := c.zw.Write(raw); err != nil {
+		return nil, fmt.Errorf("exposition: %w", err)
+	}
+	if err := c.zw.Close(); err != nil {
+		return nil, fmt.Errorf("exposition: %w", err)
+	}
+	return c.buf.Bytes(), nil
 }
 
 // gzipHeader is a gzip member header: deflate, no flags, no time, no
@@ -52,6 +87,7 @@ type Writer struct {
 	crc     uint32
 	size    uint32
 	tail    bytes.Buffer // text written with WriteText, compressed at Close
+	comp    Compressor   // for the text written with WriteText
 	err     error
 }
 
@@ -101,7 +137,7 @@ func (x *Writer) flushTail() {
 	if x.tail.Len() == 0 {
 		return
 	}
-	s, err := NewSegment(bytes.Clone(x.tail.Bytes()))
+	s, err := x.comp.Segment(bytes.Clone(x.tail.Bytes()))
 	x.tail.Reset()
 	if err != nil {
 		x.err = err
@@ -117,16 +153,11 @@ func (x *Writer) Close() error {
 	if !x.gzip {
 		return x.err
 	}
-	var last bytes.Buffer
-	zw, err := flate.NewWriter(&last, flate.BestSpeed)
+	last, err := x.comp.final(x.tail.Bytes())
 	if err != nil {
-		return fmt.Errorf("exposition: %w", err)
+		return err
 	}
-	_, _ = zw.Write(x.tail.Bytes())
-	if err := zw.Close(); err != nil { // the final block
-		return fmt.Errorf("exposition: %w", err)
-	}
-	x.write(last.Bytes())
+	x.write(last)
 	x.crc = crc32.Update(x.crc, crc32.IEEETable, x.tail.Bytes())
 	x.size += uint32(x.tail.Len())
 	var trailer [8]byte

@@ -12,15 +12,16 @@ import (
 // with the standard library as one member (no multistream needed) to
 // exactly the text written, and plain output is the text itself.
 func TestSegmentsMakeOneGzipMember(t *testing.T) {
-	a, err := NewSegment([]byte(strings.Repeat("pgtls_cert_info{name=\"a\"} 1\n", 500)))
+	var c Compressor
+	a, err := c.Segment([]byte(strings.Repeat("pgtls_cert_info{name=\"a\"} 1\n", 500)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := NewSegment([]byte(strings.Repeat("pgtls_cert_info{name=\"b\"} 1\n", 300)))
+	b, err := c.Segment([]byte(strings.Repeat("pgtls_cert_info{name=\"b\"} 1\n", 300)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	empty, err := NewSegment(nil)
+	empty, err := c.Segment(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

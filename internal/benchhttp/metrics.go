@@ -125,11 +125,11 @@ func benchMetrics(ctx context.Context, bin, self string, n, scrapes, rounds int,
 		}
 		defer p.stop()
 		url := "http://" + listen + pr.path(filepath.Join(dir, "crt"))
-		_, text, err := get(ctx, url, nil)
+		series, err := settledSeries(ctx, url)
 		if err != nil {
 			return res, err
 		}
-		res.peers[i] = served{name: pr.name, series: seriesCount(text)}
+		res.peers[i] = served{name: pr.name, series: series}
 		contenders = append(contenders, contender{p: p, url: url, out: &res.peers[i]})
 	}
 	// Rounds alternate between the servers, so that a noisy moment of the
@@ -182,6 +182,26 @@ func scrapeRound(ctx context.Context, p *process, url string, h http.Header, k i
 	}
 	after, err := p.cpu()
 	return walls, after - before, err
+}
+
+// settledSeries scrapes url until its number of series stops changing
+// (a peer may read its files in the background), for at most two minutes,
+// and returns it.
+func settledSeries(ctx context.Context, url string) (int, error) {
+	last := -1
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
+		_, text, err := get(ctx, url, nil)
+		if err != nil {
+			return 0, err
+		}
+		n := seriesCount(text)
+		if n == last {
+			return n, nil
+		}
+		last = n
+		time.Sleep(2 * time.Second)
+	}
+	return last, nil
 }
 
 // seriesCount counts the samples of a text exposition.

@@ -189,12 +189,15 @@ renew: {state_dir: renew-state}
 		`pgtls_probe_failure_info{job="pgtls-probe",instance="down",phase="dial",code="connection_refused"} == 1`,
 		`pgtls_problem{job="pgtls",source="probes",subject="down",code="connection_refused",severity="critical"} == 1`,
 	} {
+		var res struct {
+			Result []json.RawMessage `json:"result"`
+		}
 		waitFor(t, 30*time.Second, q, func() bool {
-			var res struct {
-				Result []json.RawMessage `json:"result"`
-			}
 			return p.api(t, "/api/v1/query", url.Values{"query": {q}}, &res) == nil && len(res.Result) > 0
 		})
+		if strings.Contains(q, `"down"`) {
+			t.Logf("Prometheus answers %s with %s", q, res.Result[0])
+		}
 	}
 
 	// The 3-day certificate makes the expires_very_soon alert fire, for the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -160,5 +161,28 @@ func TestJSONReport(t *testing.T) {
 	}
 	if len(codes) != 1 || codes[0] != rules.ExpiresSoon || len(res.Perf) != 2 || res.Perf[1].Label != "pg_days_left" {
 		t.Fatalf("codes %v, perfdata %+v", codes, res.Perf)
+	}
+}
+
+// nagiosStatus is the plugin guidelines' status line: service, status,
+// text, and after "|" performance data, 'label'=value[UOM];[warn];[crit].
+var nagiosStatus = regexp.MustCompile(`^PGTLS (OK|WARNING|CRITICAL|UNKNOWN) - [^|]+ \| ` +
+	`([A-Za-z0-9_.-]+=-?[0-9.]+;[0-9.]+:;[0-9.]+: ?)+$`)
+
+// TestStatusLineIsNagios parses check's first line as a Nagios plugin
+// status line with performance data, for each outcome.
+func TestStatusLineIsNagios(t *testing.T) {
+	for _, tc := range []struct {
+		validFor time.Duration
+		status   string
+	}{{90 * 24 * time.Hour, "OK"}, {20 * 24 * time.Hour, "WARNING"}, {3 * 24 * time.Hour, "CRITICAL"}} {
+		cfg, _ := writeSet(t, tc.validFor, 0o600, "")
+		var out bytes.Buffer
+		Run(context.Background(), &out, Options{ConfigFile: cfg})
+		first, _, _ := strings.Cut(out.String(), "\n")
+		m := nagiosStatus.FindStringSubmatch(first)
+		if m == nil || m[1] != tc.status || !strings.Contains(first, " pg_days_left=") || !strings.Contains(first, " | ca_days_left=") {
+			t.Errorf("valid for %v: status line %q is not a Nagios %s line with perfdata", tc.validFor, first, tc.status)
+		}
 	}
 }

@@ -88,6 +88,9 @@ func openError(path string, err error) string {
 	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Sprintf("could not open file %q: No such file or directory", path)
 	}
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		err = pe.Err // the path is in the message already
+	}
 	return fmt.Sprintf("could not open file %q: %v", path, err)
 }
 

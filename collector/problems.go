@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/magflow/pgtls_exporter/internal/audit"
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/rules"
 	"github.com/magflow/pgtls_exporter/internal/sources"
@@ -51,7 +52,8 @@ func problemMetrics(findings []rules.Finding) []prometheus.Metric {
 }
 
 // FromSources returns the collector of every source in set: files,
-// probes, renew's state and each session server.
+// probes, renew's state, each session server, the audit of each session
+// server, and the audit of the configured files.
 func FromSources(set *sources.Set, logger *slog.Logger) []Source {
 	judging := Judging{Thresholds: set.Thresholds, StrictKeyOwners: set.StrictKeyOwners}
 	out := []Source{
@@ -64,6 +66,17 @@ func FromSources(set *sources.Set, logger *slog.Logger) []Source {
 	}
 	for _, b := range set.PgBouncer {
 		out = append(out, NewPgBouncerSessions(b, b.ExpectServerTLS()))
+	}
+	var files []audit.Target
+	for _, t := range set.Audit {
+		if t.Kind() == audit.KindPostgres || t.Kind() == audit.KindPgBouncer {
+			out = append(out, NewAudit("audit/"+t.Subject(), []audit.Target{t}, set.AuditPolicy, set.Acknowledge))
+		} else {
+			files = append(files, t)
+		}
+	}
+	if len(files) > 0 {
+		out = append(out, NewAudit("audit/files", files, set.AuditPolicy, set.Acknowledge))
 	}
 	return out
 }

@@ -76,7 +76,9 @@ func Parse(read ReadFunc, path string) (map[string]Setting, error) {
 	return p.settings, nil
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
 func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 
 func isKeyChar(c byte) bool {

@@ -41,7 +41,7 @@ var notExported = []rules.Code{rules.ConfigInvalid, rules.DialFailed, rules.Unsu
 
 // problems returns "source subject code severity" for every pgtls_problem
 // series the collectors export, sorted.
-func problems(t *testing.T, sources ...Source) []string {
+func problems(t testing.TB, sources ...Source) []string {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -93,7 +93,8 @@ func equalLines(t *testing.T, what string, got, want []string) {
 // TestAuditWeakStack audits a real PostgreSQL 15 and PgBouncer 1.18 set up
 // with one weakness per rule, with exact findings and pg_hba.conf line
 // numbers; an acknowledged rule stays visible as ACK without counting.
-// Then PgBouncer's auth_type becomes trust, and PostgreSQL's ssl off.
+// Then PgBouncer's auth_type becomes trust and PostgreSQL's ssl off, and
+// last PgBouncer stops.
 func TestAuditWeakStack(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -200,6 +201,22 @@ func TestAuditWeakStack(t *testing.T) {
 		if !slices.Contains(got, row) {
 			t.Errorf("after ssl = off and auth_type = trust, no row\n%s\nin\n%s", row, strings.Join(got, "\n"))
 		}
+	}
+
+	// PgBouncer down: its audit fails alone, PostgreSQL's goes on.
+	if err := s.StopPgBouncer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, _, got = runCheck(t, s, cfg)
+	var pgbRows []string
+	for _, row := range got {
+		if strings.HasPrefix(row, "pgbouncer/") {
+			pgbRows = append(pgbRows, row)
+		}
+	}
+	if len(pgbRows) != 1 || !strings.HasPrefix(pgbRows[0], `pgbouncer/pgb | audit | UNKNOWN | audit_source_failed | - | pgbouncer "pgb": connect: `) ||
+		!slices.Contains(got, "postgres/db | ssl | CRITICAL | pg_ssl_off | STACK/pgdata/postgresql.auto.conf:4 | ssl = off: every TCP connection is plaintext") {
+		t.Errorf("PgBouncer down:\n%s", strings.Join(got, "\n"))
 	}
 }
 

@@ -63,9 +63,9 @@ func TestAuditHardenedStack(t *testing.T) {
 		"postgres/db | ssl_ciphers | OK | - | STACK/pgdata/postgresql.conf:" + confLine(t, s, "ssl_ciphers") + " | ssl_ciphers = HIGH:!aNULL enables none of the weak suites",
 		"postgres/db | password_encryption | OK | - | STACK/pgdata/postgresql.conf:" + confLine(t, s, "password_encryption") + " | password_encryption = scram-sha-256",
 		"postgres/db | pg_hba | OK | - | " + strings.ReplaceAll(hba, s.Dir(), "STACK") + " | 3 rules, 2 for TCP: each needs TLS and an allowed method, or rejects",
-		fmt.Sprintf("postgres/db | ssl_cert_file | OK | - | %[1]s | %[1]s is the cert file of postgres", c.PostgresCert),
-		fmt.Sprintf("postgres/db | ssl_key_file | OK | - | %[1]s | %[1]s is the key file of postgres", c.PostgresKey),
-		fmt.Sprintf("postgres/db | ssl_ca_file | OK | - | %[1]s | %[1]s is the ca file of ca", c.CA),
+		watchedRow("postgres/db", "ssl_cert_file", c.PostgresCert, "cert", "postgres"),
+		watchedRow("postgres/db", "ssl_key_file", c.PostgresKey, "key", "postgres"),
+		watchedRow("postgres/db", "ssl_ca_file", c.CA, "ca", "ca"),
 		"pgbouncer/pgb | audit | OK | - | - | PgBouncer 1.18.0",
 		"pgbouncer/pgb | client_tls_sslmode | OK | - | - | client_tls_sslmode = require: clients must use TLS",
 		"pgbouncer/pgb | server_tls_sslmode | OK | - | - | server_tls_sslmode = verify-full (policy: verify-full)",
@@ -74,10 +74,10 @@ func TestAuditHardenedStack(t *testing.T) {
 		"pgbouncer/pgb | server_tls_protocols | OK | - | - | server_tls_protocols = secure allows TLSv1.2, TLSv1.3",
 		"pgbouncer/pgb | server_tls_ciphers | OK | - | - | server_tls_ciphers = fast enables none of the weak suites",
 		"pgbouncer/pgb | auth_type | OK | - | - | auth_type = scram-sha-256",
-		fmt.Sprintf("pgbouncer/pgb | client_tls_cert_file | OK | - | %[1]s | %[1]s is the cert file of pgbouncer", c.PgBouncerCert),
-		fmt.Sprintf("pgbouncer/pgb | client_tls_key_file | OK | - | %[1]s | %[1]s is the key file of pgbouncer", c.PgBouncerKey),
-		fmt.Sprintf("pgbouncer/pgb | client_tls_ca_file | OK | - | %[1]s | %[1]s is the ca file of ca", c.CA),
-		fmt.Sprintf("pgbouncer/pgb | server_tls_ca_file | OK | - | %[1]s | %[1]s is the ca file of ca", c.CA),
+		watchedRow("pgbouncer/pgb", "client_tls_cert_file", c.PgBouncerCert, "cert", "pgbouncer"),
+		watchedRow("pgbouncer/pgb", "client_tls_key_file", c.PgBouncerKey, "key", "pgbouncer"),
+		watchedRow("pgbouncer/pgb", "client_tls_ca_file", c.CA, "ca", "ca"),
+		watchedRow("pgbouncer/pgb", "server_tls_ca_file", c.CA, "ca", "ca"),
 	})
 	if code != 0 {
 		t.Errorf("exit %d, want 0:\n%s", code, text)

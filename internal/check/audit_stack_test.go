@@ -83,6 +83,12 @@ func runCheck(t *testing.T, s *testenv.Stack, cfg string) (int, string, []string
 	return code, text.String(), out
 }
 
+// watchedRow is the audit's OK row for a TLS file the configuration
+// watches: the field (cert, key, combined, ca) of entry.
+func watchedRow(subject, setting, path, field, entry string) string {
+	return fmt.Sprintf("%s | %s | OK | - | %s | %s is the %s file of %s", subject, setting, path, path, field, entry)
+}
+
 func equalLines(t *testing.T, what string, got, want []string) {
 	t.Helper()
 	if !slices.Equal(got, want) {
@@ -147,8 +153,8 @@ func TestAuditWeakStack(t *testing.T) {
 		"pgbouncer/pgb | auth_type | WARNING | pgbouncer_weak_auth | - | auth_type = md5 is not allowed (audit.policy.auth_methods: scram-sha-256, cert, gss, sspi, ldap, radius, pam, bsd, ident, hba)",
 		fmt.Sprintf("pgbouncer/pgb | client_tls_cert_file | WARNING | served_file_unwatched | %[1]s | %[1]s is no file of the configuration: its expiry and renewal go unseen", c.PgBouncerCert),
 		fmt.Sprintf("pgbouncer/pgb | client_tls_key_file | WARNING | served_file_unwatched | %[1]s | %[1]s is no file of the configuration: its expiry and renewal go unseen", c.PgBouncerKey),
-		fmt.Sprintf("pgbouncer/pgb | client_tls_ca_file | OK | - | %[1]s | %[1]s is the ca file of ca", c.CA),
-		fmt.Sprintf("pgbouncer/pgb | server_tls_ca_file | OK | - | %[1]s | %[1]s is the ca file of ca", c.CA),
+		watchedRow("pgbouncer/pgb", "client_tls_ca_file", c.CA, "ca", "ca"),
+		watchedRow("pgbouncer/pgb", "server_tls_ca_file", c.CA, "ca", "ca"),
 	}
 	hba := "STACK/pgdata/pg_hba.conf"
 	want := append([]string{
@@ -167,9 +173,9 @@ func TestAuditWeakStack(t *testing.T) {
 		"postgres/db | pg_hba | WARNING | hba_plaintext_allowed | " + hba + ":5 | host all all 172.16.0.0 255.240.0.0 trust: TCP connections from 172.16.0.0 255.240.0.0 get in without TLS",
 		"postgres/db | pg_hba | WARNING | hba_weak_auth | " + hba + ":6 | hostssl all all 10.1.0.0 255.255.0.0 md5: method md5 is not allowed over TCP (audit.policy.auth_methods)",
 		"postgres/db | pg_hba | CRITICAL | hba_rule_error | " + hba + `:9 | invalid authentication method "scram"`,
-		fmt.Sprintf("postgres/db | ssl_cert_file | OK | - | %[1]s | %[1]s is the cert file of postgres", c.PostgresCert),
-		fmt.Sprintf("postgres/db | ssl_key_file | OK | - | %[1]s | %[1]s is the key file of postgres", c.PostgresKey),
-		fmt.Sprintf("postgres/db | ssl_ca_file | OK | - | %[1]s | %[1]s is the ca file of ca", c.CA),
+		watchedRow("postgres/db", "ssl_cert_file", c.PostgresCert, "cert", "postgres"),
+		watchedRow("postgres/db", "ssl_key_file", c.PostgresKey, "key", "postgres"),
+		watchedRow("postgres/db", "ssl_ca_file", c.CA, "ca", "ca"),
 	}, pgb...)
 	equalLines(t, "audit findings", got, want)
 	if code != int(rules.Critical) {

@@ -122,14 +122,11 @@ func (r *Rule) fill(fields [][]token) string {
 			return msg
 		}
 	}
-	method := field()
-	switch {
-	case method == nil:
-		return "end-of-line before authentication method"
-	case len(method) > 1:
-		return "multiple values specified for authentication type"
+	method, msg := single(field(), "authentication method", "authentication type")
+	if msg != "" {
+		return msg
 	}
-	if msg := r.method(method[0].text); msg != "" {
+	if msg := r.method(method.text); msg != "" {
 		return msg
 	}
 	for f := field(); f != nil; f = field() {
@@ -141,6 +138,18 @@ func (r *Rule) fill(fields [][]token) string {
 		}
 	}
 	return ""
+}
+
+// single is the one token of a field, or PostgreSQL's message for a
+// field that is missing (before) or holds a list (what).
+func single(f []token, before, what string) (token, string) {
+	switch {
+	case f == nil:
+		return token{}, "end-of-line before " + before
+	case len(f) > 1:
+		return token{}, "multiple values specified for " + what
+	}
+	return f[0], ""
 }
 
 func texts(tokens []token) []string {
@@ -157,14 +166,10 @@ func texts(tokens []token) []string {
 // address reads the address field, and the netmask field after a bare
 // IP address.
 func (r *Rule) address(field func() []token) string {
-	f := field()
-	switch {
-	case f == nil:
-		return "end-of-line before IP address specification"
-	case len(f) > 1:
-		return "multiple values specified for host address"
+	tok, msg := single(field(), "IP address specification", "host address")
+	if msg != "" {
+		return msg
 	}
-	tok := f[0]
 	r.Address = tok.text
 	if !tok.quoted && (tok.text == "all" || tok.text == "samehost" || tok.text == "samenet") {
 		return ""
@@ -184,17 +189,14 @@ func (r *Rule) address(field func() []token) string {
 		}
 		return ""
 	}
-	m := field()
-	switch {
-	case m == nil:
-		return "end-of-line before netmask specification"
-	case len(m) > 1:
-		return "multiple values specified for netmask"
+	m, msg := single(field(), "netmask specification", "netmask")
+	if msg != "" {
+		return msg
 	}
-	r.Netmask = m[0].text
-	mask, err := netip.ParseAddr(m[0].text)
+	r.Netmask = m.text
+	mask, err := netip.ParseAddr(m.text)
 	if err != nil {
-		return fmt.Sprintf("invalid IP mask %q: Name or service not known", m[0].text)
+		return fmt.Sprintf("invalid IP mask %q: Name or service not known", m.text)
 	}
 	if mask.Is4() != addr.Is4() {
 		return "IP address and mask do not match"

@@ -26,36 +26,14 @@ func pgbouncerFindings(f *audit.Facts, p AuditPolicy) []Finding {
 		}
 		return v, shown
 	}
-	invalid := func(name string, v audit.Setting, shown string) Finding {
-		return problem(SourceAudit, f.Subject, name, at(v), AuditConfigUnparsable, "%s: PgBouncer refuses this value", shown)
-	}
-
 	client, shown := setting("client_tls_sslmode")
-	clientOn := !strings.EqualFold(client.Value, "disable")
-	switch rank := sslModeRank(client.Value); {
-	case rank < 0:
-		out = append(out, invalid("client_tls_sslmode", client, shown))
-	case rank < sslModeRank("require"):
-		out = append(out, problem(SourceAudit, f.Subject, "client_tls_sslmode", at(client), PgBouncerClientPlaintextAllowed,
-			"%s: clients may connect without TLS", shown))
-	default:
-		out = append(out, ok(SourceAudit, f.Subject, "client_tls_sslmode", at(client), "%s: clients must use TLS", shown))
-	}
-
+	out = append(out, sslModeFinding(f.Subject, "client_tls_sslmode", client, shown, "require", PgBouncerClientPlaintextAllowed,
+		"clients may connect without TLS", "", ": clients must use TLS"))
 	server, shown := setting("server_tls_sslmode")
-	serverOn := !strings.EqualFold(server.Value, "disable")
-	switch rank := sslModeRank(server.Value); {
-	case rank < 0:
-		out = append(out, invalid("server_tls_sslmode", server, shown))
-	case rank < sslModeRank("require"):
-		out = append(out, problem(SourceAudit, f.Subject, "server_tls_sslmode", at(server), PgBouncerServerUnverified,
-			"%s: connections to PostgreSQL may be plaintext (policy: %s)", shown, p.ServerTLSSSLMode))
-	case rank < sslModeRank(p.ServerTLSSSLMode):
-		out = append(out, problem(SourceAudit, f.Subject, "server_tls_sslmode", at(server), PgBouncerServerUnverified,
-			"%s: PostgreSQL's certificate is not verified as the policy asks (%s)", shown, p.ServerTLSSSLMode))
-	default:
-		out = append(out, ok(SourceAudit, f.Subject, "server_tls_sslmode", at(server), "%s (policy: %s)", shown, p.ServerTLSSSLMode))
-	}
+	out = append(out, sslModeFinding(f.Subject, "server_tls_sslmode", server, shown, p.ServerTLSSSLMode, PgBouncerServerUnverified,
+		"connections to PostgreSQL may be plaintext (policy: "+p.ServerTLSSSLMode+")",
+		"PostgreSQL's certificate is not verified as the policy asks ("+p.ServerTLSSSLMode+")", " (policy: "+p.ServerTLSSSLMode+")"))
+	clientOn, serverOn := !strings.EqualFold(client.Value, "disable"), !strings.EqualFold(server.Value, "disable")
 
 	for _, side := range []struct {
 		prefix string
@@ -76,6 +54,21 @@ func pgbouncerFindings(f *audit.Facts, p AuditPolicy) []Finding {
 		out = append(out, fnd)
 	}
 	return append(out, authFinding(f.Subject, setting, p))
+}
+
+// sslModeFinding judges an sslmode that must be at least least: below
+// require TLS is optional (plain says so), else below least it is not
+// verified enough (weak); good ends the OK row's detail.
+func sslModeFinding(subject, name string, v audit.Setting, shown, least string, code Code, plain, weak, good string) Finding {
+	switch rank := sslModeRank(v.Value); {
+	case rank < 0:
+		return problem(SourceAudit, subject, name, at(v), AuditConfigUnparsable, "%s: PgBouncer refuses this value", shown)
+	case rank < sslModeRank("require"):
+		return problem(SourceAudit, subject, name, at(v), code, "%s: %s", shown, plain)
+	case rank < sslModeRank(least):
+		return problem(SourceAudit, subject, name, at(v), code, "%s: %s", shown, weak)
+	}
+	return ok(SourceAudit, subject, name, at(v), "%s%s", shown, good)
 }
 
 // protocolFinding judges client_tls_protocols or server_tls_protocols.

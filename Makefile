@@ -64,6 +64,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePgBouncerTLS$$' -fuzztime 30s ./internal/sessions/
 	$(GO) test -run '^$$' -fuzz '^FuzzSSLResponse$$' -fuzztime 30s ./probe/
 	$(GO) test -run '^$$' -fuzz '^FuzzProbeReply$$' -fuzztime 30s ./probe/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./internal/pghba/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./internal/pgbini/
 
 # The demo replaces the recipe's shell (exec), so that Ctrl-C, or SIGTERM to
 # make (which make passes on), reaches it and it stops everything it started.

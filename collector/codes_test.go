@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/magflow/pgtls_exporter/internal/audit"
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
@@ -39,7 +41,7 @@ var notExported = []rules.Code{rules.ConfigInvalid, rules.DialFailed, rules.Unsu
 
 // problems returns "source subject code severity" for every pgtls_problem
 // series the collectors export, sorted.
-func problems(t *testing.T, sources ...Source) []string {
+func problems(t testing.TB, sources ...Source) []string {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -163,6 +165,10 @@ func TestEveryCodeReachesPrometheus(t *testing.T) {
 		NewPgBouncerSessions(&fakePgBouncer{name: "pgb", report: bouncer("pgb")}, false),
 		NewPgBouncerSessions(&fakePgBouncer{name: "pgb_strict", report: bouncer("pgb_strict")}, true))...)
 
+	// The audit: files judged offline, and servers' facts as the live
+	// audit gathers them.
+	got = append(got, problems(t, auditFaults(t, dir)...)...)
+
 	// renew's state: an interrupted run that could not roll back an entry,
 	// one that rolled back, and a state file that does not parse.
 	stateDir := func(st *renewstate.State, journal bool) string {
@@ -232,6 +238,24 @@ func TestEveryCodeReachesPrometheus(t *testing.T) {
 		"renew renew renew_rollback_failed critical",
 		"renew renew renew_rolled_back warning",
 		"renew renew renew_state_unreadable unknown",
+		"audit weak_hba.conf hba_plaintext_allowed warning",
+		"audit weak_hba.conf hba_trust_tcp critical",
+		"audit weak_hba.conf hba_weak_auth warning",
+		"audit weak_hba.conf hba_rule_error critical",
+		"audit weak.ini pgbouncer_client_plaintext_allowed warning",
+		"audit weak.ini pgbouncer_server_unverified warning",
+		"audit weak.ini pgbouncer_weak_protocols warning",
+		"audit weak.ini weak_ciphers warning",
+		"audit weak.ini pgbouncer_weak_auth warning",
+		"audit weak.ini served_file_unwatched warning",
+		"audit trust.ini pgbouncer_trust_auth critical",
+		"audit broken.ini audit_config_unparsable unknown",
+		"audit postgres/off pg_ssl_off critical",
+		"audit postgres/weak tls_min_version_weak warning",
+		"audit postgres/weak weak_ciphers warning",
+		"audit postgres/weak password_encryption_weak warning",
+		"audit postgres/nogrant audit_grant_missing unknown",
+		"audit postgres/down audit_source_failed unknown",
 	}
 	slices.Sort(got)
 	slices.Sort(want)
@@ -310,4 +334,43 @@ func probeFaults(t *testing.T, dir string, ca, other *testcerts.Issued, quiet *s
 		t.Fatal(err)
 	}
 	return NewProbes(targets.New(cfg), inspect.New(cfg, 1), JudgingOf(cfg), quiet)
+}
+
+// fakeAudit is an audit target that returns fixed facts.
+type fakeAudit struct{ facts audit.Facts }
+
+func (f *fakeAudit) Subject() string                      { return f.facts.Subject }
+func (f *fakeAudit) Kind() audit.Kind                     { return f.facts.Kind }
+func (f *fakeAudit) Collect(context.Context) *audit.Facts { c := f.facts; return &c }
+
+// auditFaults are audit sources over one fault per audit code: offline
+// pg_hba.conf and pgbouncer.ini files, and PostgreSQL facts.
+func auditFaults(t *testing.T, dir string) []Source {
+	t.Helper()
+	testcerts.WriteFile(t, filepath.Join(dir, "weak_hba.conf"), []byte("host all all 10.0.0.0/8 md5\nhost all all all trust\nhostx all all all md5\n"), 0o644)
+	testcerts.WriteFile(t, filepath.Join(dir, "weak.ini"), []byte("[pgbouncer]\nclient_tls_sslmode = prefer\nserver_tls_sslmode = require\n"+
+		"client_tls_protocols = all\nclient_tls_ciphers = ALL\nauth_type = plain\nclient_tls_cert_file = "+filepath.Join(dir, "good.crt")+"\n"), 0o644)
+	testcerts.WriteFile(t, filepath.Join(dir, "trust.ini"), []byte("[pgbouncer]\nclient_tls_sslmode = require\nserver_tls_sslmode = verify-full\nauth_type = trust\n"), 0o644)
+	testcerts.WriteFile(t, filepath.Join(dir, "broken.ini"), []byte("[pgbouncer]\nclient_tls_sslmode require\n"), 0o644)
+	cfg, err := config.Parse([]byte("audit: {files: {pg_hba: [weak_hba.conf], pgbouncer_ini: [weak.ini, trust.ini, broken.ini]}}\n"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := rules.AuditPolicyOf(cfg.Audit.Policy)
+	pg := func(subject string, f audit.Facts) audit.Target {
+		f.Subject, f.Kind = "postgres/"+subject, audit.KindPostgres
+		return &fakeAudit{facts: f}
+	}
+	on := map[string]audit.Setting{"ssl": {Value: "on"}, "ssl_min_protocol_version": {Value: "TLSv1.2"},
+		"ssl_ciphers": {Value: "HIGH:!aNULL"}, "password_encryption": {Value: "scram-sha-256"}}
+	return []Source{
+		NewAudit("audit/files", audit.Targets(cfg, nil, nil), pol, nil),
+		NewAudit("audit/postgres", []audit.Target{
+			pg("off", audit.Facts{Settings: map[string]audit.Setting{"ssl": {Value: "off"}, "password_encryption": {Value: "scram-sha-256"}}}),
+			pg("weak", audit.Facts{Settings: map[string]audit.Setting{"ssl": {Value: "on"}, "ssl_min_protocol_version": {Value: "TLSv1.1"},
+				"ssl_ciphers": {Value: "ALL"}, "password_encryption": {Value: "md5"}}}),
+			pg("nogrant", audit.Facts{Settings: on, MissingGrants: []string{"role monitor may not read pg_hba_file_rules"}}),
+			pg("down", audit.Facts{Err: errors.New("connection refused")}),
+		}, pol, nil),
+	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/magflow/pgtls_exporter/internal/audit"
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/rules"
 	"github.com/magflow/pgtls_exporter/internal/sources"
@@ -52,7 +53,8 @@ func problemMetrics(findings []rules.Finding) []prometheus.Metric {
 }
 
 // FromSources returns the collector of every source in set: files,
-// probes, renew's state and each session server; and the file source
+// probes, renew's state, each session server, the audit of each session
+// server, and the audit of the configured files; and the file source
 // apart, which the server warms at start-up.
 func FromSources(set *sources.Set, logger *slog.Logger) ([]Source, *Files) {
 	judging := Judging{Thresholds: set.Thresholds, StrictKeyOwners: set.StrictKeyOwners}
@@ -67,6 +69,17 @@ func FromSources(set *sources.Set, logger *slog.Logger) ([]Source, *Files) {
 	}
 	for _, b := range set.PgBouncer {
 		out = append(out, NewPgBouncerSessions(b, b.ExpectServerTLS()))
+	}
+	var audited []audit.Target
+	for _, t := range set.Audit {
+		if t.Kind() == audit.KindPostgres || t.Kind() == audit.KindPgBouncer {
+			out = append(out, NewAudit("audit/"+t.Subject(), []audit.Target{t}, set.AuditPolicy, set.Acknowledge))
+		} else {
+			audited = append(audited, t)
+		}
+	}
+	if len(audited) > 0 {
+		out = append(out, NewAudit("audit/files", audited, set.AuditPolicy, set.Acknowledge))
 	}
 	return out, files
 }

@@ -130,6 +130,11 @@ First step for all of them: confirm on the host that runs the exporter with
 Its first line is the Nagios status line; the table lists every finding with its code
 (the alert's ` + "`code`" + ` label) and detail, and it exits 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 Findings, metrics and alerts come from the same rules table.
+
+An audit finding (source ` + "`audit`" + `) that is accepted for a while can be acknowledged in the
+configuration (` + "`audit.acknowledge`" + `: code, subject, match, reason): it stays in ` + "`check`" + ` as ACK
+and in ` + "`pgtls_audit_acknowledged_info`" + `, and is no longer exported as ` + "`pgtls_problem`" + `, so
+its alert stops.
 `)
 	for _, r := range rules.Table() {
 		fmt.Fprintf(&b, "\n## %s\nCode `%s`, severity %s, reported by %s.\n%s\n**Confirm:** `check` shows code `%s`.\n**Fix:** %s\n",

@@ -143,6 +143,20 @@ func Build() Dashboard {
 	b.add(timeseries("PgBouncer connections by TLS", "Client and server side, from SHOW CLIENTS / SHOW SERVERS.", "none",
 		series(fmt.Sprintf("sum by (instance, server, side, tls, version) (pgtls_pgbouncer_connections{%s})", inst), "{{server}} {{side}} tls={{tls}} {{version}}")), 24, 8)
 
+	b.row("TLS posture audit")
+	b.add(stat("Audit problems", "What the servers allow that the policy calls weak: plaintext or trust pg_hba rules, TLS off or old, weak ciphers and authentication, unwatched TLS files.",
+		fmt.Sprintf(`count(pgtls_problem{%s,source="audit"} == 1) or vector(0)`, inst), "none", problemThresholds()), 6, 4)
+	b.add(stat("Acknowledged audit findings", "Findings acknowledged in audit.acknowledge: visible, not alerting.",
+		fmt.Sprintf("count(pgtls_audit_acknowledged_info{%s}) or vector(0)", inst), "none", nil), 6, 4)
+	b.add(table("Acknowledged findings and their reasons", "audit.acknowledge entries that cover a current finding.",
+		instant(fmt.Sprintf("pgtls_audit_acknowledged_info{%s}", inst), "")), 12, 4)
+	b.add(table("Current audit problems", "Every audit problem by subject and code; check shows the file and line of each.",
+		instant(fmt.Sprintf(`pgtls_problem{%s,source="audit"} == 1`, inst), "")), 12, 8)
+	b.add(table("TLS settings as audited", "ssl, ssl_min_protocol_version, ssl_ciphers, password_encryption; PgBouncer's TLS modes, protocols, ciphers and auth_type.",
+		instant(fmt.Sprintf("pgtls_audit_setting_info{%s}", inst), "")), 12, 8)
+	b.add(table("TLS files the servers read", "Certificate, key, CA and CRL files as each server names them, and the configured entry each one is (empty: unwatched).",
+		instant(fmt.Sprintf("pgtls_audit_tls_file_info{%s}", inst), "")), 24, 7)
+
 	b.row("Renew and exporter health")
 	b.add(timeseries("Renew runs", "Last run and last success of pgtls_exporter renew.", "dateTimeAsIso",
 		series(fmt.Sprintf("pgtls_renew_last_run_timestamp_seconds{%s} * 1000", inst), "last run {{instance}}"),

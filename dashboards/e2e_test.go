@@ -122,7 +122,7 @@ func TestPrometheusEndToEnd(t *testing.T) {
 	opts := testenv.PostgresCertOptions()
 	opts.NotAfter = time.Now().Add(72 * time.Hour)
 	tc.RotatePostgres(t, opts)
-	s := testenv.StartT(t, testenv.Options{Certs: tc.Files, WithPgBouncer: true})
+	s := testenv.StartT(t, testenv.Options{Certs: tc.Files, WithPgBouncer: true, AuditGrants: true})
 
 	openSessions(t, s)
 	f := tc.Files
@@ -140,6 +140,9 @@ func TestPrometheusEndToEnd(t *testing.T) {
 			"pgbouncer": {Result: renewstate.ResultRenewed, LastRenewed: lastRun}}}); err != nil {
 		t.Fatal(err)
 	}
+	// The audit of the hardened stack finds nothing; a legacy host's
+	// pg_hba.conf, judged offline, has a plaintext rule that is acknowledged.
+	testcerts.WriteFile(t, filepath.Join(cfgDir, "legacy_hba.conf"), []byte("hostnossl all all 10.0.0.0/8 scram-sha-256\n"), 0o644)
 	cfgPath := testcerts.WriteFile(t, filepath.Join(cfgDir, "config.yml"), []byte(fmt.Sprintf(`
 ca: {cert: %s}
 certificates:
@@ -155,6 +158,11 @@ sessions:
   pgbouncer:
     - {name: pgbouncer, dsn: "host=127.0.0.1 port=%d dbname=pgbouncer user=stats sslmode=verify-full sslrootcert=%s", password_file: stats.pw, expect_server_tls: true}
 renew: {state_dir: renew-state}
+audit:
+  live: true
+  files: {pg_hba: [legacy_hba.conf]}
+  acknowledge:
+    - {code: hba_plaintext_allowed, subject: legacy_hba.conf, match: "legacy_hba.conf:1", reason: legacy host until 2027-03}
 `, f.CA, f.PostgresCert, f.PostgresKey, f.PgBouncerCert, f.PgBouncerKey, s.PostgresAddr(), s.PgBouncerAddr(),
 		testenv.PortT(t), s.PostgresPort(), f.CA, s.PgBouncerPort(), f.CA)), 0o644)
 	srv, err := server.New(server.Options{ConfigFile: cfgPath, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -188,6 +196,11 @@ renew: {state_dir: renew-state}
 		// A target where nothing listens: its reason, as Prometheus sees it.
 		`pgtls_probe_failure_info{job="pgtls-probe",instance="down",phase="dial",code="connection_refused"} == 1`,
 		`pgtls_problem{job="pgtls",source="probes",subject="down",code="connection_refused",severity="critical"} == 1`,
+		// The audit: settings and files as served, the acknowledged rule.
+		`pgtls_audit_setting_info{job="pgtls",subject="postgres/db",setting="ssl_min_protocol_version",value="TLSv1.2"}`,
+		`pgtls_audit_tls_file_info{job="pgtls",subject="pgbouncer/pgbouncer",setting="client_tls_cert_file",entry="pgbouncer"}`,
+		`pgtls_audit_acknowledged_info{job="pgtls",subject="legacy_hba.conf",code="hba_plaintext_allowed"}`,
+		`pgtls_scrape_collector_success{job="pgtls",collector="audit/postgres/db"} == 1`,
 	} {
 		var res struct {
 			Result []json.RawMessage `json:"result"`

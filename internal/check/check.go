@@ -64,14 +64,15 @@ func Run(ctx context.Context, w io.Writer, opts Options) int {
 }
 
 // Evaluate inspects every file of set once, probes every target against
-// that report, collects the sessions and reads renew's state, and judges
-// it all.
+// that report, collects the sessions, audits the servers and files, reads
+// renew's state, and judges it all.
 func Evaluate(ctx context.Context, set *sources.Set, now time.Time) rules.Result {
 	report := set.Inspector.Inspect(now)
 	findings := rules.FileFindings(report, set.Thresholds, set.StrictKeyOwners)
 	probes := set.Prober.ProbeAll(ctx, report)
 	findings = append(findings, rules.ProbeFindings(probes, set.Thresholds, now)...)
 	findings = append(findings, SessionFindings(ctx, set)...)
+	findings = append(findings, AuditFindings(ctx, set)...)
 	findings = append(findings, rules.RenewFindings(set.RenewStateDir(), now)...)
 	res := rules.Summarize(findings)
 	res.Perf = rules.ExpiryPerf(report, probes, set.Thresholds, now)

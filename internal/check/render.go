@@ -15,8 +15,17 @@ import (
 // "PGTLS CRITICAL - 1 critical, 2 warning, 0 unknown, 9 ok | postgres_days_left=4.2;30:;7:".
 func StatusLine(r rules.Result) string {
 	c := r.Counts()
+	acked := 0
+	for _, f := range r.Findings {
+		if f.Acknowledged != "" {
+			acked++
+		}
+	}
 	line := fmt.Sprintf("PGTLS %s - %d critical, %d warning, %d unknown, %d ok",
-		r.Status, c[rules.Critical], c[rules.Warning], c[rules.Unknown], c[rules.OK])
+		r.Status, c[rules.Critical], c[rules.Warning], c[rules.Unknown], c[rules.OK]-acked)
+	if acked > 0 {
+		line += fmt.Sprintf(", %d acknowledged", acked)
+	}
 	if len(r.Perf) == 0 {
 		return line
 	}
@@ -28,7 +37,8 @@ func StatusLine(r rules.Result) string {
 }
 
 // WriteText renders the result as the status line followed by a table of
-// every finding (the plugin's long output).
+// every finding (the plugin's long output). An acknowledged problem shows
+// ACK as its status, its code, and the reason after its detail.
 func WriteText(w io.Writer, r rules.Result) error {
 	if _, err := fmt.Fprintln(w, StatusLine(r)); err != nil {
 		return fmt.Errorf("write report: %w", err)
@@ -36,7 +46,11 @@ func WriteText(w io.Writer, r rules.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ENTRY\tCHECK\tSTATUS\tCODE\tPATH\tDETAIL")
 	for _, f := range r.Findings {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Entry, f.Check, f.Status, orDash(string(f.Code)), orDash(f.Path), f.Detail)
+		status, detail := f.Status.String(), f.Detail
+		if f.Acknowledged != "" {
+			status, detail = "ACK", detail+" [acknowledged: "+f.Acknowledged+"]"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Entry, f.Check, status, orDash(string(f.Code)), orDash(f.Path), detail)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write report: %w", err)

@@ -28,6 +28,7 @@ type Config struct {
 	Sessions     Sessions      `yaml:"sessions"`
 	Renew        Renew         `yaml:"renew"`
 	Thresholds   Thresholds    `yaml:"thresholds"`
+	Audit        Audit         `yaml:"audit"`
 
 	// baseDir is the folder relative paths are resolved against.
 	baseDir string

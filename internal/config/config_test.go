@@ -58,7 +58,7 @@ func TestInvalidConfigs(t *testing.T) {
 		{"unknown entry key", "ca: {cert: ca.crt}\ncertificates:\n  - name: pg\n    cert: b\n    kye: c\n", `certificates[0]: unknown key "kye" (line 5); did you mean "key"?`},
 		{"two documents", validYAML + "---\nca: {cert: x}\n", "parse YAML: more than one document"},
 		{"CA key without its certificate", "ca: {key: ca.key}\ncertificates:\n  - {name: pg, cert: a}\n", "ca.cert: is required when ca.key is set"},
-		{"nothing to watch", "ca: {cert: ca.crt}\n", "certificates: nothing to watch: configure certificates, targets or sessions"},
+		{"nothing to watch", "ca: {cert: ca.crt}\n", "certificates: nothing to watch: configure certificates, targets, sessions or audit.files"},
 		{"missing name", "ca: {cert: ca.crt}\ncertificates:\n  - {cert: a}\n", "certificates[0].name: is required"},
 		{"reserved name", "ca: {cert: ca.crt}\ncertificates:\n  - {name: ca, cert: a}\n", `certificates[0].name: "ca" is reserved for the CA`},
 		{"bad name", "ca: {cert: ca.crt}\ncertificates:\n  - {name: 'a b', cert: a}\n", `certificates[0].name: "a b" may hold only letters, digits, '_', '.' and '-'`},
@@ -103,7 +103,7 @@ func TestLoadNamesTheFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Load(bad)
-	if err == nil || err.Error() != "config file "+bad+": certificates: nothing to watch: configure certificates, targets or sessions" {
+	if err == nil || err.Error() != "config file "+bad+": certificates: nothing to watch: configure certificates, targets, sessions or audit.files" {
 		t.Fatalf("invalid file: %v", err)
 	}
 }

@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // DSN is a libpq connection string, keyword/value ("host=db user=monitor")
@@ -254,4 +257,23 @@ func (p *parsedDSN) withoutFileKeys() string {
 		}
 	}
 	return q.format(false)
+}
+
+// Local reports whether the DSN's first host is this machine: a Unix
+// socket folder, localhost or a loopback address. A DSN that does not
+// parse is not local.
+func (d DSN) Local() bool {
+	p, err := parseDSN(d.Value())
+	if err != nil {
+		return false
+	}
+	cc, err := pgx.ParseConfig(p.withoutFileKeys())
+	if err != nil {
+		return false
+	}
+	host := cc.Host
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	return strings.HasPrefix(host, "/") || host == "localhost"
 }

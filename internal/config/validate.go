@@ -32,8 +32,9 @@ func (c *Config) Validate() error {
 	add := func(path, format string, args ...any) {
 		errs = append(errs, &FieldError{Path: path, Message: fmt.Sprintf(format, args...)})
 	}
-	if len(c.Certificates) == 0 && len(c.Targets) == 0 && len(c.Sessions.Postgres) == 0 && len(c.Sessions.PgBouncer) == 0 {
-		add("certificates", "nothing to watch: configure certificates, targets or sessions")
+	if len(c.Certificates) == 0 && len(c.Targets) == 0 && len(c.Sessions.Postgres) == 0 && len(c.Sessions.PgBouncer) == 0 &&
+		!c.Audit.Enabled() {
+		add("certificates", "nothing to watch: configure certificates, targets, sessions or audit.files")
 	}
 	if c.CA.Cert == "" && c.CA.Key != "" {
 		add("ca.cert", "is required when ca.key is set")
@@ -79,6 +80,7 @@ func (c *Config) Validate() error {
 	c.validateSessions(add)
 	c.validateRenew(add)
 	c.validateThresholds(add)
+	c.validateAudit(add)
 	return errors.Join(errs...)
 }
 

@@ -77,7 +77,14 @@ func (c *treeChecker) checkNode(n *yaml.Node, t reflect.Type, path string, depth
 			return
 		}
 		for i, item := range n.Content {
-			c.checkNode(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), depth+1)
+			p := fmt.Sprintf("%s[%d]", path, i)
+			if isNull(item) && t.Elem().Kind() == reflect.String {
+				// YAML reads null, Null, NULL and ~ as nothing, which a list
+				// of strings would silently lose.
+				c.add(p, "is null (line %d); quote %q if you mean the word", item.Line, item.Value)
+				continue
+			}
+			c.checkNode(item, t.Elem(), p, depth+1)
 		}
 	default:
 		checkScalar(n, t, path, c.add)

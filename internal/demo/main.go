@@ -72,12 +72,17 @@ func run(o options) error {
 	if err := writeFaultyReplica(certDir, time.Now()); err != nil {
 		return err
 	}
-	fmt.Printf("\n== Added a faulty replica entry for check to find (20 days left, 0644 key, a SAN missing)\n")
+	if err := writeReplicaHBA(dir); err != nil {
+		return err
+	}
+	fmt.Printf("\n== Added a faulty replica entry for check to find (20 days left, 0644 key, a SAN missing),\n" +
+		"   and its pg_hba.conf for the audit (line 2 lets md5 logins in without TLS)\n")
 
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	stack, err := testenv.Start(startCtx, testenv.Options{Dir: filepath.Join(dir, "stack"), Certs: certFiles(certDir), WithPgBouncer: true, Log: logger})
+	stack, err := testenv.Start(startCtx, testenv.Options{Dir: filepath.Join(dir, "stack"), Certs: certFiles(certDir), WithPgBouncer: true,
+		AuditGrants: true, Log: logger})
 	if err != nil {
 		return fmt.Errorf("start PostgreSQL and PgBouncer: %w", err)
 	}
@@ -87,7 +92,8 @@ func run(o options) error {
 		}
 		fmt.Println("Stopped PostgreSQL and PgBouncer.")
 	}()
-	fmt.Printf("\n== PostgreSQL (TLS) on %s, PgBouncer (TLS, verify-full to PostgreSQL) on %s\n", stack.PostgresAddr(), stack.PgBouncerAddr())
+	fmt.Printf("\n== PostgreSQL (TLS 1.2+, hostssl and SCRAM only) on %s, PgBouncer (TLS required, verify-full to PostgreSQL) on %s\n",
+		stack.PostgresAddr(), stack.PgBouncerAddr())
 
 	sessionsConfig, err := writeSecrets(dir, stack)
 	if err != nil {
@@ -155,7 +161,7 @@ func run(o options) error {
 	if err != nil {
 		return fmt.Errorf("ask Prometheus for alerts: %w", err)
 	}
-	fmt.Println("\n== Alerts in Prometheus now (the replica entry's faults; for: durations delay the rest):")
+	fmt.Println("\n== Alerts in Prometheus now (the replica entry's faults and its pg_hba.conf; for: durations keep some pending):")
 	for _, a := range alerts {
 		fmt.Println("  ", a)
 	}

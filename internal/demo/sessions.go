@@ -25,7 +25,11 @@ func writeSecrets(dir string, s *testenv.Stack) (string, error) {
 			return "", fmt.Errorf("write %s: %w", path, err)
 		}
 	}
-	return fmt.Sprintf(`sessions:
+	return fmt.Sprintf(`audit:
+  live: true                      # the servers above, over the session connections
+  files:
+    pg_hba: [replica/pg_hba.conf] # deliberate fault: line 2 lets md5 logins in without TLS
+sessions:
   postgres:
     - name: db
       dsn: host=127.0.0.1 port=%d dbname=%s user=monitor sslmode=verify-full sslrootcert=certs/ca/ca.crt
@@ -64,4 +68,15 @@ func openClientSessions(ctx context.Context, s *testenv.Stack) (func(), error) {
 		}
 	}
 	return closeAll, nil
+}
+
+// writeReplicaHBA writes the faulty replica's pg_hba.conf, which the audit
+// judges offline: its line 2 lets TCP connections in without TLS, with md5.
+func writeReplicaHBA(dir string) error {
+	folder := filepath.Join(dir, "replica")
+	if err := os.MkdirAll(folder, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", folder, err)
+	}
+	hba := "hostssl all all 0.0.0.0/0 scram-sha-256\nhost    all all 10.20.0.0/16 md5\n"
+	return writeFile(filepath.Join(folder, "pg_hba.conf"), hba, 0o644)
 }

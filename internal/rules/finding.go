@@ -21,10 +21,15 @@ type Finding struct {
 	Status Severity `json:"status"`
 	Path   string   `json:"path,omitempty"`
 	Detail string   `json:"detail"`
+	// Acknowledged is the reason of the acknowledgement (audit.acknowledge)
+	// that covers this problem: it keeps its code but is OK and no longer
+	// a problem, so it does not alert.
+	Acknowledged string `json:"acknowledged,omitempty"`
 }
 
-// Problem reports whether the finding is a problem (not OK).
-func (f Finding) Problem() bool { return f.Code != "" }
+// Problem reports whether the finding is a problem: it has a code and no
+// acknowledgement covers it.
+func (f Finding) Problem() bool { return f.Code != "" && f.Acknowledged == "" }
 
 // Thresholds decide when an expiry becomes a warning or critical, for
 // server certificates and for the CA.

@@ -25,6 +25,7 @@ const (
 	SourceSessions Source = "sessions"
 	SourceRenew    Source = "renew"
 	SourceConfig   Source = "config"
+	SourceAudit    Source = "audit"
 )
 
 // Problem codes. Each one has exactly one row in Table.
@@ -78,6 +79,24 @@ const (
 	RenewStateUnreadable Code = "renew_state_unreadable"
 
 	ConfigInvalid Code = "config_invalid"
+
+	AuditSourceFailed               Code = "audit_source_failed"
+	AuditGrantMissing               Code = "audit_grant_missing"
+	AuditConfigUnparsable           Code = "audit_config_unparsable"
+	PgSSLOff                        Code = "pg_ssl_off"
+	TLSMinVersionWeak               Code = "tls_min_version_weak"
+	WeakCiphers                     Code = "weak_ciphers"
+	PasswordEncryptionWeak          Code = "password_encryption_weak"
+	HBARuleError                    Code = "hba_rule_error"
+	HBATrustTCP                     Code = "hba_trust_tcp"
+	HBAPlaintextAllowed             Code = "hba_plaintext_allowed"
+	HBAWeakAuth                     Code = "hba_weak_auth"
+	PgBouncerClientPlaintextAllowed Code = "pgbouncer_client_plaintext_allowed"
+	PgBouncerServerUnverified       Code = "pgbouncer_server_unverified"
+	PgBouncerWeakProtocols          Code = "pgbouncer_weak_protocols"
+	PgBouncerTrustAuth              Code = "pgbouncer_trust_auth"
+	PgBouncerWeakAuth               Code = "pgbouncer_weak_auth"
+	ServedFileUnwatched             Code = "served_file_unwatched"
 )
 
 // Rule is what a problem code means.
@@ -103,8 +122,10 @@ func (r Rule) Alert() string {
 	b.WriteString("PgTLS")
 	for _, part := range strings.Split(string(r.Code), "_") {
 		switch part {
-		case "ca", "san", "ssl", "tls", "alpn":
+		case "ca", "san", "ssl", "tls", "alpn", "hba", "tcp":
 			b.WriteString(strings.ToUpper(part))
+		case "pgbouncer":
+			b.WriteString("PgBouncer")
 		default:
 			rs := []rune(part)
 			rs[0] = unicode.ToUpper(rs[0])

@@ -63,6 +63,13 @@ func (b *PgBouncer) Name() string { return b.conn.opts.Name }
 // Close closes the source's connections.
 func (b *PgBouncer) Close() { b.conn.Close() }
 
+// Run calls fn on one of the source's pooled admin console connections
+// (simple protocol only), within the source's timeout; its error names the
+// server and never holds a password.
+func (b *PgBouncer) Run(ctx context.Context, fn func(context.Context, *pgx.Conn) error) error {
+	return b.conn.run(ctx, fn)
+}
+
 // ExpectServerTLS reports whether a server connection without TLS is
 // critical for this PgBouncer (Options.ExpectServerTLS).
 func (b *PgBouncer) ExpectServerTLS() bool { return b.conn.opts.ExpectServerTLS }

@@ -63,6 +63,13 @@ func (p *Postgres) Name() string { return p.conn.opts.Name }
 // Close closes the source's connections.
 func (p *Postgres) Close() { p.conn.Close() }
 
+// Run calls fn on one of the source's pooled connections (the extended
+// protocol, no statement cache), within the source's timeout; its error
+// names the server and never holds a password.
+func (p *Postgres) Run(ctx context.Context, fn func(context.Context, *pgx.Conn) error) error {
+	return p.conn.run(ctx, fn)
+}
+
 // postgresQuery reads the settings and the grouped sessions in one round
 // trip. $1 is the exporter's application_name, $2 whether to group by
 // database and user. A Unix-socket backend has client_port -1.

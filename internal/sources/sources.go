@@ -1,10 +1,11 @@
 // Package sources builds, in one place, every source of facts a
 // configuration names: the file inspector, the prober, the session
-// sources and renew's state folder. serve turns a Set into collectors;
-// check evaluates the same Set once.
+// sources, the audit's targets and renew's state folder. serve turns a Set
+// into collectors; check evaluates the same Set once.
 package sources
 
 import (
+	"github.com/magflow/pgtls_exporter/internal/audit"
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
 	"github.com/magflow/pgtls_exporter/internal/rules"
@@ -19,9 +20,15 @@ type Set struct {
 	Prober    *targets.Prober
 	Postgres  []*sessions.Postgres
 	PgBouncer []*sessions.PgBouncer
+	// Audit are the audit's subjects: the session servers (over the same
+	// connections) and the configured files.
+	Audit []audit.Target
 	// Thresholds and StrictKeyOwners are what findings are judged with.
 	Thresholds      rules.Thresholds
 	StrictKeyOwners map[string]bool
+	// AuditPolicy and Acknowledge judge the audit.
+	AuditPolicy rules.AuditPolicy
+	Acknowledge []config.Acknowledgement
 }
 
 // Options adjust a Set.
@@ -36,7 +43,8 @@ type Options struct {
 // New builds the sources of cfg. Session sources connect on first use.
 func New(cfg *config.Config, opts Options) *Set {
 	s := &Set{Config: cfg, Inspector: inspect.New(cfg, opts.Workers), Prober: targets.New(cfg),
-		Thresholds: rules.ThresholdsOf(cfg.Thresholds), StrictKeyOwners: cfg.StrictKeyOwners()}
+		Thresholds: rules.ThresholdsOf(cfg.Thresholds), StrictKeyOwners: cfg.StrictKeyOwners(),
+		AuditPolicy: rules.AuditPolicyOf(cfg.Audit.Policy), Acknowledge: cfg.Audit.Acknowledge}
 	for _, o := range sessions.PostgresOptions(cfg) {
 		o.ByDatabaseUser = o.ByDatabaseUser || opts.ByDatabaseUser
 		s.Postgres = append(s.Postgres, sessions.NewPostgres(o))
@@ -45,6 +53,7 @@ func New(cfg *config.Config, opts Options) *Set {
 		o.ByDatabaseUser = o.ByDatabaseUser || opts.ByDatabaseUser
 		s.PgBouncer = append(s.PgBouncer, sessions.NewPgBouncer(o))
 	}
+	s.Audit = audit.Targets(cfg, s.Postgres, s.PgBouncer)
 	return s
 }
 

@@ -93,6 +93,7 @@ func (s *Stack) writePgBouncerConfig() error {
 		"ignore_startup_parameters = extra_float_digits",
 		"log_connections = 1",
 		"log_disconnections = 1",
+		strings.Join(s.opts.PgBouncerConf, "\n"),
 		"",
 	}, "\n")
 	if err := s.user.writeFile(s.PgBouncerConfigFile(), []byte(ini), 0o644); err != nil {

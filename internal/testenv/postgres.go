@@ -16,6 +16,9 @@ import (
 
 func (s *Stack) dataDir() string { return filepath.Join(s.dir, "pgdata") }
 
+// HBAFile is the path of PostgreSQL's pg_hba.conf.
+func (s *Stack) HBAFile() string { return filepath.Join(s.dataDir(), "pg_hba.conf") }
+
 // PostgresLogFile is the path of PostgreSQL's log file (pg_ctl -l).
 func (s *Stack) PostgresLogFile() string { return filepath.Join(s.dir, "postgres.log") }
 
@@ -70,11 +73,13 @@ func (s *Stack) initPostgres(ctx context.Context) error {
 		"ssl_key_file = " + confQuote(c.PostgresKey),
 		"ssl_ca_file = " + confQuote(c.CA),
 		"ssl_min_protocol_version = 'TLSv1.2'",
+		"ssl_ciphers = 'HIGH:!aNULL'",
 		"password_encryption = 'scram-sha-256'",
 		"logging_collector = off",
 		"log_connections = on",
 		"log_line_prefix = '%m [%p] %q%u@%d '",
 		"log_timezone = 'UTC'",
+		strings.Join(s.opts.PostgresConf, "\n"),
 		"",
 	}, "\n")
 	f, err := os.OpenFile(filepath.Join(s.dataDir(), "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
@@ -93,10 +98,13 @@ func (s *Stack) initPostgres(ctx context.Context) error {
 		plain = "scram-sha-256"
 	}
 	hba := "# pgtls_exporter test stack\n" +
-		"local     all all              trust\n" +
-		"hostssl   all all 127.0.0.1/32 scram-sha-256\n" +
+		"local     all all              trust\n"
+	for _, l := range s.opts.HBA {
+		hba += l + "\n"
+	}
+	hba += "hostssl   all all 127.0.0.1/32 scram-sha-256\n" +
 		"hostnossl all all 127.0.0.1/32 " + plain + "\n"
-	if err := s.user.writeFile(filepath.Join(s.dataDir(), "pg_hba.conf"), []byte(hba), 0o600); err != nil {
+	if err := s.user.writeFile(s.HBAFile(), []byte(hba), 0o600); err != nil {
 		return fmt.Errorf("testenv: pg_hba.conf: %w", err)
 	}
 	return nil
@@ -210,6 +218,12 @@ func (s *Stack) setupRoles(ctx context.Context) error {
 	}
 	return nil
 }
+
+// AuditGrants is what lets the monitor role read pg_hba_file_rules. Like
+// every catalog object, the view and its function belong to one database:
+// run it in the database the role connects to.
+const AuditGrants = "GRANT SELECT ON pg_hba_file_rules TO " + UserMonitor +
+	"; GRANT EXECUTE ON FUNCTION pg_hba_file_rules() TO " + UserMonitor
 
 // connect opens a pgx connection using the simple protocol, bounded by
 // connectTimeout.

@@ -70,6 +70,21 @@ type Options struct {
 	PgBouncerClientTLSMode string
 	// PgBouncerServerTLSMode is server_tls_sslmode; default "verify-full".
 	PgBouncerServerTLSMode string
+
+	// PostgresConf lines are appended to postgresql.conf (a later line
+	// wins), e.g. "ssl_min_protocol_version = 'TLSv1'".
+	PostgresConf []string
+	// HBA lines are written into pg_hba.conf from line 3 on: after a
+	// comment (line 1) and the `local all all trust` line the stack needs
+	// (line 2), before its hostssl and hostnossl lines.
+	HBA []string
+	// PgBouncerConf lines are appended to pgbouncer.ini's [pgbouncer]
+	// section (a later line wins), e.g. "client_tls_protocols = all".
+	PgBouncerConf []string
+	// AuditGrants lets the monitor role read pg_hba_file_rules in the
+	// magflow database (SELECT on the view, EXECUTE on its function), as
+	// the audit needs.
+	AuditGrants bool
 }
 
 // Stack is a running PostgreSQL, optionally fronted by PgBouncer, both
@@ -214,6 +229,11 @@ func (s *Stack) start(ctx context.Context) error {
 	}
 	if err := s.setupRoles(ctx); err != nil {
 		return err
+	}
+	if s.opts.AuditGrants {
+		if err := s.Exec(ctx, AuditGrants); err != nil {
+			return s.pgErr("audit grants", err)
+		}
 	}
 	if !s.opts.WithPgBouncer {
 		return nil

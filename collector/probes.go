@@ -58,7 +58,7 @@ func (p *Probes) Name() string { return "probes" }
 // Update implements Source. An unreachable target is a finding, not a
 // failure of the source.
 func (p *Probes) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
-	files, now := inspectOnce(ctx, p.inspector)
+	files, now := inspectComplete(ctx, p.inspector)
 	reports := p.prober.ProbeAll(ctx, files)
 	for _, r := range reports {
 		p.logChange(r)

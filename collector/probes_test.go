@@ -201,3 +201,42 @@ func (c constCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- m
 	}
 }
+
+// warmingInspector is an inspector whose first inspection is still under
+// way: InspectOrSnapshot has nothing ready yet.
+type warmingInspector struct{ Inspector }
+
+func (w warmingInspector) InspectOrSnapshot(now time.Time) (*inspect.Report, bool) {
+	return &inspect.Report{Time: now}, false
+}
+
+// TestProbesWaitForTheFiles: during the start-up inspection the file
+// source answers with what is ready, while the probes, which compare what
+// is served with the files, wait for the files.
+func TestProbesWaitForTheFiles(t *testing.T) {
+	dir := t.TempDir()
+	ca := testcerts.CA(t, "Warming CA")
+	testcerts.WriteFile(t, filepath.Join(dir, "ca.crt"), ca.CertPEM, 0o644)
+	leaf := testcerts.WriteEntry(t, dir, "db", ca, testcerts.Options{DNSNames: []string{"db"}}, 0o600)
+	addr := testpeer.Start(t, testpeer.TLSAfterS(serverTLS(leaf.Issued))).Addr
+	cfg, err := config.Parse(fmt.Appendf(nil, `
+ca: {cert: ca.crt}
+certificates: [{name: db, cert: db.crt, expected_names: [db]}]
+targets: [{name: db, address: %q, server_name: db, certificate: db}]
+`, addr), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	in := warmingInspector{inspect.New(cfg, 1)}
+	exporter := NewExporter(quiet, NewFiles(in, JudgingOf(cfg), quiet), NewProbes(targets.New(cfg), in, JudgingOf(cfg), quiet))
+	// Whether the file source got the snapshot or, after the probes, the
+	// whole report depends on which ran first; the probes always compare.
+	want := `# HELP pgtls_probe_cert_matches_file Whether the served leaf equals the certificate file (0: reload pending or failed).
+# TYPE pgtls_probe_cert_matches_file gauge
+pgtls_probe_cert_matches_file{name="db",target="db"} 1
+`
+	if err := testutil.CollectAndCompare(exporter, strings.NewReader(want), "pgtls_probe_cert_matches_file"); err != nil {
+		t.Fatal(err)
+	}
+}

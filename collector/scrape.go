@@ -17,12 +17,19 @@ type scrapeKey struct{}
 type scrape struct {
 	now     time.Time
 	mu      sync.Mutex
-	reports map[Inspector]*inspect.Report
+	reports map[Inspector]inspected
+}
+
+// inspected is a scrape's report of an inspector, and whether it covers
+// every entry (false: a snapshot taken during the first inspection).
+type inspected struct {
+	report   *inspect.Report
+	complete bool
 }
 
 // withScrape starts a scrape's shared state.
 func withScrape(ctx context.Context, now time.Time) context.Context {
-	return context.WithValue(ctx, scrapeKey{}, &scrape{now: now, reports: map[Inspector]*inspect.Report{}})
+	return context.WithValue(ctx, scrapeKey{}, &scrape{now: now, reports: map[Inspector]inspected{}})
 }
 
 // inspectOnce returns the scrape's report of in, inspecting at most once
@@ -30,19 +37,39 @@ func withScrape(ctx context.Context, now time.Time) context.Context {
 // While an inspector's first inspection is under way (start-up), the
 // scrape gets what is ready instead of waiting for every file.
 func inspectOnce(ctx context.Context, in Inspector) (*inspect.Report, time.Time) {
+	return inspectScrape(ctx, in, false)
+}
+
+// inspectComplete is inspectOnce for a source that needs every entry (the
+// probes compare what is served with the files): it waits for the first
+// inspection rather than take what is ready.
+func inspectComplete(ctx context.Context, in Inspector) (*inspect.Report, time.Time) {
+	return inspectScrape(ctx, in, true)
+}
+
+func inspectScrape(ctx context.Context, in Inspector, needComplete bool) (*inspect.Report, time.Time) {
 	s, ok := ctx.Value(scrapeKey{}).(*scrape)
 	if !ok {
 		now := time.Now()
-		return inspectOrSnapshot(in, now), now
+		if needComplete {
+			return in.Inspect(now), now
+		}
+		r, _ := inspectOrSnapshot(in, now)
+		return r, now
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, done := s.reports[in]
-	if !done {
-		r = inspectOrSnapshot(in, s.now)
-		s.reports[in] = r
+	got, done := s.reports[in]
+	switch {
+	case done && (got.complete || !needComplete):
+	case needComplete:
+		got = inspected{report: in.Inspect(s.now), complete: true}
+		s.reports[in] = got
+	default:
+		got.report, got.complete = inspectOrSnapshot(in, s.now)
+		s.reports[in] = got
 	}
-	return r, s.now
+	return got.report, s.now
 }
 
 // snapshotter is an Inspector that can answer before its first inspection
@@ -51,10 +78,9 @@ type snapshotter interface {
 	InspectOrSnapshot(now time.Time) (*inspect.Report, bool)
 }
 
-func inspectOrSnapshot(in Inspector, now time.Time) *inspect.Report {
+func inspectOrSnapshot(in Inspector, now time.Time) (*inspect.Report, bool) {
 	if s, ok := in.(snapshotter); ok {
-		r, _ := s.InspectOrSnapshot(now)
-		return r
+		return s.InspectOrSnapshot(now)
 	}
-	return in.Inspect(now)
+	return in.Inspect(now), true
 }

@@ -51,13 +51,14 @@ func problemMetrics(findings []rules.Finding) []prometheus.Metric {
 }
 
 // FromSources returns the collector of every source in set: files,
-// probes, renew's state and each session server.
+// probes, renew's state, the CA rotation and each session server.
 func FromSources(set *sources.Set, logger *slog.Logger) []Source {
 	judging := Judging{Thresholds: set.Thresholds, StrictKeyOwners: set.StrictKeyOwners}
 	out := []Source{
 		NewFiles(set.Inspector, judging, logger),
 		NewProbes(set.Prober, set.Inspector, judging, logger),
 		NewRenew(set.RenewStateDir(), logger),
+		NewCARotation(set.RenewStateDir(), set.RotationMaxAge, logger),
 	}
 	for _, p := range set.Postgres {
 		out = append(out, NewPostgresSessions(p))

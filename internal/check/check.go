@@ -64,8 +64,8 @@ func Run(ctx context.Context, w io.Writer, opts Options) int {
 }
 
 // Evaluate inspects every file of set once, probes every target against
-// that report, collects the sessions and reads renew's state, and judges
-// it all.
+// that report, collects the sessions and reads renew's state and the CA
+// rotation's, and judges it all.
 func Evaluate(ctx context.Context, set *sources.Set, now time.Time) rules.Result {
 	report := set.Inspector.Inspect(now)
 	findings := rules.FileFindings(report, set.Thresholds, set.StrictKeyOwners)
@@ -73,7 +73,8 @@ func Evaluate(ctx context.Context, set *sources.Set, now time.Time) rules.Result
 	findings = append(findings, rules.ProbeFindings(probes, set.Thresholds, now)...)
 	findings = append(findings, SessionFindings(ctx, set)...)
 	findings = append(findings, rules.RenewFindings(set.RenewStateDir(), now)...)
+	findings = append(findings, rules.CARotationFindings(set.RenewStateDir(), now, set.RotationMaxAge)...)
 	res := rules.Summarize(findings)
-	res.Perf = rules.ExpiryPerf(report, probes, set.Thresholds, now)
+	res.Perf = append(rules.ExpiryPerf(report, probes, set.Thresholds, now), rules.CARotationPerf(set.RenewStateDir(), set.Thresholds, now)...)
 	return res
 }

@@ -24,7 +24,9 @@ const (
 	SourceProbes   Source = "probes"
 	SourceSessions Source = "sessions"
 	SourceRenew    Source = "renew"
-	SourceConfig   Source = "config"
+	// SourceCARotation is renew's CA rotation (its state file).
+	SourceCARotation Source = "ca_rotation"
+	SourceConfig     Source = "config"
 )
 
 // Problem codes. Each one has exactly one row in Table.
@@ -76,6 +78,9 @@ const (
 	RenewNotRolledBack   Code = "renew_not_rolled_back"
 	RenewRollbackFailed  Code = "renew_rollback_failed"
 	RenewStateUnreadable Code = "renew_state_unreadable"
+
+	CARotationStalled         Code = "ca_rotation_stalled"
+	CARotationStateUnreadable Code = "ca_rotation_state_unreadable"
 
 	ConfigInvalid Code = "config_invalid"
 )

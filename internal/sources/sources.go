@@ -1,10 +1,12 @@
 // Package sources builds, in one place, every source of facts a
 // configuration names: the file inspector, the prober, the session
-// sources and renew's state folder. serve turns a Set into collectors;
-// check evaluates the same Set once.
+// sources and renew's state folder (its runs and the CA rotation). serve
+// turns a Set into collectors; check evaluates the same Set once.
 package sources
 
 import (
+	"time"
+
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
 	"github.com/magflow/pgtls_exporter/internal/rules"
@@ -22,6 +24,8 @@ type Set struct {
 	// Thresholds and StrictKeyOwners are what findings are judged with.
 	Thresholds      rules.Thresholds
 	StrictKeyOwners map[string]bool
+	// RotationMaxAge is how long a CA rotation may stay in a phase.
+	RotationMaxAge time.Duration
 }
 
 // Options adjust a Set.
@@ -36,7 +40,8 @@ type Options struct {
 // New builds the sources of cfg. Session sources connect on first use.
 func New(cfg *config.Config, opts Options) *Set {
 	s := &Set{Config: cfg, Inspector: inspect.New(cfg, opts.Workers), Prober: targets.New(cfg),
-		Thresholds: rules.ThresholdsOf(cfg.Thresholds), StrictKeyOwners: cfg.StrictKeyOwners()}
+		Thresholds: rules.ThresholdsOf(cfg.Thresholds), StrictKeyOwners: cfg.StrictKeyOwners(),
+		RotationMaxAge: cfg.Renew.CARotation.MaxPhaseAgeDuration()}
 	for _, o := range sessions.PostgresOptions(cfg) {
 		o.ByDatabaseUser = o.ByDatabaseUser || opts.ByDatabaseUser
 		s.Postgres = append(s.Postgres, sessions.NewPostgres(o))

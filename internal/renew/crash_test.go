@@ -11,7 +11,7 @@ import (
 )
 
 // journalExists tells whether a transaction is unfinished.
-func journalExists(t *testing.T, f *fixture) bool {
+func journalExists(t testing.TB, f *fixture) bool {
 	t.Helper()
 	_, err := os.Stat(journalPath(f.config(t).RenewStateDir()))
 	return err == nil

@@ -51,6 +51,18 @@ type Journal struct {
 	Files     []JournalFile  `json:"files"`
 	// Error is why the transaction is being rolled back.
 	Error string `json:"error,omitempty"`
+	// Rotation is set when the transaction is a phase of a CA rotation.
+	Rotation *JournalRotation `json:"rotation,omitempty"`
+}
+
+// JournalRotation is the CA rotation phase a transaction reaches.
+type JournalRotation struct {
+	// Phase is reached when the transaction completes: prepared, switched
+	// or finished (renewstate phases).
+	Phase string `json:"phase"`
+	// NewCACert is the new CA's certificate file (absolute): after switch
+	// every served chain must lead to it alone.
+	NewCACert string `json:"new_ca_cert"`
 }
 
 // JournalEntry is one renewed certificate entry.
@@ -84,6 +96,8 @@ type JournalFile struct {
 	Keep bool `json:"keep,omitempty"`
 	// NoReplace files (the CA's) are linked into place, never over a file.
 	NoReplace bool `json:"no_replace,omitempty"`
+	// Remove files are taken away (their backup keeps them), not replaced.
+	Remove bool `json:"remove,omitempty"`
 }
 
 // journalPath is the journal in a state folder.

@@ -1,6 +1,7 @@
 package renew
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -49,6 +51,11 @@ func begin(t *txn, id string, now time.Time, reload bool, entries []issued, extr
 			OldSerial: is.plan.OldSerial, NewSerial: certs.Serial(is.cert), NotAfter: is.cert.NotAfter})
 		files = append(files, is.files...)
 	}
+	// A CA rotation's state file goes last: it says the phase is reached
+	// once every other file is in place.
+	slices.SortStableFunc(files, func(a, b newFile) int {
+		return cmp.Compare(boolInt(a.role == roleRotation), boolInt(b.role == roleRotation))
+	})
 	if err := checkWritable(files); err != nil {
 		return err
 	}
@@ -280,4 +287,12 @@ func (t *txn) finish() error {
 	}
 	t.checkpoint("journal-removed")
 	return nil
+}
+
+// boolInt is 1 for true, 0 for false.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

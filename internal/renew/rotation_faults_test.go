@@ -1,0 +1,144 @@
+package renew
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/magflow/pgtls_exporter/internal/certs"
+	"github.com/magflow/pgtls_exporter/internal/renewstate"
+	"github.com/magflow/pgtls_exporter/internal/testcerts"
+	"github.com/magflow/pgtls_exporter/internal/testenv"
+)
+
+// silentPgBouncer reloads PostgreSQL over SQL and "reloads" PgBouncer
+// with a command that does nothing and succeeds.
+const silentPgBouncer = `    - name: db
+      kind: postgres
+      certificates: [postgres]
+      reload: {sql: {dsn: "host={{pgsock}} port={{pgport}} dbname=postgres user=postgres sslmode=disable"}}
+    - name: pgbouncer
+      kind: pgbouncer
+      certificates: [pgbouncer]
+      reload: {command: [/bin/true]}
+`
+
+// prepared is a rotation fixture whose rotation is prepared, with the
+// clients holding the old CA, the bundle and the new CA.
+func prepared(t *testing.T) (sf *stackFixture, oldCA, bundle, newCA client) {
+	t.Helper()
+	sf = newRotationFixture(t)
+	oldCA = client{"the old CA", keep(t, sf.path("certs/ca/ca.crt"))}
+	sf.rotate(t, ExitOK, Options{Until: StepPrepare})
+	bundle = client{"the bundle", keep(t, sf.path("certs/ca/ca-bundle.crt"))}
+	newCA = client{"the new CA", keep(t, sf.path("certs/ca/ca-next.crt"))}
+	return sf, oldCA, bundle, newCA
+}
+
+// TestStackRotationSwitchRollsBackASilentReload: PgBouncer's reload
+// succeeds and does nothing, so it keeps serving its certificate of the
+// old CA after switch. renew sees it, restores every file, reloads again
+// and confirms the old certificates are served: the rotation stays
+// prepared and every client connects as before.
+func TestStackRotationSwitchRollsBackASilentReload(t *testing.T) {
+	sf, oldCA, bundle, newCA := prepared(t)
+	sf.configure(t, "", silentPgBouncer, rotationLinkAdmin)
+	old := sf.requireHealthy(t)
+	before := snapshot(t, sf.path("certs"))
+	code, out := sf.run(t, Options{RotateCA: true})
+	requireRolledBack(t, sf, code, out, before, old)
+	for _, want := range []string{"target pgbouncer", "serves serial " + old["pgbouncer"], "CA rotation rolled back, it stays prepared"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	sf.requirePhase(t, renewstate.PhasePrepared)
+	sf.requireHealthy(t)
+	sf.requireClients(t, "rolled back", []client{bundle, oldCA}, []client{newCA})
+	requireScrape(t, sf, `pgtls_ca_rotation_phase{phase="prepared"} 1`)
+
+	sf.configure(t, "", sqlServices, rotationLinkAdmin)
+	sf.rotate(t, ExitOK, Options{})
+	sf.requirePhase(t, renewstate.PhaseSwitched)
+	sf.requireClients(t, "switched", []client{bundle, newCA}, []client{oldCA})
+}
+
+// TestStackRotationSIGTERMRollsBackSwitch: SIGTERM right after switch's
+// first rename stops it there; it rolls back and the rotation stays
+// prepared.
+func TestStackRotationSIGTERMRollsBackSwitch(t *testing.T) {
+	sf, _, _, _ := prepared(t)
+	old := sf.requireHealthy(t)
+	before := snapshot(t, sf.path("certs"))
+	res := runChild(t, childSpec{Config: sf.cfgPath, RotateCA: true, TermAfter: "renamed "})
+	if res.killed {
+		t.Fatal("killed")
+	}
+	if !strings.Contains(res.stderr, "interrupted after installing") || !strings.Contains(res.stderr, "Rolling back") {
+		t.Errorf("output does not say it was interrupted and rolled back:\n%s", res.stderr)
+	}
+	requireRolledBack(t, sf, res.code, res.stderr, before, old)
+	if slices.Contains(res.steps, "verified") {
+		t.Errorf("went on to verify after the signal: %v", res.steps)
+	}
+	sf.requirePhase(t, renewstate.PhasePrepared)
+}
+
+// TestStackRotationFinishRefusesWhileTheOldCAIsNeeded: after switch, a
+// target's client certificate and a client session's certificate are
+// still of the old CA. finish refuses, naming both, and changes nothing;
+// once they are gone it finishes.
+func TestStackRotationFinishRefusesWhileTheOldCAIsNeeded(t *testing.T) {
+	sf, _, bundle, _ := prepared(t)
+	sf.rotate(t, ExitOK, Options{})
+	monitor := testcerts.Issue(t, sf.ca, testcerts.Options{CommonName: "monitor", ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	testcerts.WriteFile(t, sf.path("certs/monitor.crt"), monitor.CertPEM, 0o644)
+	testcerts.WriteFile(t, sf.path("certs/monitor.key"), monitor.KeyPEM, 0o600)
+	testcerts.WriteFile(t, sf.path("monitor.pw"), []byte(sf.s.Password(testenv.UserMonitor)+"\n"), 0o600)
+	plain := mustRead(t, sf.cfgPath)
+	withOldClients := strings.Replace(string(plain), "certificate: postgres}", "certificate: postgres, client_cert: certs/monitor.crt, client_key: certs/monitor.key}", 1) +
+		fmt.Sprintf("sessions:\n  postgres:\n    - name: db\n      dsn: \"host=127.0.0.1 port=%d dbname=postgres user=monitor sslmode=verify-full sslrootcert=certs/ca/ca.crt\"\n      password_file: monitor.pw\n",
+			sf.s.PostgresPort())
+	testcerts.WriteFile(t, sf.cfgPath, []byte(withOldClients), 0o644)
+
+	// A client session with a certificate of the old CA, which PostgreSQL
+	// accepts while it trusts both.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	session, err := pgx.Connect(ctx, fmt.Sprintf("host=127.0.0.1 port=%d dbname=%s user=%s password=%s sslmode=verify-full sslrootcert=%s sslcert=%s sslkey=%s",
+		sf.s.PostgresPort(), testenv.Database, testenv.UserApp, sf.s.Password(testenv.UserApp), bundle.rootCert, sf.path("certs/monitor.crt"), sf.path("certs/monitor.key")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer session.Close(context.Background())
+
+	before := snapshot(t, sf.path("certs"))
+	out := sf.rotate(t, ExitRolledBack, Options{Finish: true})
+	for _, want := range []string{
+		"target postgres client_cert certs/monitor.crt: serial " + certs.Serial(monitor.Cert) + ` is issued by the old CA "CN=Fixture CA"`,
+		`server db: 1 client sessions use a certificate issued by the old CA "/CN=Fixture CA"`,
+		"REFUSED, nothing will be written: 2 things still need the old CA",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if d := diffSnapshots(before, snapshot(t, sf.path("certs"))); d != "" {
+		t.Fatalf("a refused finish changed files:\n%s", d)
+	}
+	sf.requirePhase(t, renewstate.PhaseSwitched)
+
+	if err := session.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	testcerts.WriteFile(t, sf.cfgPath, plain, 0o644)
+	sf.rotate(t, ExitOK, Options{Finish: true})
+	sf.requirePhase(t, renewstate.PhaseFinished)
+	sf.requireHealthy(t)
+}

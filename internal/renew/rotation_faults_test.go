@@ -142,3 +142,51 @@ func TestStackRotationFinishRefusesWhileTheOldCAIsNeeded(t *testing.T) {
 	sf.requirePhase(t, renewstate.PhaseFinished)
 	sf.requireHealthy(t)
 }
+
+// silentPostgres "reloads" PostgreSQL with a command that does nothing
+// and succeeds, and PgBouncer over SQL.
+const silentPostgres = `    - name: db
+      kind: postgres
+      certificates: [postgres]
+      reload: {command: [/bin/true]}
+    - name: pgbouncer
+      kind: pgbouncer
+      certificates: [pgbouncer]
+      reload: {sql: {dsn: "host={{pgbsock}} port={{pgbport}} dbname=pgbouncer user=stats sslmode=disable", password_file: stats.pw}}
+`
+
+// TestStackRotationRollsBackWhenPostgresKeepsItsCAFile: PostgreSQL's
+// reload does nothing, so it keeps its CA file, which its certificate
+// requests name: prepare (the new CA missing) and finish (the old CA
+// still there) are rolled back, each leaving the rotation where it was.
+func TestStackRotationRollsBackWhenPostgresKeepsItsCAFile(t *testing.T) {
+	sf := newRotationFixture(t)
+	rolledBack := func(step, phase, why string) {
+		t.Helper()
+		served := sf.requireHealthy(t)
+		before := snapshot(t, sf.path("certs"))
+		sf.configure(t, "", silentPostgres, rotationLink)
+		out := sf.rotate(t, ExitRolledBack, Options{Until: step})
+		for _, want := range []string{"target postgres", why, "CA rotation rolled back, it stays " + phase} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: output lacks %q:\n%s", step, want, out)
+			}
+		}
+		if d := diffSnapshots(before, snapshot(t, sf.path("certs"))); d != "" {
+			t.Fatalf("%s: files differ after the rollback:\n%s", step, d)
+		}
+		sf.requirePhase(t, phase)
+		if again := sf.requireHealthy(t); again["postgres"] != served["postgres"] || again["pgbouncer"] != served["pgbouncer"] {
+			t.Fatalf("%s: served %v after the rollback, want %v", step, again, served)
+		}
+		if st := readState(t, sf.config(t)); st.ExitCode != ExitRolledBack {
+			t.Fatalf("%s: state %+v", step, st)
+		}
+		sf.configure(t, "", sqlServices, rotationLink)
+	}
+	rolledBack(StepPrepare, renewstate.PhaseNone, `accepts client certificates of the old CA "CN=Fixture CA" but not of the new one`)
+	sf.rotate(t, ExitOK, Options{Until: StepSwitch})
+	rolledBack(StepFinish, renewstate.PhaseSwitched, `still accepts client certificates of the old CA "CN=Fixture CA"`)
+	sf.rotate(t, ExitOK, Options{Finish: true})
+	sf.requirePhase(t, renewstate.PhaseFinished)
+}

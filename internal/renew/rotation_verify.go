@@ -2,6 +2,8 @@ package renew
 
 import (
 	"context"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"fmt"
 	"time"
 
@@ -39,6 +41,14 @@ func (r *runner) expectationsOf(j *Journal, old bool) ([]expectation, error) {
 		return exps, nil
 	}
 	report := inspect.New(r.cfg, 1).Inspect(time.Now())
+	var judge func([][]byte) string
+	if !old {
+		st, err := readRotation(r.stateDir)
+		if err != nil || st == nil {
+			return nil, fmt.Errorf("the CA rotation's state: %v", err)
+		}
+		judge = clientCAJudge(j.Rotation.Phase, st)
+	}
 	var out []expectation
 	for _, t := range r.cfg.Targets {
 		serial := ""
@@ -50,9 +60,39 @@ func (r *runner) expectationsOf(j *Journal, old bool) ([]expectation, error) {
 		if old && serial == "" {
 			continue // nothing to confirm after a rollback
 		}
-		out = append(out, expectation{target: t, serial: serial, verifyFull: !old})
+		out = append(out, expectation{target: t, serial: serial, verifyFull: !old, clientCAs: judge})
 	}
 	return out, nil
+}
+
+// clientCAJudge judges the CAs a server names for client certificates
+// after a rotation's prepare or finish. PostgreSQL names the certificates
+// of its ssl_ca_file, so a server that names the old CA read the CA file
+// before prepare and must name the new CA too once it loaded the bundle;
+// one that names the new CA after finish must name the old one no more.
+// A server that names neither reads another CA file (or, as PgBouncer,
+// names none) and is not judged.
+func clientCAJudge(phase string, st *renewstate.Rotation) func([][]byte) string {
+	return func(names [][]byte) string {
+		hasOld, hasNew := false, false
+		for _, der := range names {
+			var rdn pkix.RDNSequence
+			if rest, err := asn1.Unmarshal(der, &rdn); err != nil || len(rest) > 0 {
+				continue
+			}
+			var n pkix.Name
+			n.FillFromRDNSequence(&rdn)
+			hasOld = hasOld || n.String() == st.OldCA.Subject
+			hasNew = hasNew || n.String() == st.NewCA.Subject
+		}
+		switch {
+		case phase == renewstate.PhasePrepared && hasOld && !hasNew:
+			return fmt.Sprintf("accepts client certificates of the old CA %q but not of the new one: its CA file (ssl_ca_file) was not reloaded with both", st.OldCA.Subject)
+		case phase == renewstate.PhaseFinished && hasNew && hasOld:
+			return fmt.Sprintf("still accepts client certificates of the old CA %q: its CA file (ssl_ca_file) was not reloaded with the new CA alone", st.OldCA.Subject)
+		}
+		return ""
+	}
 }
 
 // checkLink runs a CA rotation's link check after a phase's reloads (and

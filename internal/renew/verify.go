@@ -28,6 +28,9 @@ type expectation struct {
 	// onlyCA, when set, must be the served chain's root on its own: after
 	// a CA rotation's switch, the new CA alone.
 	onlyCA *x509.Certificate
+	// clientCAs, when set, judges the CAs the server names for client
+	// certificates (what its CA file holds): "" when they are right.
+	clientCAs func(names [][]byte) string
 }
 
 // expectations lists, for every target of the journal's entries, the
@@ -125,6 +128,9 @@ func check(r *targets.Report, e expectation) string {
 		if v := certs.NewAuthority([]*x509.Certificate{e.onlyCA}).Verify(r.Result.PeerCertificates, x509.ExtKeyUsageServerAuth, time.Now()); !v.OK() {
 			return fmt.Sprintf("serves serial %s, which does not chain to the new CA %q alone: %s", r.Served.Serial, e.onlyCA.Subject, v.Detail())
 		}
+	}
+	if e.clientCAs != nil {
+		return e.clientCAs(r.Result.ClientCAs)
 	}
 	return ""
 }

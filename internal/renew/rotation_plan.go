@@ -59,6 +59,12 @@ func (p *rotationPlan) refuse(err error) { p.Err = errors.Join(p.Err, err) }
 // and decides what step does.
 func (r *runner) planRotation(ctx context.Context, step string, st *renewstate.Rotation, now time.Time) *rotationPlan {
 	p := &rotationPlan{Step: step, From: phaseOf(st), Now: now, state: st, Services: r.cfg.Renew.Services, Targets: r.cfg.Targets}
+	if step == StepPrepare {
+		p.NewCommonName = r.cfg.Renew.CARotation.CommonName
+		if p.NewCommonName == "" {
+			p.NewCommonName = r.cfg.Renew.CA.CommonNameOrDefault() + " " + now.UTC().Format("2006-01-02")
+		}
+	}
 	if r.cfg.CA.Cert == "" || r.cfg.CA.Key == "" {
 		p.refuse(errors.New("a CA rotation needs ca.cert and ca.key"))
 		return p
@@ -106,13 +112,8 @@ func (r *runner) planPrepare(ctx context.Context, p *rotationPlan) {
 			p.refuse(fmt.Errorf("renew.ca_rotation.%s %s exists: a new CA is never written over a file; move it away", f.key, f.path))
 		}
 	}
-	rc := r.cfg.Renew.CARotation
-	p.NewCommonName = rc.CommonName
-	if p.NewCommonName == "" {
-		p.NewCommonName = r.cfg.Renew.CA.CommonNameOrDefault() + " " + p.Now.UTC().Format("2006-01-02")
-		if p.NewCommonName == old.cert.Subject.CommonName {
-			p.NewCommonName += p.Now.UTC().Format(" 15:04:05")
-		}
+	if r.cfg.Renew.CARotation.CommonName == "" && p.NewCommonName == old.cert.Subject.CommonName {
+		p.NewCommonName += p.Now.UTC().Format(" 15:04:05") // a second rotation on one day
 	}
 	if p.NewCommonName == old.cert.Subject.CommonName {
 		p.refuse(fmt.Errorf("renew.ca_rotation.common_name %q is the old CA's: clients and servers tell the CAs apart by name", p.NewCommonName))

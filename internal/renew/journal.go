@@ -32,8 +32,13 @@ const (
 	phaseRollingBack = "rolling_back"
 )
 
-// journalVersion is the journal format version.
-const journalVersion = 1
+// Journal format versions: 2 adds CA rotation steps (rotation, and files
+// a step removes), which a renew knowing only 1 must not take for a plain
+// renewal; a plain renewal's journal stays 1.
+const (
+	journalVersion         = 1
+	journalRotationVersion = 2
+)
 
 // Journal describes one renew transaction. It holds paths, modes, owners,
 // serials and content hashes, never key material.
@@ -106,6 +111,9 @@ func journalPath(stateDir string) string { return filepath.Join(stateDir, renews
 // saveJournal writes the journal atomically (0600).
 func saveJournal(stateDir string, j *Journal) error {
 	j.Version = journalVersion
+	if j.Rotation != nil {
+		j.Version = journalRotationVersion
+	}
 	data, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode journal: %w", err)
@@ -130,8 +138,8 @@ func loadJournal(stateDir string) (*Journal, error) {
 	if err := json.Unmarshal(data, &j); err != nil {
 		return nil, fmt.Errorf("journal %s does not parse: %w", p, err)
 	}
-	if j.Version != journalVersion {
-		return nil, fmt.Errorf("journal %s: version %d, want %d", p, j.Version, journalVersion)
+	if j.Version != journalVersion && (j.Version != journalRotationVersion || j.Rotation == nil) {
+		return nil, fmt.Errorf("journal %s: version %d, want %d (%d for a CA rotation)", p, j.Version, journalVersion, journalRotationVersion)
 	}
 	switch j.Phase {
 	case phasePreparing, phasePrepared, phaseInstalled, phaseRollingBack:

@@ -113,8 +113,9 @@ func TestRotationWithoutServers(t *testing.T) {
 	f := offlineRotation(t)
 	cfg := f.config(t)
 	oldCert, oldKey := mustRead(t, f.path("certs/ca/ca.crt")), mustRead(t, f.path("certs/ca/ca.key"))
-	if code, out := f.run(t, Options{RotateCA: true, Until: StepSwitch}); code != ExitOK {
-		t.Fatalf("prepare and switch: exit %d\n%s", code, out)
+	code, out := f.run(t, Options{RotateCA: true, Until: StepSwitch})
+	if code != ExitOK || strings.Contains(out, "PRIVATE KEY") {
+		t.Fatalf("prepare and switch: exit %d (or key material printed)\n%s", code, out)
 	}
 	st, err := readRotation(cfg.RenewStateDir())
 	if err != nil || st.Phase != renewstate.PhaseSwitched || st.OldCA.Subject != "CN=Fixture CA" {
@@ -137,8 +138,8 @@ func TestRotationWithoutServers(t *testing.T) {
 	}
 	newCert, newKey := mustRead(t, f.path("certs/ca/ca-next.crt")), mustRead(t, f.path("certs/ca/ca-next.key"))
 
-	if code, out := f.run(t, Options{RotateCA: true, Finish: true}); code != ExitOK {
-		t.Fatalf("finish: exit %d\n%s", code, out)
+	if code, out := f.run(t, Options{RotateCA: true, Finish: true}); code != ExitOK || strings.Contains(out, "PRIVATE KEY") {
+		t.Fatalf("finish: exit %d (or key material printed)\n%s", code, out)
 	}
 	st, _ = readRotation(cfg.RenewStateDir())
 	if st.Phase != renewstate.PhaseFinished || !bytes.Equal(mustRead(t, f.path("certs/ca/ca.crt")), newCert) ||
@@ -246,5 +247,28 @@ func TestPruneKeepsCAKeys(t *testing.T) {
 	removed, err := pruneBackups(state, 1)
 	if err != nil || !slices.Equal(removed, []string{"20300101T000000Z", "20300103T000000Z"}) {
 		t.Fatalf("removed %v, %v", removed, err)
+	}
+}
+
+// TestJournalVersions: a CA rotation's journal is version 2, which a
+// renew knowing only version 1 refuses rather than take it for a plain
+// renewal; a plain renewal's journal stays version 1.
+func TestJournalVersions(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		rot  *JournalRotation
+		want int
+	}{{nil, 1}, {&JournalRotation{Phase: renewstate.PhasePrepared}, 2}} {
+		if err := saveJournal(dir, &Journal{ID: "x", Phase: phasePrepared, Rotation: tc.rot}); err != nil {
+			t.Fatal(err)
+		}
+		j, err := loadJournal(dir)
+		if err != nil || j.Version != tc.want || (j.Rotation == nil) != (tc.rot == nil) {
+			t.Fatalf("rotation %v: version %d, %v; want %d", tc.rot, j.Version, err, tc.want)
+		}
+	}
+	testcerts.WriteFile(t, journalPath(dir), []byte(`{"version": 2, "phase": "prepared"}`), 0o600)
+	if _, err := loadJournal(dir); err == nil || !strings.Contains(err.Error(), "version 2, want 1 (2 for a CA rotation)") {
+		t.Fatalf("a version 2 journal without a rotation: %v", err)
 	}
 }

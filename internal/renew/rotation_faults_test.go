@@ -190,3 +190,25 @@ func TestStackRotationRollsBackWhenPostgresKeepsItsCAFile(t *testing.T) {
 	sf.rotate(t, ExitOK, Options{Finish: true})
 	sf.requirePhase(t, renewstate.PhaseFinished)
 }
+
+// TestStackRotationRefusesABrokenLinkCheck: a link check that fails before
+// anything changed (a wrong password) refuses the step, which could
+// neither be verified nor rolled back.
+func TestStackRotationRefusesABrokenLinkCheck(t *testing.T) {
+	sf := newRotationFixture(t)
+	testcerts.WriteFile(t, sf.path("app.pw"), []byte("not the password\n"), 0o600)
+	before := snapshot(t, sf.dir)
+	out := sf.rotate(t, ExitRolledBack, Options{})
+	if !strings.Contains(out, "REFUSED, nothing will be written: before anything changed: PgBouncer does not reach PostgreSQL over a new connection") ||
+		!strings.Contains(out, "SASL authentication failed") {
+		t.Fatalf("output:\n%s", out)
+	}
+	after := snapshot(t, sf.dir)
+	for _, f := range []string{"renew-state/state.json", "renew-state/renew.lock"} {
+		delete(after, f)
+	}
+	if d := diffSnapshots(before, after); d != "" {
+		t.Fatalf("a refused step changed files:\n%s", d)
+	}
+	sf.requirePhase(t, renewstate.PhaseNone)
+}

@@ -79,6 +79,12 @@ func (r *runner) planRotation(ctx context.Context, step string, st *renewstate.R
 	}
 	if p.Link, err = resolveLinkCheck(r.cfg); err != nil {
 		p.refuse(err)
+	} else if p.Link != nil {
+		// A link that does not work yet would fail the step and its
+		// rollback alike.
+		if err := p.Link.run(ctx, r.cfg.Renew.VerifyTimeoutDuration(), r.log); err != nil {
+			p.refuse(fmt.Errorf("before anything changed: %w", err))
+		}
 	}
 	if p.trusted, err = trustedCerts(p.Paths.CACert); err != nil {
 		p.refuse(fmt.Errorf("ca.cert: %w", err))
@@ -91,7 +97,7 @@ func (r *runner) planRotation(ctx context.Context, step string, st *renewstate.R
 	case StepPrepare:
 		r.planPrepare(ctx, p)
 	case StepSwitch:
-		r.planSwitch(p)
+		r.planSwitch(ctx, p)
 	case StepFinish:
 		r.planFinish(ctx, p)
 	}
@@ -121,14 +127,20 @@ func (r *runner) planPrepare(ctx context.Context, p *rotationPlan) {
 	if len(p.trusted) > 1 {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("ca.cert holds %d certificates: all of them stay trusted until finish", len(p.trusted)))
 	}
-	for _, why := range failingTargets(ctx, r.cfg, p.Now) {
-		p.refuse(fmt.Errorf("%s: a rotation starts from targets that pass verify-full", why))
+	p.refuseFailingTargets(ctx, r.cfg)
+}
+
+// refuseFailingTargets refuses the step while a target fails verify-full:
+// the step could verify nothing, nor its rollback.
+func (p *rotationPlan) refuseFailingTargets(ctx context.Context, cfg *config.Config) {
+	for _, why := range failingTargets(ctx, cfg, p.Now) {
+		p.refuse(fmt.Errorf("%s: a rotation step starts from targets that pass verify-full", why))
 	}
 }
 
 // planSwitch: the rotation is prepared, the new CA is the one prepare
 // made and is trusted by ca.cert; every entry is reissued under it.
-func (r *runner) planSwitch(p *rotationPlan) {
+func (r *runner) planSwitch(ctx context.Context, p *rotationPlan) {
 	if p.From != renewstate.PhasePrepared {
 		p.refuse(fmt.Errorf("switch needs a prepared rotation; the rotation is %s", p.From))
 		return
@@ -137,6 +149,7 @@ func (r *runner) planSwitch(p *rotationPlan) {
 	if p.next == nil {
 		return
 	}
+	p.refuseFailingTargets(ctx, r.cfg)
 	report := inspect.New(r.cfg, 0).Inspect(p.Now)
 	ca := CAPlan{CertPath: p.Paths.NewCert, KeyPath: p.Paths.NewKey, Subject: p.next.cert.Subject.String(), NotAfter: p.next.cert.NotAfter}
 	p.Entries = makePlan(planInput{cfg: r.cfg, report: report, ca: ca, now: p.Now, force: true, reload: true})

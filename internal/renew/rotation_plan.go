@@ -141,12 +141,7 @@ func (p *rotationPlan) refuseFailingTargets(ctx context.Context, cfg *config.Con
 // planSwitch: the rotation is prepared, the new CA is the one prepare
 // made and is trusted by ca.cert; every entry is reissued under it.
 func (r *runner) planSwitch(ctx context.Context, p *rotationPlan) {
-	if p.From != renewstate.PhasePrepared {
-		p.refuse(fmt.Errorf("switch needs a prepared rotation; the rotation is %s", p.From))
-		return
-	}
-	r.readNewCA(p)
-	if p.next == nil {
+	if !r.startsFrom(p, renewstate.PhasePrepared) {
 		return
 	}
 	p.refuseFailingTargets(ctx, r.cfg)
@@ -169,12 +164,7 @@ func (r *runner) planSwitch(ctx context.Context, p *rotationPlan) {
 // planFinish: the rotation is switched, --finish was given, and nothing
 // still needs the old CA.
 func (r *runner) planFinish(ctx context.Context, p *rotationPlan) {
-	if p.From != renewstate.PhaseSwitched {
-		p.refuse(fmt.Errorf("finish needs a switched rotation; the rotation is %s", p.From))
-		return
-	}
-	r.readNewCA(p)
-	if p.next == nil {
+	if !r.startsFrom(p, renewstate.PhaseSwitched) {
 		return
 	}
 	var old []*x509.Certificate
@@ -187,6 +177,17 @@ func (r *runner) planFinish(ctx context.Context, p *rotationPlan) {
 	if len(p.Blockers) > 0 {
 		p.refuse(fmt.Errorf("%d things still need the old CA (listed above): switch them to the new CA first", len(p.Blockers)))
 	}
+}
+
+// startsFrom checks that the rotation is in phase and loads its new CA;
+// it reports whether the step can be planned further.
+func (r *runner) startsFrom(p *rotationPlan, phase string) bool {
+	if p.From != phase {
+		p.refuse(fmt.Errorf("%s needs a %s rotation; the rotation is %s", p.Step, phase, p.From))
+		return false
+	}
+	r.readNewCA(p)
+	return p.next != nil
 }
 
 // readNewCA loads the rotation's new CA and checks that ca.cert trusts it.

@@ -16,17 +16,21 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/testenv"
 )
 
-// silentPgBouncer reloads PostgreSQL over SQL and "reloads" PgBouncer
-// with a command that does nothing and succeeds.
-const silentPgBouncer = `    - name: db
-      kind: postgres
-      certificates: [postgres]
-      reload: {sql: {dsn: "host={{pgsock}} port={{pgport}} dbname=postgres user=postgres sslmode=disable"}}
-    - name: pgbouncer
-      kind: pgbouncer
-      certificates: [pgbouncer]
-      reload: {command: [/bin/true]}
-`
+// silentReload is sqlServices where the service named reloads with a
+// command that does nothing and succeeds.
+func silentReload(service string) string {
+	lines := strings.Split(sqlServices, "\n")
+	in := false
+	for i, l := range lines {
+		if strings.HasPrefix(l, "    - name: ") {
+			in = l == "    - name: "+service
+		}
+		if in && strings.HasPrefix(l, "      reload: ") {
+			lines[i] = "      reload: {command: [/bin/true]}"
+		}
+	}
+	return strings.Join(lines, "\n")
+}
 
 // prepared is a rotation fixture whose rotation is prepared, with the
 // clients holding the old CA, the bundle and the new CA.
@@ -47,7 +51,7 @@ func prepared(t *testing.T) (sf *stackFixture, oldCA, bundle, newCA client) {
 // prepared and every client connects as before.
 func TestStackRotationSwitchRollsBackASilentReload(t *testing.T) {
 	sf, oldCA, bundle, newCA := prepared(t)
-	sf.configure(t, "", silentPgBouncer, rotationLinkAdmin)
+	sf.configure(t, "", silentReload("pgbouncer"), rotationLinkAdmin)
 	old := sf.requireHealthy(t)
 	before := snapshot(t, sf.path("certs"))
 	code, out := sf.run(t, Options{RotateCA: true})
@@ -131,18 +135,6 @@ func TestStackRotationFinishRefusesWhileTheOldCAIsNeeded(t *testing.T) {
 	sf.requireHealthy(t)
 }
 
-// silentPostgres "reloads" PostgreSQL with a command that does nothing
-// and succeeds, and PgBouncer over SQL.
-const silentPostgres = `    - name: db
-      kind: postgres
-      certificates: [postgres]
-      reload: {command: [/bin/true]}
-    - name: pgbouncer
-      kind: pgbouncer
-      certificates: [pgbouncer]
-      reload: {sql: {dsn: "host={{pgbsock}} port={{pgbport}} dbname=pgbouncer user=stats sslmode=disable", password_file: stats.pw}}
-`
-
 // TestStackRotationRollsBackWhenPostgresKeepsItsCAFile: PostgreSQL's
 // reload does nothing, so it keeps its CA file, which its certificate
 // requests name: prepare (the new CA missing) and finish (the old CA
@@ -153,7 +145,7 @@ func TestStackRotationRollsBackWhenPostgresKeepsItsCAFile(t *testing.T) {
 		t.Helper()
 		served := sf.requireHealthy(t)
 		before := snapshot(t, sf.path("certs"))
-		sf.configure(t, "", silentPostgres, rotationLink)
+		sf.configure(t, "", silentReload("db"), rotationLink)
 		out := sf.rotate(t, ExitRolledBack, Options{Until: step})
 		for _, want := range []string{"target postgres", why, "CA rotation rolled back, it stays " + phase} {
 			if !strings.Contains(out, want) {

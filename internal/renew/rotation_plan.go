@@ -40,7 +40,6 @@ type rotationPlan struct {
 
 	state   *renewstate.Rotation
 	trusted []*x509.Certificate // ca.cert's certificates now
-	old     *signer             // prepare: the CA in ca.cert and ca.key
 	next    *signer             // switch, finish: the new CA
 }
 
@@ -112,7 +111,7 @@ func (r *runner) planPrepare(ctx context.Context, p *rotationPlan) {
 		p.refuse(caPlan.Err)
 		return
 	}
-	p.old, p.Old = old, caInfo(old.cert)
+	p.Old = caInfo(old.cert)
 	for _, f := range []struct{ key, path string }{{"new_cert", p.Paths.NewCert}, {"new_key", p.Paths.NewKey}} {
 		if exists(f.path) {
 			p.refuse(fmt.Errorf("renew.ca_rotation.%s %s exists: a new CA is never written over a file; move it away", f.key, f.path))

@@ -65,6 +65,9 @@ func run(args []string) int {
 	renewCmd.Flag("only", "Renew only this entry (repeatable).").PlaceHolder("NAME").StringsVar(&renewOpts.Only)
 	renewCmd.Flag("no-reload", "Install the files only: no reload, no verification (first issuance).").BoolVar(&renewOpts.NoReload)
 	renewCmd.Flag("wait", "Wait for a running renew instead of refusing.").BoolVar(&renewOpts.Wait)
+	renewCmd.Flag("rotate-ca", "Rotate the CA through a trust bundle: the next step (prepare, switch), or up to --until.").BoolVar(&renewOpts.RotateCA)
+	renewCmd.Flag("until", "With --rotate-ca: run every step up to this one (prepare, switch, finish).").PlaceHolder("STEP").EnumVar(&renewOpts.Until, renew.RotationSteps()...)
+	renewCmd.Flag("finish", "With --rotate-ca: finish the rotation under way (trust the new CA alone).").BoolVar(&renewOpts.Finish)
 
 	versionCmd := app.Command("version", "Print build information.")
 
@@ -84,6 +87,10 @@ func run(args []string) int {
 		fmt.Println(version.Print("pgtls_exporter"))
 		return 0
 	case renewCmd.FullCommand():
+		if err := renewOpts.Check(); err != nil {
+			fmt.Fprintf(os.Stderr, "pgtls_exporter: %v\n", err)
+			return 3
+		}
 		renewOpts.ConfigFile, renewOpts.Out, renewOpts.Logger = *configFile, os.Stdout, logger
 		return renew.Run(ctx, renewOpts)
 	case checkCmd.FullCommand():

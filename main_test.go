@@ -182,6 +182,10 @@ renew: {state_dir: state}
 		{[]string{"check", "--warn-before=30d"}, 0, "PGTLS OK - "},
 		{[]string{"renew", "--force", "--only", "pg", "--no-reload"}, 0, "renew pg: forced (--force)"},
 		{[]string{"renew", "--only", "nope"}, 1, "--only nope: no certificates entry has that name"},
+		{[]string{"renew", "--finish"}, 3, "pgtls_exporter: --until and --finish belong to --rotate-ca"},
+		{[]string{"renew", "--rotate-ca", "--force"}, 3, "pgtls_exporter: --rotate-ca goes with neither --init, --force, --only nor --no-reload"},
+		{[]string{"renew", "--rotate-ca", "--until", "halfway"}, 3, "enum value must be one of prepare,switch,finish, got 'halfway'"},
+		{[]string{"renew", "--rotate-ca", "--dry-run"}, 1, "REFUSED, nothing will be written: renew.services is empty: no server would load the new trust or certificates"},
 	}
 	for _, s := range steps {
 		code, out := run(s.args...)

@@ -190,6 +190,21 @@ func TestEveryCodeReachesPrometheus(t *testing.T) {
 	got = append(got, problems(t, NewRenew(stateDir(&renewstate.State{Version: 1, LastRun: now, ExitCode: 1}, false), quiet))...)
 	got = append(got, problems(t, NewRenew(stateDir(nil, false), quiet))...)
 
+	// The CA rotation: one left prepared for 8 days (max_phase_age 7d),
+	// and a state file that does not parse.
+	rotation := func(data []byte) Source {
+		d := t.TempDir()
+		testcerts.WriteFile(t, renewstate.RotationPath(d), data, 0o644)
+		return NewCARotation(d, 7*24*time.Hour, quiet)
+	}
+	stalled, err := renewstate.EncodeRotation(&renewstate.Rotation{Phase: renewstate.PhasePrepared, Since: now.Add(-8 * 24 * time.Hour),
+		NewCA: renewstate.CAInfo{SHA256: "bb"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, problems(t, rotation(stalled))...)
+	got = append(got, problems(t, rotation([]byte("{")))...)
+
 	want := []string{
 		"files client_only chain_invalid critical",
 		"files cn_only common_name_only warning",
@@ -256,6 +271,8 @@ func TestEveryCodeReachesPrometheus(t *testing.T) {
 		"audit postgres/weak password_encryption_weak warning",
 		"audit postgres/nogrant audit_grant_missing unknown",
 		"audit postgres/down audit_source_failed unknown",
+		"ca_rotation ca ca_rotation_stalled warning",
+		"ca_rotation ca ca_rotation_state_unreadable unknown",
 	}
 	slices.Sort(got)
 	slices.Sort(want)

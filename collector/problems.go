@@ -53,9 +53,9 @@ func problemMetrics(findings []rules.Finding) []prometheus.Metric {
 }
 
 // FromSources returns the collector of every source in set: files,
-// probes, renew's state, each session server, the audit of each session
-// server, and the audit of the configured files; and the file source
-// apart, which the server warms at start-up.
+// probes, renew's state, the CA rotation, each session server, the audit
+// of each session server, and the audit of the configured files; and the
+// file source apart, which the server warms at start-up.
 func FromSources(set *sources.Set, logger *slog.Logger) ([]Source, *Files) {
 	judging := Judging{Thresholds: set.Thresholds, StrictKeyOwners: set.StrictKeyOwners}
 	files := NewFiles(set.Inspector, judging, logger)
@@ -63,6 +63,7 @@ func FromSources(set *sources.Set, logger *slog.Logger) ([]Source, *Files) {
 		files,
 		NewProbes(set.Prober, set.Inspector, judging, logger),
 		NewRenew(set.RenewStateDir(), logger),
+		NewCARotation(set.RenewStateDir(), set.RotationMaxAge, logger),
 	}
 	for _, p := range set.Postgres {
 		out = append(out, NewPostgresSessions(p))

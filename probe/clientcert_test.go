@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -67,6 +68,9 @@ func TestProbeClientCertificate(t *testing.T) {
 			}
 			if !res.ClientCertificateRequested || !res.Verified() {
 				t.Errorf("ClientCertificateRequested = %v, Verified() = %v (%v)", res.ClientCertificateRequested, res.Verified(), res.VerifyErr)
+			}
+			if len(res.ClientCAs) != 1 || !bytes.Equal(res.ClientCAs[0], p.ca.Cert.RawSubject) {
+				t.Errorf("ClientCAs = %q, want the CA's subject", res.ClientCAs)
 			}
 			if ev.err != nil {
 				t.Fatalf("server handshake: %v", ev.err)

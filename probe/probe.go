@@ -95,6 +95,11 @@ type Result struct {
 	// ClientCertificateRequested reports that the server asked for a client
 	// certificate (PostgreSQL does whenever ssl_ca_file is set).
 	ClientCertificateRequested bool
+	// ClientCAs are the distinguished names (DER) of the CAs the server
+	// accepts client certificates from, as its certificate request named
+	// them: PostgreSQL names the certificates of its ssl_ca_file, so they
+	// show which CA file it has loaded; PgBouncer names none.
+	ClientCAs [][]byte
 }
 
 // Verified reports whether the server presented a certificate that passed
@@ -160,6 +165,7 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 
 	var (
 		requested bool
+		clientCAs [][]byte
 		tickets   = &ticketSignal{conn: conn}
 	)
 	tc := tls.Client(conn, &tls.Config{
@@ -169,8 +175,8 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 		InsecureSkipVerify: true,
 		// libpq 17+ offers ALPN with either negotiation; direct requires it.
 		NextProtos: []string{alpnProtocol},
-		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-			requested = true
+		GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			requested, clientCAs = true, cri.AcceptableCAs
 			if opts.ClientCertificate != nil {
 				return opts.ClientCertificate, nil
 			}
@@ -226,6 +232,7 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 		VerifyErr:                  verifyErr,
 		CommonNameOnly:             cnOnly,
 		ClientCertificateRequested: requested,
+		ClientCAs:                  clientCAs,
 	}, nil
 }
 

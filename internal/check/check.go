@@ -65,7 +65,7 @@ func Run(ctx context.Context, w io.Writer, opts Options) int {
 
 // Evaluate inspects every file of set once, probes every target against
 // that report, collects the sessions, audits the servers and files, reads
-// renew's state, and judges it all.
+// renew's state and the CA rotation's, and judges it all.
 func Evaluate(ctx context.Context, set *sources.Set, now time.Time) rules.Result {
 	report := set.Inspector.Inspect(now)
 	findings := rules.FileFindings(report, set.Thresholds, set.StrictKeyOwners)
@@ -74,7 +74,8 @@ func Evaluate(ctx context.Context, set *sources.Set, now time.Time) rules.Result
 	findings = append(findings, SessionFindings(ctx, set)...)
 	findings = append(findings, AuditFindings(ctx, set)...)
 	findings = append(findings, rules.RenewFindings(set.RenewStateDir(), now)...)
+	findings = append(findings, rules.CARotationFindings(set.RenewStateDir(), now, set.RotationMaxAge)...)
 	res := rules.Summarize(findings)
-	res.Perf = rules.ExpiryPerf(report, probes, set.Thresholds, now)
+	res.Perf = append(rules.ExpiryPerf(report, probes, set.Thresholds, now), rules.CARotationPerf(set.RenewStateDir(), set.Thresholds, now)...)
 	return res
 }

@@ -246,6 +246,18 @@ func (c *Config) ResolveDSN(d DSN) (string, error) {
 	return p.format(false), nil
 }
 
+// ClientCertFile is the client certificate a DSN names (sslcert),
+// resolved against the configuration folder; "" when it names none or
+// does not parse.
+func (c *Config) ClientCertFile(d DSN) string {
+	p, err := parseDSN(d.Value())
+	if err != nil {
+		return ""
+	}
+	v, _ := p.get("sslcert")
+	return c.Resolve(v)
+}
+
 // withoutFileKeys returns the connection string without the keys naming
 // files, so that it can be checked without reading them.
 func (p *parsedDSN) withoutFileKeys() string {

@@ -56,6 +56,8 @@ type Renew struct {
 	DockerCompose DockerCompose `yaml:"docker_compose"`
 	// Services install and reload the renewed files.
 	Services []Service `yaml:"services"`
+	// CARotation configures `renew --rotate-ca`.
+	CARotation CARotation `yaml:"ca_rotation"`
 }
 
 // RenewCA describes a CA created by `renew --init`.

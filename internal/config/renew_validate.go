@@ -66,6 +66,7 @@ func (c *Config) validateRenew(add func(path, format string, args ...any)) {
 			add(fmt.Sprintf("renew.docker_compose.files[%d]", i), "is empty")
 		}
 	}
+	c.validateRotation(add)
 	seen := map[string]int{}
 	for i, s := range r.Services {
 		p := fmt.Sprintf("renew.services[%d]", i)
@@ -110,13 +111,7 @@ func (c *Config) validateService(p string, s Service, add func(path, format stri
 	n := 0
 	if r.SQL != nil {
 		n++
-		if r.SQL.DSN == "" {
-			add(p+".reload.sql.dsn", "is required")
-		} else if dsnHasPassword(r.SQL.DSN) {
-			add(p+".reload.sql.dsn", "must not hold a password; use password_file")
-		} else if err := checkDSN(DSN(r.SQL.DSN)); err != nil {
-			add(p+".reload.sql.dsn", "%v", err)
-		}
+		checkReloadDSN(p+".reload.sql.dsn", r.SQL.DSN, true, add)
 	}
 	if r.Signal != nil {
 		n++

@@ -122,4 +122,5 @@ func (c *Config) checkDistinctFiles(add func(path, format string, args ...any)) 
 		claim(p+".key", e.Key)
 		claim(p+".combined", e.Combined)
 	}
+	c.claimRotationFiles(claim)
 }

@@ -3,7 +3,9 @@
 // TLS PostgreSQL with PgBouncer in front starts on them on loopback, a real
 // `renew --force` replaces both certificates, reloads both servers and
 // verifies the new serials are served, then the demo prints the check
-// report and serves /metrics until Ctrl-C, and stops everything.
+// report and serves /metrics until Ctrl-C, and stops everything. With
+// --rotate-ca it also rotates the CA (renew --rotate-ca: prepare, switch,
+// finish), showing after each step which clients connect.
 package main
 
 import (
@@ -29,6 +31,7 @@ type options struct {
 	bin, dir, listen string
 	promListen       string
 	noWait           bool
+	rotateCA         bool
 }
 
 func main() {
@@ -38,6 +41,7 @@ func main() {
 	flag.StringVar(&o.listen, "listen", "127.0.0.1:9871", "exporter listen address")
 	flag.StringVar(&o.promListen, "prometheus-listen", "127.0.0.1:9090", "Prometheus listen address")
 	flag.BoolVar(&o.noWait, "no-wait", false, "stop after printing instead of waiting for Ctrl-C")
+	flag.BoolVar(&o.rotateCA, "rotate-ca", false, "also rotate the CA with renew --rotate-ca, showing which clients connect after each step")
 	flag.Parse()
 	if err := run(o); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(os.Stderr, "demo:", err)
@@ -104,12 +108,25 @@ func run(o options) error {
 		return err
 	}
 	defer closeSessions()
-	if err := writeFile(cfgPath, demoConfig(stack, owner)+sessionsConfig, 0o644); err != nil {
+	rotation := ""
+	if o.rotateCA {
+		rotation = rotationConfig(stack)
+	}
+	if err := writeFile(cfgPath, demoConfig(stack, owner)+rotation+sessionsConfig, 0o644); err != nil {
 		return err
 	}
 	fmt.Printf("\n== pgtls_exporter renew --force: new certificates, both servers reloaded, new serials verified\n")
 	if err := runCommand(o.bin, "renew", cfgPath, "--force", "--only", "pgbouncer", "--only", "postgres"); err != nil {
 		return err
+	}
+	if o.rotateCA {
+		if err := showRotation(ctx, o.bin, dir, cfgPath, stack); err != nil {
+			return err
+		}
+		// switch reissued the replica too; give it back its faults, now under the new CA.
+		if err := writeFaultyReplica(certDir, time.Now()); err != nil {
+			return err
+		}
 	}
 
 	fmt.Printf("\n== pgtls_exporter check --config.file %s\n", cfgPath)
@@ -132,7 +149,8 @@ func run(o options) error {
 		for _, prefix := range []string{"pgtls_probe_success", "pgtls_probe_cert_matches_file", "pgtls_probe_tls_version_info",
 			"pgtls_pg_stat_ssl_connections", "pgtls_pgbouncer_connections",
 			"pgtls_problem{", "pgtls_cert_san_match{expected=\"replica", "pgtls_key_permissions_ok{name=\"replica",
-			"pgtls_renew_last_success_timestamp_seconds", "pgtls_renew_entry_last_result{name=\"postgres\",result=\"renewed\"}"} {
+			"pgtls_renew_last_success_timestamp_seconds", "pgtls_renew_entry_last_result{name=\"postgres\",result=\"renewed\"}",
+			"pgtls_ca_rotation_phase{", "pgtls_ca_rotation_ca_not_after"} {
 			if strings.HasPrefix(line, prefix) {
 				fmt.Println("  ", line)
 			}

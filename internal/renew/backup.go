@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/magflow/pgtls_exporter/internal/atomicfile"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
@@ -66,8 +67,13 @@ func writeBackup(j *Journal, old [][]byte) error {
 	return atomicfile.SyncDir(filepath.Dir(j.BackupDir))
 }
 
+// backupDir is the backup folder of transaction id.
+func backupDir(stateDir, id string) string { return filepath.Join(stateDir, backupsDir, id) }
+
 // pruneBackups removes the oldest backup folders beyond keep. Folder names
-// are UTC timestamps, so their order is their age.
+// are UTC timestamps, so their order is their age. A folder that holds a
+// CA key (the old CA's after a rotation) is never removed and not counted:
+// a person decides when a retired CA key may go.
 func pruneBackups(stateDir string, keep int) ([]string, error) {
 	dir := filepath.Join(stateDir, backupsDir)
 	list, err := os.ReadDir(dir)
@@ -79,7 +85,7 @@ func pruneBackups(stateDir string, keep int) ([]string, error) {
 	}
 	var names []string
 	for _, e := range list {
-		if e.IsDir() {
+		if e.IsDir() && !holdsCAKey(filepath.Join(dir, e.Name())) {
 			names = append(names, e.Name())
 		}
 	}
@@ -93,4 +99,18 @@ func pruneBackups(stateDir string, keep int) ([]string, error) {
 		names = names[1:]
 	}
 	return removed, nil
+}
+
+// holdsCAKey reports whether a backup folder's manifest lists a CA key.
+// A folder whose manifest cannot be read is judged by its file names.
+func holdsCAKey(dir string) bool {
+	var m manifest
+	data, err := os.ReadFile(filepath.Join(dir, manifestFile))
+	if err == nil && json.Unmarshal(data, &m) == nil {
+		return slices.ContainsFunc(m.Files, func(f backupFile) bool { return isCAKeyRole(f.Role) })
+	}
+	list, _ := os.ReadDir(dir)
+	return slices.ContainsFunc(list, func(e os.DirEntry) bool {
+		return strings.HasSuffix(e.Name(), "."+roleCAKey) || strings.HasSuffix(e.Name(), "."+roleNewCAKey)
+	})
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // journalExists tells whether a transaction is unfinished.
-func journalExists(t *testing.T, f *fixture) bool {
+func journalExists(t testing.TB, f *fixture) bool {
 	t.Helper()
 	_, err := os.Stat(journalPath(f.config(t).RenewStateDir()))
 	return err == nil
@@ -133,9 +133,18 @@ func TestStackKilledDuringRollback(t *testing.T) {
 // and every file is byte for byte as before.
 func TestStackSIGTERMRollsBack(t *testing.T) {
 	sf := newStackFixture(t, time.Now().Add(300*24*time.Hour))
+	termRollsBack(t, sf, childSpec{Force: true})
+}
+
+// termRollsBack runs renew (spec) on the fixture with SIGTERM right after
+// its first rename and checks that it stops there, rolls back, exits 1
+// and leaves every file byte for byte as before.
+func termRollsBack(t *testing.T, sf *stackFixture, spec childSpec) {
+	t.Helper()
 	old := sf.requireServedMatchesFiles(t)
 	before := snapshot(t, sf.path("certs"))
-	res := runChild(t, childSpec{Config: sf.cfgPath, Force: true, TermAfter: "renamed "})
+	spec.Config, spec.TermAfter = sf.cfgPath, "renamed "
+	res := runChild(t, spec)
 	if res.killed {
 		t.Fatal("killed")
 	}

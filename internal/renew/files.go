@@ -26,7 +26,17 @@ const (
 const (
 	roleCACert = "ca-cert"
 	roleCAKey  = "ca-key"
+	// A CA rotation's files: the new CA, the bundle for clients, the other
+	// trust files and the rotation's state.
+	roleNewCACert = "ca-next-cert"
+	roleNewCAKey  = "ca-next-key"
+	roleBundle    = "ca-bundle"
+	roleTrust     = "trust-file" // numbered: trust-file-1, ...
+	roleRotation  = "rotation-state"
 )
+
+// isCAKeyRole reports whether files of a role hold a CA key.
+func isCAKeyRole(role string) bool { return role == roleCAKey || role == roleNewCAKey }
 
 // newFile is one file a transaction installs.
 type newFile struct {
@@ -37,6 +47,7 @@ type newFile struct {
 	owner       atomicfile.Owner
 	keep        bool // never removed by a rollback (a new CA)
 	noReplace   bool // never installed over an existing file
+	remove      bool // taken away (kept in the backup), not replaced
 }
 
 // issued is a renewed entry: its new certificate and files.

@@ -32,8 +32,13 @@ const (
 	phaseRollingBack = "rolling_back"
 )
 
-// journalVersion is the journal format version.
-const journalVersion = 1
+// Journal format versions: 2 adds CA rotation steps (rotation, and files
+// a step removes), which a renew knowing only 1 must not take for a plain
+// renewal; a plain renewal's journal stays 1.
+const (
+	journalVersion         = 1
+	journalRotationVersion = 2
+)
 
 // Journal describes one renew transaction. It holds paths, modes, owners,
 // serials and content hashes, never key material.
@@ -51,6 +56,18 @@ type Journal struct {
 	Files     []JournalFile  `json:"files"`
 	// Error is why the transaction is being rolled back.
 	Error string `json:"error,omitempty"`
+	// Rotation is set when the transaction is a phase of a CA rotation.
+	Rotation *JournalRotation `json:"rotation,omitempty"`
+}
+
+// JournalRotation is the CA rotation phase a transaction reaches.
+type JournalRotation struct {
+	// Phase is reached when the transaction completes: prepared, switched
+	// or finished (renewstate phases).
+	Phase string `json:"phase"`
+	// NewCACert is the new CA's certificate file (absolute): after switch
+	// every served chain must lead to it alone.
+	NewCACert string `json:"new_ca_cert"`
 }
 
 // JournalEntry is one renewed certificate entry.
@@ -84,6 +101,8 @@ type JournalFile struct {
 	Keep bool `json:"keep,omitempty"`
 	// NoReplace files (the CA's) are linked into place, never over a file.
 	NoReplace bool `json:"no_replace,omitempty"`
+	// Remove files are taken away (their backup keeps them), not replaced.
+	Remove bool `json:"remove,omitempty"`
 }
 
 // journalPath is the journal in a state folder.
@@ -92,6 +111,9 @@ func journalPath(stateDir string) string { return filepath.Join(stateDir, renews
 // saveJournal writes the journal atomically (0600).
 func saveJournal(stateDir string, j *Journal) error {
 	j.Version = journalVersion
+	if j.Rotation != nil {
+		j.Version = journalRotationVersion
+	}
 	data, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode journal: %w", err)
@@ -116,8 +138,8 @@ func loadJournal(stateDir string) (*Journal, error) {
 	if err := json.Unmarshal(data, &j); err != nil {
 		return nil, fmt.Errorf("journal %s does not parse: %w", p, err)
 	}
-	if j.Version != journalVersion {
-		return nil, fmt.Errorf("journal %s: version %d, want %d", p, j.Version, journalVersion)
+	if j.Version != journalVersion && (j.Version != journalRotationVersion || j.Rotation == nil) {
+		return nil, fmt.Errorf("journal %s: version %d, want %d (%d for a CA rotation)", p, j.Version, journalVersion, journalRotationVersion)
 	}
 	switch j.Phase {
 	case phasePreparing, phasePrepared, phaseInstalled, phaseRollingBack:

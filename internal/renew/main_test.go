@@ -31,6 +31,10 @@ type childSpec struct {
 	NoReload  bool
 	KillAt    int
 	TermAfter string
+	// RotateCA, Until and Finish run a CA rotation step.
+	RotateCA bool
+	Until    string
+	Finish   bool
 }
 
 func TestMain(m *testing.M) {
@@ -54,6 +58,7 @@ func childMain(specJSON string) int {
 	n := 0
 	return Run(ctx, Options{
 		ConfigFile: spec.Config, Force: spec.Force, Init: spec.Init, NoReload: spec.NoReload,
+		RotateCA: spec.RotateCA, Until: spec.Until, Finish: spec.Finish,
 		Out:    os.Stderr,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		Checkpoint: func(step string) {

@@ -78,24 +78,34 @@ func sqlAction(cfg *config.Config, s config.Service) action {
 	}}
 }
 
-// runSQL connects (simple protocol, as PgBouncer's admin console needs)
-// and runs the reload statement.
-func runSQL(ctx context.Context, dsn, passwordFile, kind string) error {
+// connectSimple connects with dsn and the password in passwordFile (if
+// any), speaking the simple protocol, as PgBouncer's admin console and
+// transaction pooling need.
+func connectSimple(ctx context.Context, dsn, passwordFile string) (*pgx.Conn, error) {
 	pc, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return fmt.Errorf("parse dsn: %w", err)
+		return nil, fmt.Errorf("parse dsn: %w", err)
 	}
 	if passwordFile != "" {
 		pw, err := regfile.Read(passwordFile, regfile.MaxSmall)
 		if err != nil {
-			return fmt.Errorf("read password_file: %w", err)
+			return nil, fmt.Errorf("read password_file: %w", err)
 		}
 		pc.Password = strings.TrimRight(string(pw), "\r\n")
 	}
 	pc.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	conn, err := pgx.ConnectConfig(ctx, pc)
 	if err != nil {
-		return fmt.Errorf("connect: %w", err)
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	return conn, nil
+}
+
+// runSQL connects and runs the reload statement.
+func runSQL(ctx context.Context, dsn, passwordFile, kind string) error {
+	conn, err := connectSimple(ctx, dsn, passwordFile)
+	if err != nil {
+		return err
 	}
 	defer func() { _ = conn.Close(context.Background()) }()
 	if kind == config.KindPgBouncer {

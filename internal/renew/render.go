@@ -68,21 +68,25 @@ func writeFiles(pr func(string, ...any), cfg *config.Config, e config.Certificat
 		cfg.Renew.KeyTypeOrDefault(), model.Duration(cfg.Renew.ValidityDuration()))
 }
 
-func writeSteps(pr func(string, ...any), cfg *config.Config, p *Plan, stateDir string) {
+// stepWriter numbers the steps of a plan.
+func stepWriter(pr func(string, ...any)) func(format string, args ...any) {
 	n := 0
-	step := func(format string, args ...any) {
+	return func(format string, args ...any) {
 		n++
 		pr(fmt.Sprintf("    %d. ", n)+format, args...)
 	}
-	pr("  Steps:")
+}
+
+// writeTxnSteps are a transaction's first steps: journal, backup, files.
+func writeTxnSteps(step func(string, ...any), stateDir string) {
 	step("journal in %s, back up the replaced files to %s",
 		filepath.Join(stateDir, "journal.json"), filepath.Join(stateDir, backupsDir, "<time>")+string(filepath.Separator))
 	step("write the new files beside the old ones, sync, rename into place")
-	if !p.Reload {
-		step("no install into services, no reload, no verification (--no-reload)")
-		return
-	}
-	for _, s := range p.Services {
+}
+
+// writeServiceSteps lists the install and reload steps of services.
+func writeServiceSteps(step func(string, ...any), cfg *config.Config, services []config.Service) {
+	for _, s := range services {
 		acts, err := serviceActions(cfg, s)
 		if err != nil {
 			step("service %s: %v", s.Name, err)
@@ -92,13 +96,28 @@ func writeSteps(pr func(string, ...any), cfg *config.Config, p *Plan, stateDir s
 			step("service %s (%s): %s", s.Name, s.Kind, a.what)
 		}
 	}
+}
+
+// targetName is the name a target is verified with.
+func targetName(t config.Target) string {
+	if t.ServerName == "" {
+		return "the address host"
+	}
+	return t.ServerName
+}
+
+func writeSteps(pr func(string, ...any), cfg *config.Config, p *Plan, stateDir string) {
+	step := stepWriter(pr)
+	pr("  Steps:")
+	writeTxnSteps(step, stateDir)
+	if !p.Reload {
+		step("no install into services, no reload, no verification (--no-reload)")
+		return
+	}
+	writeServiceSteps(step, cfg, p.Services)
 	for _, t := range p.Targets {
-		name := t.ServerName
-		if name == "" {
-			name = "the address host"
-		}
 		step("verify target %s (%s, name %s) serves the new serial and passes verify-full (up to %s)",
-			t.Name, t.Address, name, model.Duration(cfg.Renew.VerifyTimeoutDuration()))
+			t.Name, t.Address, targetName(t), model.Duration(cfg.Renew.VerifyTimeoutDuration()))
 	}
 	step("on failure: restore the backup, reload again, confirm the old certificates are served")
 }

@@ -2,6 +2,7 @@ package renew
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -43,6 +44,13 @@ type Options struct {
 	NoReload bool
 	// Wait waits for a running renew to finish instead of refusing.
 	Wait bool
+	// RotateCA runs the next step of a CA rotation (prepare, switch,
+	// finish) instead of renewing, or every step up to Until.
+	RotateCA bool
+	// Until is the last rotation step to run: prepare, switch or finish.
+	Until string
+	// Finish allows the finish step: the rotation stops trusting the old CA.
+	Finish bool
 
 	// Out receives the plan and the outcome; nil means io.Discard.
 	Out    io.Writer
@@ -55,6 +63,19 @@ type Options struct {
 	// BeforeReload, if set, runs after the new files are in place and
 	// before the services are reloaded (tests inject faults there).
 	BeforeReload func(ctx context.Context) error
+}
+
+// Check refuses options that do not go together.
+func (o Options) Check() error {
+	switch {
+	case !o.RotateCA && (o.Until != "" || o.Finish):
+		return errors.New("--until and --finish belong to --rotate-ca")
+	case o.RotateCA && (o.Init || o.Force || len(o.Only) > 0 || o.NoReload):
+		return errors.New("--rotate-ca goes with neither --init, --force, --only nor --no-reload: a rotation reissues every entry and reloads every service")
+	case o.Until != "" && !slices.Contains(RotationSteps(), o.Until):
+		return fmt.Errorf("--until %s: not one of %s", o.Until, strings.Join(RotationSteps(), ", "))
+	}
+	return nil
 }
 
 // runner is one renew run.
@@ -94,6 +115,9 @@ func Run(ctx context.Context, opts Options) int {
 		return ExitRolledBack
 	}
 	r.cfg, r.stateDir = cfg, cfg.RenewStateDir()
+	if opts.DryRun && opts.RotateCA {
+		return r.rotationDryRun(ctx)
+	}
 	if opts.DryRun {
 		return r.dryRun()
 	}
@@ -111,6 +135,9 @@ func Run(ctx context.Context, opts Options) int {
 	r.checkpoint("locked")
 	if code, stop := r.recover(ctx); stop {
 		return code
+	}
+	if opts.RotateCA {
+		return r.rotate(ctx)
 	}
 	return r.renew(ctx)
 }
@@ -136,11 +163,19 @@ func (r *runner) dryRun() int {
 }
 
 // plan inspects the files and the CA and decides. The signer is the
-// existing CA when it is usable.
+// existing CA when it is usable; while a CA rotation is switched, the new
+// CA.
 func (r *runner) plan() (*Plan, *signer) {
 	now := r.opts.Now()
 	report := inspect.New(r.cfg, 0).Inspect(now)
 	caPlan, ca := loadCA(r.cfg, r.opts.Init, now)
+	switch st, err := readRotation(r.stateDir); {
+	case err != nil:
+		caPlan, ca = CAPlan{CertPath: r.cfg.CA.Cert, KeyPath: r.cfg.CA.Key,
+			Err: fmt.Errorf("%w: which CA signs depends on the CA rotation", err)}, nil
+	case st != nil && st.Phase == renewstate.PhaseSwitched:
+		caPlan, ca = rotationSigner(st, now)
+	}
 	return makePlan(planInput{cfg: r.cfg, report: report, ca: caPlan, now: now, force: r.opts.Force,
 		only: r.opts.Only, reload: !r.opts.NoReload, created: caPlan.Create}), ca
 }
@@ -182,20 +217,25 @@ func (r *runner) renew(ctx context.Context) int {
 	if err != nil {
 		return r.notRenewed(renewing, err)
 	}
-	for _, is := range entries {
-		r.log.Info("issued certificate", "entry", is.plan.Entry.Name, "serial", certs.Serial(is.cert),
-			"not_after", is.cert.NotAfter, "names", strings.Join(is.plan.Entry.ExpectedNames, ","))
-	}
+	r.logIssued(entries)
 	r.checkpoint("issued")
 	if err := ctx.Err(); err != nil {
 		return r.notRenewed(renewing, fmt.Errorf("interrupted before changing anything: %w", context.Cause(ctx)))
 	}
 	t := r.newTxn()
-	id := now.UTC().Format("20060102T150405.000000000Z")
-	if err := begin(t, id, now, plan.Reload, entries, extra); err != nil {
+	id := txnID(now)
+	if err := begin(t, id, now, plan.Reload, entries, extra, nil); err != nil {
 		return r.notRenewed(renewing, err)
 	}
 	return r.complete(ctx, t)
+}
+
+// logIssued logs the certificates issued for a transaction.
+func (r *runner) logIssued(entries []issued) {
+	for _, is := range entries {
+		r.log.Info("issued certificate", "entry", is.plan.Entry.Name, "serial", certs.Serial(is.cert), "issuer", is.cert.Issuer.String(),
+			"not_after", is.cert.NotAfter, "names", strings.Join(is.plan.Entry.ExpectedNames, ","))
+	}
 }
 
 func (r *runner) newTxn() *txn {
@@ -256,52 +296,13 @@ func (r *runner) complete(ctx context.Context, t *txn) int {
 		names = append(names, e.Name)
 	}
 	msg := "renewed " + strings.Join(names, ", ")
+	if t.j.Rotation != nil {
+		msg = rotationSummary(t.j)
+	}
 	if !t.j.Reload {
 		msg += " (--no-reload: not installed into services, not verified)"
 	}
 	return r.done(ExitOK, msg)
-}
-
-// reloadAndVerify runs the install and reload steps of every service of
-// the journal's entries, then waits until the targets serve the new
-// certificates.
-func (r *runner) reloadAndVerify(ctx context.Context, j *Journal) error {
-	if r.opts.BeforeReload != nil {
-		if err := r.opts.BeforeReload(ctx); err != nil {
-			return err
-		}
-	}
-	if err := r.reloadServices(ctx, j); err != nil {
-		return err
-	}
-	if err := waitServed(ctx, r.cfg, expectations(r.cfg, j, false), r.cfg.Renew.VerifyTimeoutDuration(), r.log); err != nil {
-		return fmt.Errorf("the new certificates are not served: %w", err)
-	}
-	r.checkpoint("verified")
-	return nil
-}
-
-// reloadServices runs the install and reload steps of every service that
-// reads one of the journal's entries, in configuration order.
-func (r *runner) reloadServices(ctx context.Context, j *Journal) error {
-	names := j.entryNames()
-	for _, s := range r.cfg.Renew.Services {
-		if !slices.ContainsFunc(s.Certificates, func(n string) bool { return slices.Contains(names, n) }) {
-			continue
-		}
-		acts, err := serviceActions(r.cfg, s)
-		if err != nil {
-			return err
-		}
-		err = runActions(ctx, acts, s.TimeoutDuration(), func(a action, took time.Duration) {
-			r.log.Info("service step done", "service", a.service, "step", a.what, "took", took.Round(time.Millisecond))
-		})
-		if err != nil {
-			return err
-		}
-		r.checkpoint("reloaded " + s.Name)
-	}
-	return nil
 }
 
 // rollback undoes a failed transaction: restore, reload, confirm. It runs
@@ -326,30 +327,11 @@ func (r *runner) rollback(ctx context.Context, t *txn, cause error) int {
 	for _, e := range t.j.Entries {
 		r.results[e.Name] = renewstate.Entry{Result: renewstate.ResultRolledBack, Reason: e.Reason, Error: cause.Error()}
 	}
+	if t.j.Rotation != nil {
+		st, _ := readRotation(r.stateDir)
+		return r.done(ExitRolledBack, fmt.Sprintf("CA rotation rolled back, it stays %s: %v", phaseOf(st), cause))
+	}
 	return r.done(ExitRolledBack, "rolled back: "+cause.Error())
-}
-
-// reloadOld reloads the services after a restore and confirms the targets
-// serve the old certificates again. A failed reload step is forgiven when
-// the targets prove it: a server that never loaded the new files still
-// serves the old ones. Without targets to prove it, it is not.
-func (r *runner) reloadOld(ctx context.Context, j *Journal) error {
-	reloadErr := r.reloadServices(ctx, j)
-	exps := expectations(r.cfg, j, true)
-	if reloadErr != nil && len(exps) == 0 {
-		return fmt.Errorf("reload after restoring: %w (and no target can confirm the old certificates are served)", reloadErr)
-	}
-	if err := waitServed(ctx, r.cfg, exps, r.cfg.Renew.VerifyTimeoutDuration(), r.log); err != nil {
-		if reloadErr != nil {
-			err = fmt.Errorf("%w; reload after restoring: %w", err, reloadErr)
-		}
-		return fmt.Errorf("the old certificates are not served again: %w", err)
-	}
-	if reloadErr != nil {
-		r.log.Warn("a reload after restoring failed, yet the targets serve the old certificates", "err", reloadErr)
-	}
-	r.checkpoint("verified-old")
-	return nil
 }
 
 // broken ends a run whose rollback failed: the journal stays so the next

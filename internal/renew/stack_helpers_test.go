@@ -37,12 +37,13 @@ const sqlServices = `    - name: db
 `
 
 // newStackFixture issues certificates valid until notAfter, starts the
-// servers on them, and writes a config whose renew section has the given
-// services (sqlServices when empty) and options.
+// servers on them (PgBouncer verifies PostgreSQL: server_tls_sslmode =
+// verify-full), and writes a config whose renew section reloads both
+// servers over SQL.
 func newStackFixture(t testing.TB, notAfter time.Time) *stackFixture {
 	t.Helper()
 	f := newFixture(t, "").withCerts(t, notAfter)
-	s := testenv.StartT(t, testenv.Options{WithPgBouncer: true, Certs: testenv.CertFiles{
+	s := testenv.StartT(t, testenv.Options{WithPgBouncer: true, PgBouncerServerTLSMode: "verify-full", Certs: testenv.CertFiles{
 		CA:            f.path("certs/ca/ca.crt"),
 		PostgresCert:  f.path("certs/postgres.crt"),
 		PostgresKey:   f.path("certs/postgres.key"),

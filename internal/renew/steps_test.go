@@ -131,13 +131,6 @@ func TestComposeCommands(t *testing.T) {
 	}
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // mustActions returns the last action of a service.
 func mustActions(t *testing.T, cfg *config.Config, s config.Service) action {
 	t.Helper()

@@ -1,6 +1,7 @@
 package renew
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -37,10 +39,11 @@ func sum(data []byte) string {
 
 // begin journals the transaction, backs up the files it replaces and
 // stages the new ones beside them. Nothing configured has changed when it
-// returns; on error it undoes what it did.
-func begin(t *txn, id string, now time.Time, reload bool, entries []issued, extra []newFile) error {
+// returns; on error it undoes what it did. rot is set for a phase of a CA
+// rotation.
+func begin(t *txn, id string, now time.Time, reload bool, entries []issued, extra []newFile, rot *JournalRotation) error {
 	t.j = &Journal{ID: id, Started: now, Phase: phasePreparing, Reload: reload,
-		BackupDir: filepath.Join(t.stateDir, backupsDir, id)}
+		BackupDir: backupDir(t.stateDir, id), Rotation: rot}
 	var files []newFile
 	files = append(files, extra...)
 	for _, is := range entries {
@@ -48,13 +51,21 @@ func begin(t *txn, id string, now time.Time, reload bool, entries []issued, extr
 			OldSerial: is.plan.OldSerial, NewSerial: certs.Serial(is.cert), NotAfter: is.cert.NotAfter})
 		files = append(files, is.files...)
 	}
+	// A CA rotation's state file goes last: it says the phase is reached
+	// once every other file is in place.
+	slices.SortStableFunc(files, func(a, b newFile) int {
+		return cmp.Compare(boolInt(a.role == roleRotation), boolInt(b.role == roleRotation))
+	})
 	if err := checkWritable(files); err != nil {
 		return err
 	}
 	old := make([][]byte, len(files))
 	for i, f := range files {
 		jf := JournalFile{Entry: f.entry, Role: f.role, Path: f.path, Staged: stagedPath(f.path),
-			NewSHA256: sum(f.data), Keep: f.keep, NoReplace: f.noReplace}
+			NewSHA256: sum(f.data), Keep: f.keep, NoReplace: f.noReplace, Remove: f.remove}
+		if f.remove {
+			jf.NewSHA256 = ""
+		}
 		data, fi, err := readOld(f.path)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -81,6 +92,9 @@ func begin(t *txn, id string, now time.Time, reload bool, entries []issued, extr
 	t.log.Info("backed up the current files", "dir", t.j.BackupDir)
 	t.checkpoint("backed-up")
 	for i, f := range files {
+		if f.remove {
+			continue // nothing to stage: apply takes the file away
+		}
 		if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
 			return errors.Join(fmt.Errorf("create folder for %s: %w", f.path, err), t.abandon())
 		}
@@ -165,10 +179,16 @@ func (t *txn) apply(ctx context.Context) error {
 	return nil
 }
 
-// installFile moves f's staged file into place. It reports false when that
-// had already happened, and fails when neither the staged file nor the
-// new content in place is there.
+// installFile moves f's staged file into place (or takes a Remove file
+// away). It reports false when that had already happened, and fails when
+// neither the staged file nor the new content in place is there.
 func installFile(f JournalFile) (bool, error) {
+	if f.Remove {
+		if _, err := os.Lstat(f.Path); errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return true, os.Remove(f.Path)
+	}
 	if _, err := os.Lstat(f.Staged); errors.Is(err, fs.ErrNotExist) {
 		if data, err := regfile.Read(f.Path, regfile.MaxSmall); err == nil && sum(data) == f.NewSHA256 {
 			return false, nil
@@ -267,4 +287,12 @@ func (t *txn) finish() error {
 	}
 	t.checkpoint("journal-removed")
 	return nil
+}
+
+// boolInt is 1 for true, 0 for false.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -2,11 +2,13 @@ package renew
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
 	"github.com/magflow/pgtls_exporter/internal/targets"
@@ -18,10 +20,17 @@ const pollInterval = 50 * time.Millisecond
 // expectation is what one target must serve.
 type expectation struct {
 	target config.Target
+	// serial is the served leaf's serial; "" accepts any.
 	serial string
 	// verifyFull also requires verify-full to pass (new certificates); the
 	// old ones after a rollback need only be served again.
 	verifyFull bool
+	// onlyCA, when set, must be the served chain's root on its own: after
+	// a CA rotation's switch, the new CA alone.
+	onlyCA *x509.Certificate
+	// clientCAs, when set, judges the CAs the server names for client
+	// certificates (what its CA file holds): "" when they are right.
+	clientCAs func(names [][]byte) string
 }
 
 // expectations lists, for every target of the journal's entries, the
@@ -111,10 +120,17 @@ func check(r *targets.Report, e expectation) string {
 		return "probe failed: " + r.Err.Error()
 	case r.Served == nil:
 		return "no certificate served"
-	case r.Served.Serial != e.serial:
+	case e.serial != "" && r.Served.Serial != e.serial:
 		return fmt.Sprintf("serves serial %s, want %s", r.Served.Serial, e.serial)
 	case e.verifyFull && !r.Result.Verified():
 		return fmt.Sprintf("serves serial %s but verify-full fails: %v", r.Served.Serial, r.Result.VerifyErr)
+	case e.onlyCA != nil:
+		if v := certs.NewAuthority([]*x509.Certificate{e.onlyCA}).Verify(r.Result.PeerCertificates, x509.ExtKeyUsageServerAuth, time.Now()); !v.OK() {
+			return fmt.Sprintf("serves serial %s, which does not chain to the new CA %q alone: %s", r.Served.Serial, e.onlyCA.Subject, v.Detail())
+		}
+	}
+	if e.clientCAs != nil {
+		return e.clientCAs(r.Result.ClientCAs)
 	}
 	return ""
 }

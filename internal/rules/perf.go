@@ -33,11 +33,9 @@ var perfLabelUnsafe = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
 // ExpiryPerf is the days left of the CA, of every entry's leaf and of
 // every served leaf, with their thresholds.
 func ExpiryPerf(r *inspect.Report, probes []*targets.Report, th Thresholds, now time.Time) []Perf {
-	days := func(d time.Duration) float64 { return float64(int64(d.Hours()/24*10)) / 10 }
 	var out []Perf
 	add := func(label string, notAfter time.Time, warn, crit time.Duration) {
-		out = append(out, Perf{Label: perfLabelUnsafe.ReplaceAllString(label, "_") + "_days_left",
-			Value: days(notAfter.Sub(now)), Warn: days(warn), Crit: days(crit)})
+		out = append(out, daysLeft(perfLabelUnsafe.ReplaceAllString(label, "_")+"_days_left", notAfter, warn, crit, now))
 	}
 	for _, e := range r.All() {
 		cf := e.CertFile()
@@ -56,4 +54,11 @@ func ExpiryPerf(r *inspect.Report, probes []*targets.Report, th Thresholds, now 
 		}
 	}
 	return out
+}
+
+// daysLeft is the days left until notAfter, with the thresholds in days,
+// each to a tenth of a day (rounded down).
+func daysLeft(label string, notAfter time.Time, warn, crit time.Duration, now time.Time) Perf {
+	days := func(d time.Duration) float64 { return float64(int64(d.Hours()/24*10)) / 10 }
+	return Perf{Label: label, Value: days(notAfter.Sub(now)), Warn: days(warn), Crit: days(crit)}
 }

@@ -194,6 +194,13 @@ var table = [...]Rule{
 	{Code: ServedFileUnwatched, Severity: Warning, Sources: []Source{SourceAudit}, For: "15m",
 		Summary: "A server reads a certificate, key or CA file that no entry of the configuration watches: its expiry and renewal go unseen.",
 		Action:  "Add the file to certificates (or ca.cert), or point the server at the watched files; map container paths with audit.path_map."},
+	// CA rotation.
+	{Code: CARotationStalled, Severity: Warning, Sources: []Source{SourceCARotation}, For: "15m",
+		Summary: "A CA rotation has stayed prepared or switched longer than renew.ca_rotation.max_phase_age.",
+		Action:  "Prepared: once every client holds the trust bundle, run `pgtls_exporter renew --rotate-ca --until switch`. Switched: once no client needs the old CA, run `pgtls_exporter renew --rotate-ca --finish`. The README's CA rotation runbook has the steps."},
+	{Code: CARotationStateUnreadable, Severity: Unknown, Sources: []Source{SourceCARotation}, For: "10m",
+		Summary: "The CA rotation's state file (state_dir/ca-rotation.json) cannot be read.",
+		Action:  "Check state_dir's permissions and the file's content; the backups in state_dir hold the last good copy, and the next `renew --rotate-ca` refuses until it reads."},
 
 	// Configuration.
 	{Code: ConfigInvalid, Severity: Unknown, Sources: []Source{SourceConfig}, For: "5m",

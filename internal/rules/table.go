@@ -26,6 +26,8 @@ const (
 	SourceRenew    Source = "renew"
 	SourceConfig   Source = "config"
 	SourceAudit    Source = "audit"
+	// SourceCARotation is renew's CA rotation (its state file).
+	SourceCARotation Source = "ca_rotation"
 )
 
 // Problem codes. Each one has exactly one row in Table.
@@ -77,6 +79,9 @@ const (
 	RenewNotRolledBack   Code = "renew_not_rolled_back"
 	RenewRollbackFailed  Code = "renew_rollback_failed"
 	RenewStateUnreadable Code = "renew_state_unreadable"
+
+	CARotationStalled         Code = "ca_rotation_stalled"
+	CARotationStateUnreadable Code = "ca_rotation_state_unreadable"
 
 	ConfigInvalid Code = "config_invalid"
 

@@ -1,10 +1,13 @@
 // Package sources builds, in one place, every source of facts a
 // configuration names: the file inspector, the prober, the session
-// sources, the audit's targets and renew's state folder. serve turns a Set
-// into collectors; check evaluates the same Set once.
+// sources, the audit's targets and renew's state folder (its runs and the
+// CA rotation). serve turns a Set into collectors; check evaluates the
+// same Set once.
 package sources
 
 import (
+	"time"
+
 	"github.com/magflow/pgtls_exporter/internal/audit"
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
@@ -29,6 +32,8 @@ type Set struct {
 	// AuditPolicy and Acknowledge judge the audit.
 	AuditPolicy rules.AuditPolicy
 	Acknowledge []config.Acknowledgement
+	// RotationMaxAge is how long a CA rotation may stay in a phase.
+	RotationMaxAge time.Duration
 }
 
 // Options adjust a Set.
@@ -44,7 +49,8 @@ type Options struct {
 func New(cfg *config.Config, opts Options) *Set {
 	s := &Set{Config: cfg, Inspector: inspect.New(cfg, opts.Workers), Prober: targets.New(cfg),
 		Thresholds: rules.ThresholdsOf(cfg.Thresholds), StrictKeyOwners: cfg.StrictKeyOwners(),
-		AuditPolicy: rules.AuditPolicyOf(cfg.Audit.Policy), Acknowledge: cfg.Audit.Acknowledge}
+		AuditPolicy: rules.AuditPolicyOf(cfg.Audit.Policy), Acknowledge: cfg.Audit.Acknowledge,
+		RotationMaxAge: cfg.Renew.CARotation.MaxPhaseAgeDuration()}
 	for _, o := range sessions.PostgresOptions(cfg) {
 		o.ByDatabaseUser = o.ByDatabaseUser || opts.ByDatabaseUser
 		s.Postgres = append(s.Postgres, sessions.NewPostgres(o))

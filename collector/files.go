@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,10 +19,13 @@ import (
 type family struct {
 	name, help string
 	desc       *prometheus.Desc
+	header     []byte // HELP and TYPE lines
 }
 
 func newFamily(name, help string, labels ...string) family {
-	return family{name: name, help: help, desc: prometheus.NewDesc(name, help, labels, nil)}
+	escaped := strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(help)
+	return family{name: name, help: help, desc: prometheus.NewDesc(name, help, labels, nil),
+		header: []byte("# HELP " + name + " " + escaped + "\n# TYPE " + name + " gauge\n")}
 }
 
 // The file source's families, in the order they are written encoded.

@@ -5,7 +5,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -139,7 +138,7 @@ func (f *Files) WriteEncoded(w *exposition.Writer, moreProblems []byte) {
 		if !has {
 			continue
 		}
-		w.WriteText(familyHeader(fileFamilies[fam]))
+		w.WriteText(fileFamilies[fam].header)
 		for _, b := range blocks {
 			if len(b.segs[fam].Raw) > 0 {
 				w.WriteSegment(b.segs[fam])
@@ -154,12 +153,6 @@ func (f *Files) WriteEncoded(w *exposition.Writer, moreProblems []byte) {
 // ProblemFamily is the name of the family WriteEncoded merges other
 // sources' samples into.
 func ProblemFamily() string { return problemFamily.name }
-
-// familyHeader is a family's HELP and TYPE lines.
-func familyHeader(fm family) []byte {
-	help := strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(fm.help)
-	return []byte("# HELP " + fm.name + " " + help + "\n# TYPE " + fm.name + " gauge\n")
-}
 
 // appendSample appends one gauge sample line as the text format writes it.
 func appendSample(b []byte, name string, m prometheus.Metric) ([]byte, error) {

@@ -28,7 +28,7 @@ func WriteProbe(w io.Writer, target string, r *targets.Report, th rules.Threshol
 				continue
 			}
 			if len(out) == start {
-				out = append(out, familyHeader(fam)...)
+				out = append(out, fam.header...)
 			}
 			var err error
 			if out, err = appendSample(out, fam.name, m); err != nil {

@@ -175,6 +175,12 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 		InsecureSkipVerify: true,
 		// libpq 17+ offers ALPN with either negotiation; direct requires it.
 		NextProtos: []string{alpnProtocol},
+		// Classical groups only: PostgreSQL and PgBouncer built on OpenSSL
+		// before 3.5 cannot use a post-quantum (ML-KEM) share, whose key
+		// generation would be wasted on every probe. X25519 first, as
+		// OpenSSL servers prefer it; PostgreSQL with its default
+		// ssl_ecdh_curve (prime256v1) asks for P-256 in a second hello.
+		CurvePreferences: probeGroups(),
 		GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			requested, clientCAs = true, cri.AcceptableCAs
 			if opts.ClientCertificate != nil {
@@ -235,6 +241,9 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 		ClientCAs:                  clientCAs,
 	}, nil
 }
+
+// probeGroups are the key exchange groups a probe offers, in order.
+func probeGroups() []tls.CurveID { return []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384} }
 
 // check validates the options and returns the server name to use.
 func (o Options) check() (string, error) {

@@ -181,3 +181,29 @@ func TestErrorText(t *testing.T) {
 		t.Error("unknown phase not spelled as is")
 	}
 }
+
+// TestProbeOffersClassicalGroups: a probe offers X25519, P-256 and P-384,
+// no post-quantum share: servers on OpenSSL before 3.5 cannot use one, and
+// generating it costs every probe.
+func TestProbeOffersClassicalGroups(t *testing.T) {
+	p := newPKI(t)
+	offered := make(chan []tls.CurveID, 1)
+	cfg := p.server.Clone()
+	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		offered <- hello.SupportedCurves
+		return nil, nil
+	}
+	srv := startPeer(t, pgServer(cfg, false, 0, nil))
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	res, err := Probe(ctx, Options{Address: srv.addr, ServerName: "db", RootCAs: p.roots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := <-offered; !slices.Equal(got, []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}) {
+		t.Fatalf("offered groups %v", got)
+	}
+	if res.KeyExchangeGroup != "X25519" {
+		t.Fatalf("negotiated %s", res.KeyExchangeGroup)
+	}
+}

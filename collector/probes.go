@@ -58,7 +58,15 @@ func (p *Probes) Name() string { return "probes" }
 // Update implements Source. An unreachable target is a finding, not a
 // failure of the source.
 func (p *Probes) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
-	files, now := inspectComplete(ctx, p.inspector)
+	if p.prober.Empty() {
+		return nil
+	}
+	// During the start-up inspection, what is ready may already hold the
+	// CA and the entries the targets are compared with; else wait for it.
+	files, now := inspectOnce(ctx, p.inspector)
+	if !p.prober.Covered(files) {
+		files, now = inspectComplete(ctx, p.inspector)
+	}
 	reports := p.prober.ProbeAll(ctx, files)
 	for _, r := range reports {
 		p.logChange(r)

@@ -52,6 +52,23 @@ type Prober struct {
 // New returns a Prober for cfg.
 func New(cfg *config.Config) *Prober { return &Prober{cfg: cfg} }
 
+// Covered reports whether files holds what probing every target needs:
+// the CA when one is configured, and each entry a target is compared with.
+func (p *Prober) Covered(files *inspect.Report) bool {
+	if p.cfg.CA.Cert != "" && files.CA == nil {
+		return false
+	}
+	for _, t := range p.cfg.Targets {
+		if t.Certificate != "" && files.Entry(t.Certificate) == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Empty reports whether no target is configured.
+func (p *Prober) Empty() bool { return len(p.cfg.Targets) == 0 }
+
 // ProbeAll probes every configured target concurrently. Each probe is
 // bounded by its own timeout and by ctx; a dead target costs at most that.
 func (p *Prober) ProbeAll(ctx context.Context, files *inspect.Report) []*Report {

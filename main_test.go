@@ -73,13 +73,20 @@ func TestServeReloadOnSIGHUP(t *testing.T) {
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 
+	// scrape waits until the exporter has read its files (/-/ready), as
+	// after start or a reload, then scrapes.
 	scrape := func() string {
-		for i := 0; i < 100; i++ {
-			resp, err := http.Get("http://" + addr + "/metrics")
+		for i := 0; i < 200; i++ {
+			ready, err := http.Get("http://" + addr + "/-/ready")
 			if err == nil {
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				return string(body)
+				ready.Body.Close()
+			}
+			if err == nil && ready.StatusCode == http.StatusOK {
+				if resp, err := http.Get("http://" + addr + "/metrics"); err == nil {
+					body, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					return string(body)
+				}
 			}
 			time.Sleep(50 * time.Millisecond)
 		}

@@ -119,6 +119,9 @@ func requireScrape(t *testing.T, sf *stackFixture, wants ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := srv.WaitReady(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	rec := httptest.NewRecorder()
 	srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	body := rec.Body.String()

@@ -43,10 +43,7 @@ certificates:
   - {name: loose, cert: loose.crt, key: loose.key, expected_names: [db], key_owner: postgres}
   - {name: gone, cert: gone.crt, key: gone.key, expected_names: [db]}
 `), 0o644)
-	srv, err := New(Options{ConfigFile: cfgPath, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DefaultScrapeTimeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := newReadyServer(t, Options{ConfigFile: cfgPath, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DefaultScrapeTimeout: 10 * time.Second})
 	t.Cleanup(func() { _ = srv.Close() })
 	_, body := get(t, srv.Handler(), http.MethodGet, "/metrics")
 	var exported []string

@@ -18,9 +18,10 @@ type runtime struct {
 	sources  *sources.Set
 	exporter *collector.Exporter
 	files    *collector.Files
-	// ready is set once every certificate file has been read and its
-	// series built (warm).
-	ready atomic.Bool
+	// ready is set, and warmed closed, once every certificate file has
+	// been read and its series built.
+	ready  atomic.Bool
+	warmed chan struct{}
 }
 
 // build assembles the collectors for a configuration; session sources
@@ -29,7 +30,8 @@ func build(cfg *config.Config, logger *slog.Logger) *runtime {
 	set := sources.New(cfg, sources.Options{})
 	srcs, files := collector.FromSources(set, logger)
 	files.Encoded()
-	return &runtime{cfg: cfg, sources: set, exporter: collector.NewExporter(logger, srcs...), files: files}
+	return &runtime{cfg: cfg, sources: set, exporter: collector.NewExporter(logger, srcs...), files: files,
+		warmed: make(chan struct{})}
 }
 
 // warm reads every certificate file and builds its series, so that no
@@ -44,4 +46,5 @@ func (rt *runtime) warm(ctx context.Context) {
 	_ = rt.files.Update(ctx, ch)
 	close(ch)
 	rt.ready.Store(true)
+	close(rt.warmed)
 }

@@ -38,6 +38,9 @@ func TestReloadNeedsLifecycleFlag(t *testing.T) {
 	if err := srv.Reload(); err != nil { // what SIGHUP does
 		t.Fatal(err)
 	}
+	if err := srv.WaitReady(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	if _, metrics := get(t, h, http.MethodGet, "/metrics"); !strings.Contains(metrics, `name="other"`) {
 		t.Fatal("Reload (SIGHUP) did not reload")
 	}

@@ -50,11 +50,8 @@ sessions:
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			cfgPath := testcerts.WriteFile(t, filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".yml"), []byte(tt.yaml), 0o644)
-			srv, err := New(Options{ConfigFile: cfgPath, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			srv := newReadyServer(t, Options{ConfigFile: cfgPath, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 				DefaultScrapeTimeout: 10 * time.Second, TimeoutOffset: 500 * time.Millisecond})
-			if err != nil {
-				t.Fatal(err)
-			}
 			t.Cleanup(func() { _ = srv.Close() })
 			code, body := get(t, srv.Handler(), http.MethodGet, "/metrics")
 			if code != http.StatusOK {

@@ -121,6 +121,17 @@ func (s *Server) install(cfg *config.Config) {
 		"certificates", len(cfg.Certificates), "targets", len(cfg.Targets))
 }
 
+// WaitReady waits until the running configuration's certificate files
+// have all been read (what /-/ready reports), or ctx ends.
+func (s *Server) WaitReady(ctx context.Context) error {
+	select {
+	case <-s.current().warmed:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the certificate files to be read: %w", ctx.Err())
+	}
+}
+
 // current returns the running configuration's runtime.
 func (s *Server) current() *runtime {
 	s.mu.RLock()

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"html"
 	"io"
 	"log/slog"
@@ -38,11 +39,23 @@ certificates:
 	for _, e := range edit {
 		e(&opts)
 	}
+	return newReadyServer(t, opts), cfgPath
+}
+
+// newReadyServer is New, waiting until the certificate files have all
+// been read, as Prometheus sees a server once /-/ready answers.
+func newReadyServer(t testing.TB, opts Options) *Server {
+	t.Helper()
 	srv, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return srv, cfgPath
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := srv.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return srv
 }
 
 func get(t *testing.T, h http.Handler, method, path string) (int, string) {
@@ -141,11 +154,8 @@ func TestLandingLinksAnswer(t *testing.T) {
 			testcerts.WriteFile(t, filepath.Join(dir, "ca.crt"), ca.CertPEM, 0o644)
 			testcerts.WriteEntry(t, dir, "pg", ca, testcerts.Options{DNSNames: []string{"postgres"}}, 0o600)
 			cfgPath := testcerts.WriteFile(t, filepath.Join(dir, "config.yml"), []byte("ca: {cert: ca.crt}\ncertificates: [{name: pg, cert: pg.crt}]\n"+tc.targets), 0o644)
-			srv, err := New(Options{ConfigFile: cfgPath, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			srv := newReadyServer(t, Options{ConfigFile: cfgPath, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 				DefaultScrapeTimeout: 5 * time.Second, TimeoutOffset: 500 * time.Millisecond})
-			if err != nil {
-				t.Fatal(err)
-			}
 			h := srv.Handler()
 			code, body := get(t, h, http.MethodGet, "/")
 			if code != http.StatusOK {

@@ -79,11 +79,8 @@ sessions:
       expect_server_tls: true
 `, s.PostgresPort(), s.PgBouncerPort()), 0o644)
 	var logs bytes.Buffer
-	srv, err := New(Options{ConfigFile: cfgPath, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	srv := newReadyServer(t, Options{ConfigFile: cfgPath, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		DefaultScrapeTimeout: 10 * time.Second, EnableLifecycle: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	h := srv.Handler()
 	waitSessions(t, s, 0) // sources connect on the first scrape
 	_, body := get(t, h, http.MethodGet, "/metrics")

@@ -35,11 +35,8 @@ certificates:
   - {name: postgres, cert: %s, key: %s, expected_names: [db, 127.0.0.1]}
   - {name: pgbouncer, cert: %s, key: %s, expected_names: [pgbouncer]}
 %s%s`, f.CA, f.PostgresCert, f.PostgresKey, f.PgBouncerCert, f.PgBouncerKey, targets, extra)), 0o644)
-	srv, err := New(Options{ConfigFile: cfgPath, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	srv := newReadyServer(t, Options{ConfigFile: cfgPath, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		DefaultScrapeTimeout: 10 * time.Second, TimeoutOffset: 500 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return srv, s
 }
 

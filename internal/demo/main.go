@@ -140,6 +140,9 @@ func run(o options) error {
 		return fmt.Errorf("start exporter: %w", err)
 	}
 	defer func() { _ = serve.Process.Signal(syscall.SIGTERM); _ = serve.Wait() }()
+	if _, err := scrape(ctx, "http://"+o.listen+"/-/ready"); err != nil {
+		return err
+	}
 	metrics, err := scrape(ctx, "http://"+o.listen+"/metrics")
 	if err != nil {
 		return err
@@ -226,7 +229,8 @@ func writeFile(path, content string, mode os.FileMode) error {
 	return os.Chmod(path, mode)
 }
 
-// scrape fetches url, retrying while the exporter starts.
+// scrape fetches url, retrying until it answers 200 (while the exporter
+// starts and reads its files).
 func scrape(ctx context.Context, url string) (string, error) {
 	deadline := time.Now().Add(15 * time.Second)
 	client := &http.Client{Timeout: 10 * time.Second}
@@ -239,7 +243,10 @@ func scrape(ctx context.Context, url string) (string, error) {
 		if err == nil {
 			body, readErr := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			return string(body), readErr
+			if resp.StatusCode == http.StatusOK {
+				return string(body), readErr
+			}
+			err = fmt.Errorf("%s: %s", resp.Status, body)
 		}
 		if time.Now().After(deadline) {
 			return "", fmt.Errorf("exporter at %s did not answer: %w", url, err)

@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,18 +15,28 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/rules"
 )
 
-// family is a metric family of the file source: its descriptor, and its
-// name and help for writing it encoded (see encodedFiles).
+// family is a gauge family: its descriptor, and its name, help and label
+// names for writing its samples as text without a registry.
 type family struct {
 	name, help string
 	desc       *prometheus.Desc
 	header     []byte // HELP and TYPE lines
+	labels     []string
+	// sorted lists the label indexes in the order of their names, the
+	// order the text format writes them in.
+	sorted []int
 }
 
 func newFamily(name, help string, labels ...string) family {
 	escaped := strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(help)
+	sorted := make([]int, len(labels))
+	for i := range sorted {
+		sorted[i] = i
+	}
+	slices.SortFunc(sorted, func(a, b int) int { return strings.Compare(labels[a], labels[b]) })
 	return family{name: name, help: help, desc: prometheus.NewDesc(name, help, labels, nil),
-		header: []byte("# HELP " + name + " " + escaped + "\n# TYPE " + name + " gauge\n")}
+		header: []byte("# HELP " + name + " " + escaped + "\n# TYPE " + name + " gauge\n"),
+		labels: labels, sorted: sorted}
 }
 
 // The file source's families, in the order they are written encoded.

@@ -96,30 +96,35 @@ func (p *Probes) logChange(r *targets.Report) {
 // ProbeMetrics are the metrics of one probe, labelled with target, and
 // its problems judged with th at now; subject is the target too.
 func ProbeMetrics(target string, r *targets.Report, th rules.Thresholds, now time.Time) []prometheus.Metric {
-	var ms []prometheus.Metric
-	add := func(d *prometheus.Desc, v float64, labels ...string) {
-		ms = append(ms, gauge(d, v, labels...))
+	return metrics(probeSamples(target, r, th, now))
+}
+
+// probeSamples are ProbeMetrics' samples.
+func probeSamples(target string, r *targets.Report, th rules.Thresholds, now time.Time) []sample {
+	out := make([]sample, 0, 10)
+	add := func(f *family, v float64, labels ...string) {
+		out = append(out, sample{f, v, labels})
 	}
-	add(probeSuccess.desc, boolValue(r.Err == nil), target)
+	add(&probeSuccess, boolValue(r.Err == nil), target)
 	judged := *r
 	judged.Target.Name = target
-	ms = append(ms, problemMetrics(rules.TargetFindings(&judged, th, now))...)
+	out = append(out, problemSamples(rules.TargetFindings(&judged, th, now))...)
 	if r.Err != nil {
-		add(probeFailure.desc, 1, target, rules.ProbePhase(r.Err), string(rules.ProbeCode(r.Err)))
-		return ms
+		add(&probeFailure, 1, target, rules.ProbePhase(r.Err), string(rules.ProbeCode(r.Err)))
+		return out
 	}
 	res := r.Result
-	add(probeDuration.desc, res.Duration.Seconds(), target)
-	add(probeVersion.desc, 1, target, res.TLSVersion)
-	add(probeCipher.desc, 1, target, res.CipherSuite, res.KeyExchangeGroup)
-	add(probeVerify.desc, boolValue(res.Verified()), target)
-	add(probeCNMatch.desc, boolValue(res.CommonNameOnly), target)
+	add(&probeDuration, res.Duration.Seconds(), target)
+	add(&probeVersion, 1, target, res.TLSVersion)
+	add(&probeCipher, 1, target, res.CipherSuite, res.KeyExchangeGroup)
+	add(&probeVerify, boolValue(res.Verified()), target)
+	add(&probeCNMatch, boolValue(res.CommonNameOnly), target)
 	if s := r.Served; s != nil {
-		add(probeNotAfter.desc, float64(s.NotAfter.Unix()), target, s.Serial)
-		add(probeCertInfo.desc, 1, target, s.Serial, s.Subject, s.Issuer, s.Fingerprint)
+		add(&probeNotAfter, float64(s.NotAfter.Unix()), target, s.Serial)
+		add(&probeCertInfo, 1, target, s.Serial, s.Subject, s.Issuer, s.Fingerprint)
 	}
 	if d := r.Drift; d != nil && d.Err == nil {
-		add(probeMatchesFile.desc, boolValue(d.Matches), target, d.Entry)
+		add(&probeMatchesFile, boolValue(d.Matches), target, d.Entry)
 	}
-	return ms
+	return out
 }

@@ -15,7 +15,6 @@ var (
 	problemFamily = newFamily(Namespace+"_problem",
 		"A current problem (absent when healthy); code and severity come from the rules table.",
 		"source", "subject", "code", "severity")
-	problemDesc  = problemFamily.desc
 	probeFailure = newFamily(Namespace+"_probe_failure_info",
 		"Why a probe established no TLS session: the phase it stopped in and the problem code.",
 		"target", "phase", "code")
@@ -36,7 +35,12 @@ func JudgingOf(cfg *config.Config) Judging {
 // problemMetrics exports the problems among findings as pgtls_problem,
 // one series per source, subject and code however many rows share them.
 func problemMetrics(findings []rules.Finding) []prometheus.Metric {
-	var ms []prometheus.Metric
+	return metrics(problemSamples(findings))
+}
+
+// problemSamples are problemMetrics' samples.
+func problemSamples(findings []rules.Finding) []sample {
+	var out []sample
 	seen := map[[3]string]bool{}
 	for _, f := range findings {
 		if !f.Problem() {
@@ -47,9 +51,9 @@ func problemMetrics(findings []rules.Finding) []prometheus.Metric {
 			continue
 		}
 		seen[key] = true
-		ms = append(ms, gauge(problemDesc, 1, key[0], key[1], key[2], f.Status.Label()))
+		out = append(out, sample{&problemFamily, 1, []string{key[0], key[1], key[2], f.Status.Label()}})
 	}
-	return ms
+	return out
 }
 
 // FromSources returns the collector of every source in set: files,

@@ -83,6 +83,7 @@ func (f *Files) updateEncoded(ctx context.Context) error {
 		blocks = append(blocks, block)
 	}
 	f.enc.texts, f.enc.blocks = texts, blocks
+	f.enc.comp.Release()
 	return nil
 }
 

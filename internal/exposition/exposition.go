@@ -30,6 +30,13 @@ type Compressor struct {
 	buf bytes.Buffer
 }
 
+// Release drops the deflate state (about 1 MB) and the buffer until the
+// next segment. Keeping them between scrapes would save little, since an
+// unchanged segment is never compressed again, and would keep the live
+// heap large, which makes garbage collection run more often for
+// everything else the process allocates.
+func (c *Compressor) Release() { *c = Compressor{} }
+
 // reset starts a fresh deflate stream into c.buf.
 func (c *Compressor) reset() error {
 	c.buf.Reset()

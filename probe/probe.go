@@ -22,7 +22,6 @@ import (
 	"net"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
@@ -166,9 +165,9 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 	var (
 		requested bool
 		clientCAs [][]byte
-		tickets   = &ticketSignal{conn: conn}
+		watch     = &verdictConn{Conn: conn}
 	)
-	tc := tls.Client(conn, &tls.Config{
+	tc := tls.Client(watch, &tls.Config{
 		ServerName: serverName, // SNI; crypto/tls leaves it out for IP addresses
 		// The handshake must succeed whatever the certificate: the chain is
 		// verified after it and reported apart from success.
@@ -188,10 +187,10 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 			}
 			return &tls.Certificate{}, nil // send none
 		},
-		// Never resumes a session; only tells when a session ticket arrives.
-		ClientSessionCache: tickets,
+		// No ClientSessionCache: a probe never resumes a session, so every
+		// probe sees the full handshake and the served certificate, and
+		// session tickets are dropped unread.
 	})
-	defer tc.Close() // sends close_notify once the handshake is complete
 	haveCert := opts.ClientCertificate != nil
 	if err := tc.HandshakeContext(ctx); err != nil {
 		why := handshakeReason(ctx, err, time.Since(start), negotiation, requested, haveCert)
@@ -204,11 +203,13 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 		return fail(PhaseHandshake, why)
 	}
 	duration := time.Since(start)
+	bye := &goodbye{tc: tc, raw: conn}
+	defer bye.say()
 	cs := tc.ConnectionState()
 	awaiting := requested && cs.Version >= tls.VersionTLS13
 	if awaiting {
-		tickets.arm()
-		askVerdict(tc, duration, deadline)
+		watch.arm()
+		askVerdict(tc, bye, duration, deadline)
 	}
 	// Verifying now overlaps the server's round trip to its verdict.
 	cnOnly, verifyErr := verify(cs.PeerCertificates, serverName, opts.RootCAs, time.Now())
@@ -222,12 +223,7 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 			return fail(PhaseHandshake, err)
 		}
 	}
-	// The deferred tc.Close sends close_notify and nothing else. Checked with
-	// PostgreSQL 15 and PgBouncer 1.18: neither logs anything for it (beyond
-	// log_connections), whereas a TCP close without close_notify makes them
-	// log "could not receive data from client: Connection reset by peer" and
-	// "unexpected eof while reading", and a Terminate message before the
-	// startup packet makes PostgreSQL log "invalid length of startup packet".
+	// The deferred goodbye sends close_notify and the FIN, nothing else.
 	return Result{
 		Duration:                   duration,
 		TLSVersion:                 versionName(cs.Version),
@@ -279,41 +275,6 @@ func closeOnDone(ctx context.Context, conn net.Conn) (stop func()) {
 	}
 }
 
-// Bounds of the wait for a TLS 1.3 server's verdict on the client certificate.
-const (
-	minVerdictWait = 50 * time.Millisecond
-	maxVerdictWait = time.Second
-)
-
-// askVerdict prepares the wait for the server's verdict on the client
-// certificate (or its absence). In TLS 1.3 the client's handshake ends before
-// the server has checked the certificate, so a refusal arrives as an alert
-// just after. askVerdict bounds the wait (the handshake's own duration,
-// within minVerdictWait and maxVerdictWait, never past the deadline) and says
-// goodbye first: a server answers close_notify by closing, and one that
-// issues session tickets sends them once it has accepted the client's
-// Finished (ticketSignal ends the wait at the first), so the verdict takes
-// one round trip; a refusal is an alert, and it comes before either.
-func askVerdict(tc *tls.Conn, handshake time.Duration, deadline time.Time) {
-	until := time.Now().Add(min(max(handshake, minVerdictWait), maxVerdictWait))
-	if !deadline.IsZero() && deadline.Before(until) {
-		until = deadline
-	}
-	_ = tc.SetReadDeadline(until)
-	_ = tc.CloseWrite()
-}
-
-// readVerdict returns the server's alert, and nil when the server closed,
-// sent a session ticket or stayed silent until the bound.
-func readVerdict(tc *tls.Conn) error {
-	var b [1]byte
-	_, err := tc.Read(b[:])
-	if _, alert := remoteAlert(err); alert {
-		return err
-	}
-	return nil
-}
-
 // versionName spells a TLS version the way PostgreSQL (OpenSSL) does.
 func versionName(v uint16) string {
 	switch v {
@@ -336,28 +297,4 @@ func groupName(id tls.CurveID) string {
 		return ""
 	}
 	return strings.TrimPrefix(id.String(), "Curve")
-}
-
-// ticketSignal is a client session cache that stores nothing (a probe never
-// resumes a session, so every probe sees the full handshake and the served
-// certificate) and, once armed after the handshake, ends the pending read of
-// readVerdict when a TLS 1.3 session ticket arrives: the server has accepted
-// the client's certificate (or its absence) by then.
-type ticketSignal struct {
-	conn  net.Conn
-	armed atomic.Bool
-}
-
-func (t *ticketSignal) arm() { t.armed.Store(true) }
-
-// Get implements tls.ClientSessionCache: there is never a session to resume.
-func (t *ticketSignal) Get(string) (*tls.ClientSessionState, bool) { return nil, false }
-
-// Put implements tls.ClientSessionCache; a ticket after the handshake makes
-// the read in readVerdict time out now. TLS 1.2 tickets, which arrive
-// during the handshake, are ignored.
-func (t *ticketSignal) Put(string, *tls.ClientSessionState) {
-	if t.armed.Load() {
-		_ = t.conn.SetReadDeadline(time.Now())
-	}
 }

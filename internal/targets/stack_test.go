@@ -178,3 +178,59 @@ func TestDirectTLSOnPostgres17(t *testing.T) {
 	}
 	assertQuietLog(t, s)
 }
+
+// TestProbesLeaveServerLogsQuiet: a probe says goodbye the way a
+// well-behaved client does, so neither server logs anything for it but
+// PostgreSQL's log_connections line; a bare TLS handshake that just closes
+// makes PgBouncer log a WARNING every time.
+func TestProbesLeaveServerLogsQuiet(t *testing.T) {
+	s, tc := startStack(t, testenv.Options{WithPgBouncer: true})
+	cfg := stackConfig(t, tc, s, probe.NegotiationPostgres)
+	in := inspect.New(cfg, 1)
+	pgBefore, bouncerBefore := logLength(t, s.PostgresLog), logLength(t, s.PgBouncerLog)
+	const rounds = 10
+	for range rounds {
+		for name, r := range probeAll(t, cfg, in) {
+			if !r.Result.Verified() || !r.Result.ClientCertificateRequested {
+				t.Fatalf("%s: verify %v, client certificate requested %v", name, r.Result.VerifyErr, r.Result.ClientCertificateRequested)
+			}
+		}
+	}
+	connections := 0
+	for _, line := range newLogLines(t, s.PostgresLog, pgBefore) {
+		if strings.Contains(line, "LOG:  connection received: host=127.0.0.1") {
+			connections++
+			continue
+		}
+		t.Errorf("PostgreSQL logged for a probe: %s", line)
+	}
+	if connections != rounds {
+		t.Errorf("PostgreSQL logged %d connections, want %d", connections, rounds)
+	}
+	for _, line := range newLogLines(t, s.PgBouncerLog, bouncerBefore) {
+		if !strings.Contains(line, " LOG stats: ") {
+			t.Errorf("PgBouncer logged for a probe: %s", line)
+		}
+	}
+}
+
+func logLength(t *testing.T, read func() (string, error)) int {
+	t.Helper()
+	log, err := read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(log)
+}
+
+// newLogLines returns the lines of a log after its first n bytes. A server
+// may log for the last probe a moment after it returned; the probes before
+// it are all in.
+func newLogLines(t *testing.T, read func() (string, error), n int) []string {
+	t.Helper()
+	log, err := read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.FieldsFunc(log[n:], func(r rune) bool { return r == '\n' })
+}

@@ -1,0 +1,37 @@
+package probe
+
+import (
+	"crypto/tls"
+	"net"
+)
+
+// goodbye ends a probe's TLS session the way a well-behaved client does:
+// a TLS close_notify, then the TCP FIN, sent together in one segment where
+// the platform allows it (each segment costs both ends a wake-up). Checked
+// with PostgreSQL 15 and PgBouncer 1.18: neither logs anything for it
+// (beyond log_connections), whereas a TCP close without close_notify makes
+// them log "could not receive data from client: Connection reset by peer"
+// and "unexpected eof while reading", and a Terminate message before the
+// startup packet makes PostgreSQL log "invalid length of startup packet".
+// The connection stays open for reading the server's answer.
+type goodbye struct {
+	tc   *tls.Conn
+	raw  net.Conn
+	said bool
+}
+
+// say sends close_notify and the FIN, once; the handshake must be complete.
+func (g *goodbye) say() {
+	if g.said {
+		return
+	}
+	g.said = true
+	tcp, ok := g.raw.(*net.TCPConn)
+	if ok {
+		cork(tcp) // the FIN below sends what is corked, at once
+	}
+	_ = g.tc.CloseWrite() // close_notify
+	if ok {
+		_ = tcp.CloseWrite()
+	}
+}

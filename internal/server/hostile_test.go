@@ -150,7 +150,7 @@ func TestProbeWithHugeScrapeTimeout(t *testing.T) {
 func TestHTTPServerTimeouts(t *testing.T) {
 	srv, _ := newTestServer(t)
 	hs := srv.httpServer(newConnLimiter(4))
-	if hs.ReadHeaderTimeout != 10*time.Second || hs.ReadTimeout != 30*time.Second || hs.IdleTimeout != 30*time.Second ||
+	if hs.ReadHeaderTimeout != 10*time.Second || hs.ReadTimeout != 10*time.Second || hs.IdleTimeout != 30*time.Second ||
 		hs.WriteTimeout != MaxScrapeTimeout+30*time.Second || hs.ConnState == nil {
 		t.Fatalf("server: header %v read %v idle %v write %v", hs.ReadHeaderTimeout, hs.ReadTimeout, hs.IdleTimeout, hs.WriteTimeout)
 	}

@@ -52,10 +52,12 @@ type Options struct {
 const MaxScrapeTimeout = 5 * time.Minute
 
 // HTTP server timeouts. A response may take as long as the longest scrape
-// the server accepts, plus writeSlack.
+// the server accepts, plus writeSlack. Requests have no body: the whole
+// request has as long as its header, which sets one read deadline per
+// request instead of two.
 const (
 	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 30 * time.Second
+	readTimeout       = readHeaderTimeout
 	idleTimeout       = 30 * time.Second
 	writeSlack        = 30 * time.Second
 )

@@ -146,11 +146,10 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 		return fail(PhaseDial, reason(ctx, err, time.Since(start)))
 	}
 	defer conn.Close()
+	// Closing the connection when ctx ends bounds every read and write;
+	// the connection needs no deadline of its own.
 	defer closeOnDone(ctx, conn)()
 	deadline, _ := ctx.Deadline()
-	if err := conn.SetDeadline(deadline); err != nil {
-		return fail(PhaseDial, err)
-	}
 
 	if negotiation == NegotiationPostgres {
 		if phase, err := requestSSL(conn, deadline); err != nil {

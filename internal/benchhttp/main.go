@@ -1,6 +1,6 @@
 // Command benchhttp measures pgtls_exporter as Prometheus sees it: the real
 // binary over HTTP, scraped with gzip as Prometheus scrapes, its process
-// CPU (from /proc/PID/stat) and RSS, next to a floor measured in the same
+// CPU (from /proc/PID/task/*/schedstat) and RSS, next to a floor measured in the same
 // run: for /metrics, client_golang's own handler serving the same series;
 // for /probe, a bare net/http handler doing the SSLRequest and one
 // verified handshake (../shared/bench/httpfloor). It prints Markdown
@@ -31,11 +31,12 @@ func main() {
 	entries := flag.String("entries", "100,1000,10000", "entry counts for /metrics")
 	scrapes := flag.Int("scrapes", 10, "measured scrapes per round")
 	rounds := flag.Int("rounds", 3, "rounds of exporter and floor scrapes, alternating")
-	probes := flag.Int("probes", 100, "measured /probe requests per round")
+	probes := flag.Int("probes", 50, "measured /probe requests per round")
+	probeRounds := flag.Int("probe-rounds", 20, "rounds of exporter and floor /probe requests, alternating")
 	floorSrc := flag.String("probe-floor", "../shared/bench/httpfloor", "source folder of the /probe floor")
 	skipProbes := flag.Bool("no-probes", false, "skip the /probe and many-targets measurements")
 	x509Peer := flag.String("peer-x509-certificate-exporter", "", "x509-certificate-exporter binary to measure alongside (optional)")
-	sslPeer := flag.String("peer-ssl-exporter", "", "ssl_exporter binary to measure alongside, with its file prober (optional)")
+	sslPeer := flag.String("peer-ssl-exporter", "", "ssl_exporter binary to measure alongside: its file prober for /metrics, its tcp prober for /probe (optional)")
 	flag.Parse()
 	if *serveFloor != "" {
 		if err := serveMetricsFloor(*serveFloor, *listen); err != nil {
@@ -47,13 +48,14 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	peers := peersOf(*x509Peer, *sslPeer)
-	if err := run(ctx, *bin, *entries, *scrapes, *rounds, *probes, *floorSrc, *skipProbes, peers); err != nil {
+	if err := run(ctx, *bin, *entries, *scrapes, *rounds, *probes, *probeRounds, *floorSrc, *skipProbes, peers, *sslPeer); err != nil {
 		fmt.Fprintln(os.Stderr, "benchhttp:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, bin, entries string, scrapes, rounds, probes int, floorSrc string, skipProbes bool, peers []peer) error {
+func run(ctx context.Context, bin, entries string, scrapes, rounds, probes, probeRounds int, floorSrc string, skipProbes bool,
+	peers []peer, sslBin string) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -100,16 +102,11 @@ func run(ctx context.Context, bin, entries string, scrapes, rounds, probes int, 
 		return fmt.Errorf("start PostgreSQL and PgBouncer: %w", err)
 	}
 	defer s.Close()
-	results, err := benchProbes(ctx, bin, floorSrc, s, probes, rounds)
+	results, err := benchProbes(ctx, bin, floorSrc, sslBin, s, probes, probeRounds)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\n## /probe, CPU per request (%d sequential requests each, alternating)\n\n", probes*rounds)
-	fmt.Println("| target | exporter | floor | ratio |")
-	fmt.Println("|---|---|---|---|")
-	for _, r := range results {
-		fmt.Printf("| %s | %s | %s | %.2f× |\n", r.target, ms(r.cpu), ms(r.floorCPU), ratio(r.cpu, r.floorCPU))
-	}
+	printProbes(results, probes, probeRounds, sslBin != "")
 	const live, dead, timeout = 450, 50, 2 * time.Second
 	took, ok, err := benchManyTargets(ctx, bin, s, live, dead, timeout)
 	if err != nil {
@@ -150,6 +147,8 @@ func sslConfig(crtDir string) string {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
+
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
 
 func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
 

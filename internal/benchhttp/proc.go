@@ -9,13 +9,11 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 )
-
-// clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat.
-const clockTicks = 100
 
 // process is a server the harness started and measures.
 type process struct {
@@ -52,22 +50,59 @@ func (p *process) stop() {
 	_ = p.cmd.Wait()
 }
 
-// cpu is the process's user+system CPU time so far.
+// cpu is the CPU time the process's threads have run so far, from the
+// scheduler's nanosecond accounting (/proc/PID/task/*/schedstat): exact
+// where utime and stime in /proc/PID/stat count 10 ms ticks. Go threads
+// do not exit, so no time is lost with them.
 func (p *process) cpu() (time.Duration, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
-	if err != nil {
-		return 0, fmt.Errorf("read stat of %s: %w", p.name, err)
+	var total int64
+	err := p.eachTask("schedstat", func(data string) error {
+		f := strings.Fields(data)
+		if len(f) == 0 {
+			return fmt.Errorf("empty schedstat")
+		}
+		ns, err := strconv.ParseInt(f[0], 10, 64)
+		total += ns
+		return err
+	})
+	return time.Duration(total), err
+}
+
+// switches is how many times the process's threads have been switched
+// out so far, voluntarily or not.
+func (p *process) switches() (int64, error) {
+	var total int64
+	err := p.eachTask("status", func(data string) error {
+		for _, line := range strings.Split(data, "\n") {
+			if f := strings.Fields(line); len(f) == 2 && strings.HasSuffix(f[0], "ctxt_switches:") {
+				n, err := strconv.ParseInt(f[1], 10, 64)
+				if err != nil {
+					return err
+				}
+				total += n
+			}
+		}
+		return nil
+	})
+	return total, err
+}
+
+// eachTask calls fn with the file name of every thread of the process.
+func (p *process) eachTask(name string, fn func(string) error) error {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/%s", p.cmd.Process.Pid, name))
+	if err != nil || len(tasks) == 0 {
+		return fmt.Errorf("no threads of %s in /proc: %v", p.name, err)
 	}
-	// Fields after the parenthesised command name; utime and stime are
-	// fields 14 and 15 of the whole line.
-	rest := string(data[bytes.LastIndexByte(data, ')')+2:])
-	f := strings.Fields(rest)
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("parse stat of %s: %q", p.name, rest)
+	for _, t := range tasks {
+		data, err := os.ReadFile(t)
+		if err != nil {
+			continue // the thread exited
+		}
+		if err := fn(string(data)); err != nil {
+			return fmt.Errorf("parse %s: %w", t, err)
+		}
 	}
-	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+	return nil
 }
 
 // rss is the process's resident set now and at its peak, in bytes.

@@ -17,8 +17,9 @@ import (
 // the metrics of one live handshake, in a registry of its own.
 func (s *Server) serveProbe(w http.ResponseWriter, r *http.Request) {
 	rt := s.current()
-	key := r.URL.Query().Get("target")
-	module := probe.Negotiation(r.URL.Query().Get("module"))
+	query := r.URL.Query()
+	key := query.Get("target")
+	module := probe.Negotiation(query.Get("module"))
 	if key == "" {
 		http.Error(w, "the target parameter is missing", http.StatusBadRequest)
 		return

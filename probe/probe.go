@@ -2,9 +2,9 @@
 // server and reports what the server negotiated and served.
 //
 // A probe never authenticates and never sends a startup message. It stops
-// right after the TLS handshake and ends the session with a TLS close_notify,
-// which PostgreSQL treats like a monitoring client that went away without a
-// word. It does no logging and exports no metrics: callers turn a Result or
+// right after the TLS handshake and ends the session with a TLS close_notify
+// and the TCP FIN, which PostgreSQL treats like a monitoring client that went
+// away without a word. It does no logging and exports no metrics: callers turn a Result or
 // an error into those.
 //
 // Establishing TLS and trusting the server are reported separately: Probe
@@ -112,9 +112,10 @@ func (r Result) Verified() bool { return r.VerifyErr == nil && len(r.PeerCertifi
 // When the server asks for a client certificate over TLS 1.3, Probe waits
 // for its verdict after the handshake, because a TLS 1.3 server refuses a
 // missing or bad client certificate only after the client has finished its
-// handshake: it sends close_notify and reads until the server closes or sends
-// a session ticket (one round trip), or at most the handshake's duration
-// (at least 50ms, at most 1s, never past ctx's deadline) from a silent server.
+// handshake: it sends close_notify and reads the first record the server
+// sends (its close_notify or a session ticket: one round trip), or waits at
+// most the handshake's duration (at least 50ms, at most 1s, never past ctx's
+// deadline) for a silent server.
 // PostgreSQL asks whenever ssl_ca_file is set, PgBouncer whenever
 // client_tls_ca_file is set.
 //

@@ -140,8 +140,8 @@ func reason(ctx context.Context, err error, elapsed time.Duration) error {
 		return fmt.Errorf("canceled after %v: %w", elapsed, context.Cause(ctx))
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		// The connection's deadline is the context's: it passed a moment
-		// before the context noticed.
+		// A deadline taken from the context (the dialer sets one for the
+		// connect) passed a moment before the context noticed.
 		return fmt.Errorf("%w after %v: %w", ErrTimeout, elapsed, context.DeadlineExceeded)
 	}
 	if isClosed(err) {

@@ -187,9 +187,12 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 			}
 			return &tls.Certificate{}, nil // send none
 		},
-		// No ClientSessionCache: a probe never resumes a session, so every
-		// probe sees the full handshake and the served certificate, and
-		// session tickets are dropped unread.
+		// A cache that never offers a session: every probe sees the full
+		// handshake and the served certificate. A client without any cache
+		// would not offer tickets (psk_key_exchange_modes), and servers
+		// that follow RFC 8446 would then send none: the ticket is how a
+		// server that does not answer close_notify says it accepted us.
+		ClientSessionCache: noSessions{},
 	})
 	haveCert := opts.ClientCertificate != nil
 	if err := tc.HandshakeContext(ctx); err != nil {

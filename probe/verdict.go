@@ -51,8 +51,8 @@ const recordHeaderLen = 5
 // after the handshake, it lets the TLS client read the first record the
 // server sends (with whatever arrives in the same read) and then reports a
 // timeout: the client processes that record, so a refusal surfaces as its
-// alert, while a session ticket, which a client without a session cache
-// drops unread, ends the wait at once instead of after the bound.
+// alert, while a session ticket (noSessions keeps none) or the server's
+// close_notify ends the wait at once instead of after the bound.
 type verdictConn struct {
 	net.Conn
 	armed bool
@@ -62,7 +62,10 @@ type verdictConn struct {
 }
 
 // arm starts watching for the first record. It must be called between
-// reads, from the goroutine that reads.
+// reads, from the goroutine that reads, when the TLS client holds no part
+// of a record read ahead: true after a handshake in which the server asked
+// for a client certificate, since the server sends nothing more before it
+// has the client's answer.
 func (c *verdictConn) arm() { c.armed = true }
 
 // Read implements net.Conn.
@@ -85,3 +88,14 @@ func (c *verdictConn) Read(p []byte) (int, error) {
 	c.read += n
 	return n, err
 }
+
+// noSessions is a client session cache that never offers a session and
+// keeps none. Having one makes the client offer session tickets, which is
+// what makes a TLS 1.3 server send one once it has accepted the client.
+type noSessions struct{}
+
+// Get implements tls.ClientSessionCache: there is never a session to resume.
+func (noSessions) Get(string) (*tls.ClientSessionState, bool) { return nil, false }
+
+// Put implements tls.ClientSessionCache: the session is dropped.
+func (noSessions) Put(string, *tls.ClientSessionState) {}

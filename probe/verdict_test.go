@@ -1,11 +1,15 @@
 package probe
 
 import (
+	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
 	"os"
+	"slices"
 	"testing"
+	"time"
 )
 
 // TestVerdictConn: before arm every read passes; once armed, the reads
@@ -57,5 +61,36 @@ func TestVerdictConn(t *testing.T) {
 				t.Fatalf("read %d bytes before the timeout, want %d", total, tc.reads)
 			}
 		})
+	}
+}
+
+// TestProbeOffersSessionTickets: the probe's ClientHello offers session
+// tickets (psk_key_exchange_modes, 45), so that a TLS 1.3 server that
+// follows RFC 8446 sends one once it has accepted the client, which ends
+// the wait for its verdict; the probe still resumes nothing.
+func TestProbeOffersSessionTickets(t *testing.T) {
+	p := newPKI(t)
+	extensions := make(chan []uint16, 2)
+	cfg := p.server.Clone()
+	cfg.ClientAuth = tls.VerifyClientCertIfGiven
+	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		extensions <- hello.Extensions
+		return nil, nil
+	}
+	srv := startPeer(t, pgServer(cfg, false, 0, nil))
+	for i := range 2 {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		res, err := Probe(ctx, Options{Address: srv.addr, ServerName: "db", RootCAs: p.roots})
+		cancel()
+		if err != nil || !res.Verified() || !res.ClientCertificateRequested {
+			t.Fatalf("probe %d: %v, verify %v, requested %v", i, err, res.VerifyErr, res.ClientCertificateRequested)
+		}
+		offered := <-extensions
+		if !slices.Contains(offered, 45) {
+			t.Fatalf("probe %d: ClientHello extensions %v lack psk_key_exchange_modes (45)", i, offered)
+		}
+		if slices.Contains(offered, 41) {
+			t.Fatalf("probe %d: ClientHello offers a session to resume (pre_shared_key, 41): %v", i, offered)
+		}
 	}
 }

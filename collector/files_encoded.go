@@ -69,6 +69,7 @@ func (f *Files) updateEncoded(ctx context.Context) error {
 		}
 		texts[e], current[i] = t, t
 	}
+	defer f.enc.comp.Release()
 	blocks := make([]fileBlock, 0, (len(all)+blockSize-1)/blockSize)
 	for start := 0; start < len(current); start += blockSize {
 		run := current[start:min(start+blockSize, len(current))]
@@ -83,7 +84,6 @@ func (f *Files) updateEncoded(ctx context.Context) error {
 		blocks = append(blocks, block)
 	}
 	f.enc.texts, f.enc.blocks = texts, blocks
-	f.enc.comp.Release()
 	return nil
 }
 

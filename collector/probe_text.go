@@ -30,7 +30,10 @@ func WriteProbe(w io.Writer, target string, r *targets.Report, th rules.Threshol
 			if len(out) == start {
 				out = append(out, fam.header...)
 			}
-			out = s.appendText(out)
+			var err error
+			if out, err = s.appendText(out); err != nil {
+				return err
+			}
 		}
 	}
 	_, err := w.Write(out)

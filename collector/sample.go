@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -29,7 +30,12 @@ func metrics(samples []sample) []prometheus.Metric {
 
 // appendText appends the sample's line as client_golang's text encoder
 // writes it: labels sorted by name, invalid UTF-8 replaced as gauge does.
-func (s sample) appendText(b []byte) []byte {
+// A label count that does not match the family's is a programming error,
+// reported as an error as the registry path reports it.
+func (s sample) appendText(b []byte) ([]byte, error) {
+	if len(s.labels) != len(s.fam.labels) {
+		return b, fmt.Errorf("%s: %d label values for labels %v", s.fam.name, len(s.labels), s.fam.labels)
+	}
 	b = append(b, s.fam.name...)
 	if len(s.labels) > 0 {
 		b = append(b, '{')
@@ -50,5 +56,5 @@ func (s sample) appendText(b []byte) []byte {
 	}
 	b = append(b, ' ')
 	b = appendFloat(b, s.value)
-	return append(b, '\n')
+	return append(b, '\n'), nil
 }

@@ -20,7 +20,11 @@ func TestSampleTextEqualsEncoder(t *testing.T) {
 		{&fam, -0.25, []string{"a", "b", "c"}},
 	} {
 		// gauge replaces invalid UTF-8 in place: write the line first.
-		got := append(append([]byte(nil), fam.header...), s.appendText(nil)...)
+		line, err := s.appendText(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := append(append([]byte(nil), fam.header...), line...)
 		reg := prometheus.NewPedanticRegistry()
 		reg.MustRegister(constCollector{s.metric()})
 		mfs, err := reg.Gather()
@@ -33,6 +37,17 @@ func TestSampleTextEqualsEncoder(t *testing.T) {
 		}
 		if !bytes.Equal(got, want.Bytes()) {
 			t.Errorf("labels %q: wrote\n%s\nthe encoder writes\n%s", s.labels, got, want.Bytes())
+		}
+	}
+}
+
+// TestSampleTextLabelCount: a sample whose label values do not match its
+// family's labels is an error, not a panic or a malformed line.
+func TestSampleTextLabelCount(t *testing.T) {
+	fam := newFamily("pgtls_test_info", "A test family.", "a", "b")
+	for _, labels := range [][]string{{"x"}, {"x", "y", "z"}, nil} {
+		if line, err := (sample{&fam, 1, labels}).appendText(nil); err == nil {
+			t.Errorf("labels %q: wrote %q, want an error", labels, line)
 		}
 	}
 }

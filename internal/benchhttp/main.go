@@ -38,6 +38,12 @@ func main() {
 	x509Peer := flag.String("peer-x509-certificate-exporter", "", "x509-certificate-exporter binary to measure alongside (optional)")
 	sslPeer := flag.String("peer-ssl-exporter", "", "ssl_exporter binary to measure alongside: its file prober for /metrics, its tcp prober for /probe (optional)")
 	flag.Parse()
+	for name, v := range map[string]int{"-scrapes": *scrapes, "-rounds": *rounds, "-probes": *probes, "-probe-rounds": *probeRounds} {
+		if v < 1 {
+			fmt.Fprintf(os.Stderr, "benchhttp: %s must be at least 1, not %d\n", name, v)
+			os.Exit(2)
+		}
+	}
 	if *serveFloor != "" {
 		if err := serveMetricsFloor(*serveFloor, *listen); err != nil {
 			fmt.Fprintln(os.Stderr, "benchhttp:", err)

@@ -13,6 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/magflow/pgtls_exporter/internal/testenv"
 )
@@ -22,6 +25,7 @@ type probeMode struct {
 	name string
 	// cpu, when set, is the one CPU every server under test is started on
 	// (taskset), as a container with a one-CPU limit runs it (GOMAXPROCS 1).
+	// They share it, one after another: the rounds never overlap.
 	cpu string
 }
 
@@ -126,8 +130,8 @@ targets:
 		})
 	}
 	modes := []probeMode{{name: fmt.Sprintf("%d shared", runtime.NumCPU())}}
-	if runtime.NumCPU() > 1 {
-		modes = append(modes, probeMode{name: "1 each", cpu: strconv.Itoa(runtime.NumCPU() - 1)})
+	if cpu, ok := lastAllowedCPU(); ok && runtime.NumCPU() > 1 {
+		modes = append(modes, probeMode{name: "1 pinned", cpu: strconv.Itoa(cpu)})
 	}
 	var out []probeResult
 	for _, mode := range modes {
@@ -194,6 +198,7 @@ func probeRound(ctx context.Context, p *process, s *testenv.Stack, url, want str
 	if _, _, err := get(ctx, url, nil); err != nil {
 		return leg{}, err
 	}
+	time.Sleep(logSettle) // what the servers log for the unmeasured probe
 	logs, err := serverLogs(s)
 	if err != nil {
 		return leg{}, err
@@ -232,6 +237,21 @@ func probeRound(ctx context.Context, p *process, s *testenv.Stack, url, want str
 // logSettle is how long a round waits for the servers' last log lines.
 const logSettle = 50 * time.Millisecond
 
+// lastAllowedCPU is the highest-numbered CPU this process may run on,
+// which is where the servers under test are pinned.
+func lastAllowedCPU() (int, bool) {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return 0, false
+	}
+	for cpu := 8*int(unsafe.Sizeof(set)) - 1; cpu >= 0; cpu-- {
+		if set.IsSet(cpu) {
+			return cpu, true
+		}
+	}
+	return 0, false
+}
+
 // serverLogs are PostgreSQL's log and PgBouncer's.
 func serverLogs(s *testenv.Stack) ([2]string, error) {
 	pg, err := s.PostgresLog()
@@ -259,7 +279,7 @@ func complaints(log string) int {
 // printProbes prints the /probe comparison as a Markdown table.
 func printProbes(results []probeResult, requests, rounds int, withPeer bool) {
 	fmt.Printf("\n## /probe, per request (%d rounds of %d sequential requests each, rotating)\n\n", rounds, requests)
-	fmt.Println("CPUs: the servers under test share the machine's CPUs with the client and the databases, or each runs on one CPU (as with a one-CPU container limit).")
+	fmt.Println("CPUs: the servers under test share the machine's CPUs with the client and the databases, or are pinned to one CPU, taking turns (as under a one-CPU container limit).")
 	fmt.Println("Log lines: what PostgreSQL and PgBouncer logged per 100 probes, beyond log_connections.")
 	fmt.Println()
 	head, rule := "| target | CPUs | exporter CPU | floor CPU | ratio | middle half of rounds | context switches | log lines |", "|---|---|---|---|---|---|---|---|"

@@ -21,20 +21,32 @@ type process struct {
 	cmd  *exec.Cmd
 	base string // http://host:port
 	log  bytes.Buffer
+	// exited is closed once the process has exited; waitErr says how.
+	exited  chan struct{}
+	waitErr error
 }
 
 // start runs argv and waits until url answers 200.
 func start(ctx context.Context, name, base, readyPath string, argv ...string) (*process, error) {
-	p := &process{name: name, base: base}
+	p := &process{name: name, base: base, exited: make(chan struct{})}
 	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.log, &p.log
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
+	go func() {
+		p.waitErr = p.cmd.Wait()
+		close(p.exited)
+	}()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		if code, _, err := get(ctx, base+readyPath, nil); err == nil && code == http.StatusOK {
 			return p, nil
+		}
+		select {
+		case <-p.exited:
+			return nil, fmt.Errorf("%s exited before it got ready (%v):\n%s", name, p.waitErr, p.log.String())
+		default:
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			p.stop()
@@ -47,7 +59,7 @@ func start(ctx context.Context, name, base, readyPath string, argv ...string) (*
 // stop kills the process and waits for it.
 func (p *process) stop() {
 	_ = p.cmd.Process.Kill()
-	_ = p.cmd.Wait()
+	<-p.exited
 }
 
 // cpu is the CPU time the process's threads have run so far, from the

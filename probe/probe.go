@@ -212,7 +212,7 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 	awaiting := requested && cs.Version >= tls.VersionTLS13
 	if awaiting {
 		watch.arm()
-		askVerdict(tc, bye, duration, deadline)
+		askVerdict(bye, duration, deadline)
 	}
 	// Verifying now overlaps the server's round trip to its verdict.
 	cnOnly, verifyErr := verify(cs.PeerCertificates, serverName, opts.RootCAs, time.Now())

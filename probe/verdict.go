@@ -23,12 +23,12 @@ const (
 // Finished, so the verdict takes one round trip: the first record the
 // server sends after the handshake (verdictConn) is the refusal, a session
 // ticket or the server's own close_notify.
-func askVerdict(tc *tls.Conn, bye *goodbye, handshake time.Duration, deadline time.Time) {
+func askVerdict(bye *goodbye, handshake time.Duration, deadline time.Time) {
 	until := time.Now().Add(min(max(handshake, minVerdictWait), maxVerdictWait))
 	if !deadline.IsZero() && deadline.Before(until) {
 		until = deadline
 	}
-	_ = tc.SetReadDeadline(until)
+	_ = bye.tc.SetReadDeadline(until)
 	bye.say()
 }
 

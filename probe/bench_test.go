@@ -12,8 +12,10 @@ import (
 // certificate for both: BenchmarkBareTLSHandshake is the floor (dial,
 // SSLRequest, crypto/tls handshake with standard verification), and
 // BenchmarkProbeLocal adds what Probe does on top (context handling,
-// separate verification, result). Target: Probe within 10% of the bare
-// handshake in time and allocations of the same order.
+// separate verification, goodbye, result), verifying the chain on every
+// probe ("verified") or remembering it across probes as the exporter does
+// ("remembered"). Target: Probe within 10% of the bare handshake in time
+// and allocations of the same order when verifying every time.
 
 func benchServer(b *testing.B, direct bool) (*pki, string) {
 	p := newPKI(b)
@@ -25,18 +27,27 @@ func benchServer(b *testing.B, direct bool) (*pki, string) {
 
 func BenchmarkProbeLocal(b *testing.B) {
 	for _, n := range Negotiations() {
-		b.Run(string(n), func(b *testing.B) {
-			p, addr := benchServer(b, n == NegotiationDirect)
-			opts := Options{Address: addr, ServerName: "db", RootCAs: p.roots, Negotiation: n}
-			ctx := context.Background()
-			b.ReportAllocs()
-			for b.Loop() {
-				res, err := Probe(ctx, opts)
-				if err != nil || !res.Verified() {
-					b.Fatalf("Probe: %v %v", err, res.VerifyErr)
-				}
+		for _, remember := range []bool{false, true} {
+			name := string(n) + "/verified"
+			if remember {
+				name = string(n) + "/remembered"
 			}
-		})
+			b.Run(name, func(b *testing.B) {
+				p, addr := benchServer(b, n == NegotiationDirect)
+				opts := Options{Address: addr, ServerName: "db", RootCAs: p.roots, Negotiation: n}
+				if remember {
+					opts.Verified = NewVerifiedChains()
+				}
+				ctx := context.Background()
+				b.ReportAllocs()
+				for b.Loop() {
+					res, err := Probe(ctx, opts)
+					if err != nil || !res.Verified() {
+						b.Fatalf("Probe: %v %v", err, res.VerifyErr)
+					}
+				}
+			})
+		}
 	}
 }
 

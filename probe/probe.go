@@ -64,6 +64,10 @@ type Options struct {
 	// Dialer makes the TCP connection; nil means a zero net.Dialer. The
 	// context passed to Probe bounds it either way.
 	Dialer *net.Dialer
+	// Verified remembers chains that passed verify-full, across probes
+	// (optional): a server that serves a remembered chain again is not
+	// verified again while the chain is valid.
+	Verified *VerifiedChains
 }
 
 // Result is what a successful probe saw.
@@ -166,6 +170,7 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 		requested bool
 		clientCAs [][]byte
 		watch     = &verdictConn{Conn: conn}
+		bye       = &goodbye{raw: conn}
 	)
 	tc := tls.Client(watch, &tls.Config{
 		ServerName: serverName, // SNI; crypto/tls leaves it out for IP addresses
@@ -193,7 +198,16 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 		// that follow RFC 8446 would then send none: the ticket is how a
 		// server that does not answer close_notify says it accepted us.
 		ClientSessionCache: noSessions{},
+		// Called before the client's last flight of a TLS 1.3 handshake:
+		// holding that flight back lets it leave with the goodbye.
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if cs.Version >= tls.VersionTLS13 {
+				bye.holdLastFlight()
+			}
+			return nil
+		},
 	})
+	bye.tc = tc
 	haveCert := opts.ClientCertificate != nil
 	if err := tc.HandshakeContext(ctx); err != nil {
 		why := handshakeReason(ctx, err, time.Since(start), negotiation, requested, haveCert)
@@ -206,18 +220,19 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 		return fail(PhaseHandshake, why)
 	}
 	duration := time.Since(start)
-	bye := &goodbye{tc: tc, raw: conn}
-	defer bye.say()
 	cs := tc.ConnectionState()
 	awaiting := requested && cs.Version >= tls.VersionTLS13
 	if awaiting {
 		watch.arm()
-		askVerdict(bye, duration, deadline)
 	}
-	// Verifying now overlaps the server's round trip to its verdict.
-	cnOnly, verifyErr := verify(cs.PeerCertificates, serverName, opts.RootCAs, time.Now())
+	// The client's Finished, close_notify and the FIN leave together; the
+	// goodbye also asks for the verdict (readVerdict).
+	bye.say()
+	// Verifying now overlaps the server's round trip to its verdict, for a
+	// chain that opts.Verified does not remember.
+	cnOnly, verifyErr := verify(cs.PeerCertificates, serverName, opts.RootCAs, time.Now(), opts.Verified)
 	if awaiting {
-		if err := readVerdict(tc); err != nil {
+		if err := readVerdict(tc, duration, deadline); err != nil {
 			return fail(PhaseHandshake, handshakeReason(ctx, err, time.Since(start), "", requested, haveCert))
 		}
 	}
@@ -226,7 +241,6 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 			return fail(PhaseHandshake, err)
 		}
 	}
-	// The deferred goodbye sends close_notify and the FIN, nothing else.
 	return Result{
 		Duration:                   duration,
 		TLSVersion:                 versionName(cs.Version),

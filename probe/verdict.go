@@ -13,28 +13,25 @@ const (
 	maxVerdictWait = time.Second
 )
 
-// askVerdict prepares the wait for the server's verdict on the client
-// certificate (or its absence). In TLS 1.3 the client's handshake ends before
-// the server has checked the certificate, so a refusal arrives as an alert
-// just after. askVerdict bounds the wait (the handshake's own duration,
-// within minVerdictWait and maxVerdictWait, never past the deadline) and says
-// goodbye first: a server answers close_notify by closing, and one that
-// issues session tickets sends them once it has accepted the client's
-// Finished, so the verdict takes one round trip: the first record the
-// server sends after the handshake (verdictConn) is the refusal, a session
-// ticket or the server's own close_notify.
-func askVerdict(bye *goodbye, handshake time.Duration, deadline time.Time) {
+// readVerdict reads the server's verdict on the client certificate (or its
+// absence). In TLS 1.3 the client's handshake ends before the server has
+// checked the certificate, so a refusal arrives as an alert just after.
+// The goodbye asks for the verdict: a server answers close_notify by
+// closing, and one that issues session tickets sends them once it has
+// accepted the client's Finished, so the verdict takes one round trip: the
+// first record the server sends after the handshake (verdictConn) is the
+// refusal, a session ticket or the server's own close_notify.
+//
+// readVerdict returns the server's alert, and nil when the server closed,
+// sent anything else first or stayed silent until the bound: the
+// handshake's own duration, within minVerdictWait and maxVerdictWait, never
+// past the deadline.
+func readVerdict(tc *tls.Conn, handshake time.Duration, deadline time.Time) error {
 	until := time.Now().Add(min(max(handshake, minVerdictWait), maxVerdictWait))
 	if !deadline.IsZero() && deadline.Before(until) {
 		until = deadline
 	}
-	_ = bye.tc.SetReadDeadline(until)
-	bye.say()
-}
-
-// readVerdict returns the server's alert, and nil when the server closed,
-// sent anything else first or stayed silent until the bound.
-func readVerdict(tc *tls.Conn) error {
+	_ = tc.SetReadDeadline(until)
 	var b [1]byte
 	_, err := tc.Read(b[:])
 	if _, alert := remoteAlert(err); alert {

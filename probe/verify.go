@@ -51,14 +51,18 @@ func (e *VerifyError) Unwrap() error { return e.Err }
 // *VerifyError. x509 checks in the order validity, name, chain, usage, and
 // the first failure is reported. Like libpq, a leaf without a SAN of the
 // name's kind passes when its common name matches; cnOnly says so, since
-// SAN-only clients (Go's crypto/tls) refuse such a leaf.
-func verify(chain []*x509.Certificate, serverName string, roots *x509.CertPool, now time.Time) (cnOnly bool, err error) {
+// SAN-only clients (Go's crypto/tls) refuse such a leaf. A success that
+// memo remembers is not verified again; a new one is remembered there.
+func verify(chain []*x509.Certificate, serverName string, roots *x509.CertPool, now time.Time, memo *VerifiedChains) (cnOnly bool, err error) {
 	if roots == nil {
 		return false, &VerifyError{Reason: VerifyNotConfigured,
 			Detail: "verification not configured: no CA certificates given"}
 	}
 	if len(chain) == 0 {
 		return false, &VerifyError{Reason: VerifyNoCertificate, Detail: "server sent no certificate"}
+	}
+	if cnOnly, ok := memo.lookup(chain, serverName, roots, now); ok {
+		return cnOnly, nil
 	}
 	leaf := chain[0]
 	intermediates := x509.NewCertPool()
@@ -72,15 +76,17 @@ func verify(chain []*x509.Certificate, serverName string, roots *x509.CertPool, 
 		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		CurrentTime:   now,
 	}
-	_, err = leaf.Verify(opts)
+	chains, err := leaf.Verify(opts)
 	var hostname x509.HostnameError
 	if errors.As(err, &hostname) && certs.CoversByCommonName(leaf, serverName) {
 		opts.DNSName = "" // the name is libpq's to match: everything else must hold
-		if _, err = leaf.Verify(opts); err == nil {
+		if chains, err = leaf.Verify(opts); err == nil {
+			memo.remember(chain, serverName, roots, chains[0], true)
 			return true, nil
 		}
 	}
 	if err == nil {
+		memo.remember(chain, serverName, roots, chains[0], false)
 		return false, nil
 	}
 	return false, explain(err, leaf, now)

@@ -133,7 +133,7 @@ func TestProbeVerification(t *testing.T) {
 }
 
 func TestVerifyWithoutCertificate(t *testing.T) {
-	_, err := verify(nil, "db", x509.NewCertPool(), time.Now())
+	_, err := verify(nil, "db", x509.NewCertPool(), time.Now(), nil)
 	var ve *VerifyError
 	if !errors.As(err, &ve) || ve.Reason != VerifyNoCertificate || ve.Error() != "server sent no certificate" {
 		t.Fatalf("verify(no chain) = %v", err)
@@ -148,7 +148,7 @@ func TestVerifyExpiredIntermediate(t *testing.T) {
 	leaf := testcerts.Issue(t, inter, testcerts.Options{CommonName: "db", DNSNames: []string{"db"}})
 	roots := x509.NewCertPool()
 	roots.AddCert(ca.Cert)
-	_, err := verify([]*x509.Certificate{leaf.Cert, inter.Cert}, "db", roots, now)
+	_, err := verify([]*x509.Certificate{leaf.Cert, inter.Cert}, "db", roots, now, nil)
 	var ve *VerifyError
 	if !errors.As(err, &ve) {
 		t.Fatalf("verify = %v, want a *VerifyError", err)

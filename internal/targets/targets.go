@@ -47,10 +47,17 @@ type Drift struct {
 // Prober probes targets of one configuration.
 type Prober struct {
 	cfg *config.Config
+	// verified remembers the served chains that passed verify-full.
+	verified *probe.VerifiedChains
+	// systemRoots is the system's trusted roots, loaded once: the same
+	// pool for every probe, so that verified chains are remembered.
+	systemRoots func() (*x509.CertPool, error)
 }
 
 // New returns a Prober for cfg.
-func New(cfg *config.Config) *Prober { return &Prober{cfg: cfg} }
+func New(cfg *config.Config) *Prober {
+	return &Prober{cfg: cfg, verified: probe.NewVerifiedChains(), systemRoots: sync.OnceValues(x509.SystemCertPool)}
+}
 
 // Covered reports whether files holds what probing every target needs:
 // the CA when one is configured, and each entry a target is compared with.
@@ -87,13 +94,13 @@ func (p *Prober) Probe(ctx context.Context, t config.Target, files *inspect.Repo
 	defer cancel()
 	r := &Report{Target: t}
 	opts := probe.Options{Address: t.Address, ServerName: t.ServerName, Negotiation: t.Negotiation,
-		Dialer: &net.Dialer{}}
+		Dialer: &net.Dialer{}, Verified: p.verified}
 	switch {
 	case files != nil && files.Authority != nil:
 		opts.RootCAs = files.Authority.Roots
 	case p.cfg.CA.Cert == "":
 		// No CA configured: verify-full against the system's trusted roots.
-		if pool, err := x509.SystemCertPool(); err == nil {
+		if pool, err := p.systemRoots(); err == nil {
 			opts.RootCAs, r.SystemRoots = pool, true
 		}
 	}

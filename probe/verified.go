@@ -77,7 +77,7 @@ func (v *VerifiedChains) remember(chain []*x509.Certificate, serverName string, 
 	e := verifiedChain{roots: roots, serverName: serverName, cnOnly: cnOnly,
 		intermediates: make([][]byte, 0, len(chain)-1)}
 	for _, c := range chain[1:] {
-		e.intermediates = append(e.intermediates, c.Raw)
+		e.intermediates = append(e.intermediates, bytes.Clone(c.Raw)) // not the handshake message it is cut from
 	}
 	for i, c := range verified {
 		if i == 0 || c.NotBefore.After(e.notBefore) {

@@ -263,13 +263,11 @@ func serverLogs(s *testenv.Stack) ([2]string, error) {
 }
 
 // complaints counts the lines of log other than the ones any connection
-// makes: PostgreSQL's log_connections line and PgBouncer's periodic stats,
-// and the test stack's own admin console logins.
+// makes (testenv.RoutineLogLine).
 func complaints(log string) int {
 	n := 0
 	for _, line := range strings.Split(log, "\n") {
-		if line != "" && !strings.Contains(line, "connection received:") && !strings.Contains(line, " LOG stats: ") &&
-			!strings.Contains(line, " pgbouncer/stats@") {
+		if line != "" && !testenv.RoutineLogLine(line) {
 			n++
 		}
 	}

@@ -158,41 +158,45 @@ func (f *Files) logProblems(e *inspect.EntryReport) {
 	}
 }
 
-func entryMetrics(e *inspect.EntryReport) []prometheus.Metric {
-	var ms []prometheus.Metric
-	add := func(d *prometheus.Desc, v float64, labels ...string) {
-		ms = append(ms, gauge(d, v, labels...))
+// entryMetrics are entrySamples as constant gauges.
+func entryMetrics(e *inspect.EntryReport) []prometheus.Metric { return metrics(entrySamples(e)) }
+
+// entrySamples lists the series of an entry's facts.
+func entrySamples(e *inspect.EntryReport) []sample {
+	var out []sample
+	add := func(fam int, v float64, labels ...string) {
+		out = append(out, sample{&fileFamilies[fam], v, labels})
 	}
 	for _, fr := range e.Files {
-		add(fileFamilies[famFileRead].desc, boolValue(fr.Err == nil), e.Name, fr.Path)
+		add(famFileRead, boolValue(fr.Err == nil), e.Name, fr.Path)
 		seen := map[string]bool{}
 		for _, c := range fr.Certificates {
 			if seen[c.Serial] {
 				continue
 			}
 			seen[c.Serial] = true
-			add(fileFamilies[famCertNotAfter].desc, float64(c.NotAfter.Unix()), e.Name, fr.Path, c.Serial)
-			add(fileFamilies[famCertNotBefore].desc, float64(c.NotBefore.Unix()), e.Name, fr.Path, c.Serial)
-			add(fileFamilies[famCertInfo].desc, 1, e.Name, fr.Path, c.Serial, c.Subject, c.Issuer, c.Fingerprint, strconv.FormatBool(c.IsCA))
+			add(famCertNotAfter, float64(c.NotAfter.Unix()), e.Name, fr.Path, c.Serial)
+			add(famCertNotBefore, float64(c.NotBefore.Unix()), e.Name, fr.Path, c.Serial)
+			add(famCertInfo, 1, e.Name, fr.Path, c.Serial, c.Subject, c.Issuer, c.Fingerprint, strconv.FormatBool(c.IsCA))
 		}
 	}
 	if cf := e.CertFile(); cf != nil {
 		for _, n := range e.Names {
-			add(fileFamilies[famCertSANMatch].desc, boolValue(n.Covered), e.Name, cf.Path, n.Name)
-			add(fileFamilies[famCertCNMatch].desc, boolValue(n.CommonNameOnly), e.Name, cf.Path, n.Name)
+			add(famCertSANMatch, boolValue(n.Covered), e.Name, cf.Path, n.Name)
+			add(famCertCNMatch, boolValue(n.CommonNameOnly), e.Name, cf.Path, n.Name)
 		}
 		if e.Verify != nil {
-			add(fileFamilies[famCertVerify].desc, boolValue(e.Verify.OK()), e.Name, cf.Path)
+			add(famCertVerify, boolValue(e.Verify.OK()), e.Name, cf.Path)
 		}
 	}
 	for _, km := range e.KeyMatches {
-		add(fileFamilies[famKeyMatch].desc, boolValue(km.OK), e.Name, km.Path)
+		add(famKeyMatch, boolValue(km.OK), e.Name, km.Path)
 	}
 	for _, kp := range e.KeyPermissions {
-		add(fileFamilies[famKeyMode].desc, float64(kp.Mode.Perm()), e.Name, kp.Path)
-		add(fileFamilies[famKeyPermOK].desc, boolValue(kp.OK()), e.Name, kp.Path)
+		add(famKeyMode, float64(kp.Mode.Perm()), e.Name, kp.Path)
+		add(famKeyPermOK, boolValue(kp.OK()), e.Name, kp.Path)
 	}
-	return ms
+	return out
 }
 
 func boolValue(b bool) float64 {

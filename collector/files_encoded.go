@@ -2,13 +2,11 @@ package collector
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/magflow/pgtls_exporter/internal/exposition"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
@@ -91,18 +89,17 @@ func (f *Files) updateEncoded(ctx context.Context) error {
 func (f *Files) encodeEntry(e *inspect.EntryReport, now time.Time, caUsable bool) *entryText {
 	th := f.judging.Thresholds
 	t := &entryText{until: rules.NextChange(e, now, th)}
-	ms := append(entryMetrics(e), problemMetrics(rules.EntryFindings(e, now, th, f.judging.StrictKeyOwners[e.Name], caUsable))...)
-	for _, m := range ms {
-		fam := slices.IndexFunc(fileFamilies[:], func(fm family) bool { return fm.desc == m.Desc() })
+	samples := append(entrySamples(e), problemSamples(rules.EntryFindings(e, now, th, f.judging.StrictKeyOwners[e.Name], caUsable))...)
+	for _, s := range samples {
+		fam := slices.IndexFunc(fileFamilies[:], func(fm family) bool { return fm.name == s.fam.name })
 		if fam < 0 {
+			f.logger.Warn("series not exported", "name", e.Name, "err", fmt.Errorf("%s is not a family of the file source", s.fam.name))
 			continue
 		}
-		line, err := appendSample(nil, fileFamilies[fam].name, m)
-		if err != nil {
+		var err error
+		if t.fam[fam], err = s.appendText(t.fam[fam]); err != nil {
 			f.logger.Warn("series not exported", "name", e.Name, "err", err)
-			continue
 		}
-		t.fam[fam] = append(t.fam[fam], line...)
 	}
 	return t
 }
@@ -154,31 +151,6 @@ func (f *Files) WriteEncoded(w *exposition.Writer, moreProblems []byte) {
 // ProblemFamily is the name of the family WriteEncoded merges other
 // sources' samples into.
 func ProblemFamily() string { return problemFamily.name }
-
-// appendSample appends one gauge sample line as the text format writes it.
-func appendSample(b []byte, name string, m prometheus.Metric) ([]byte, error) {
-	var d dto.Metric
-	if err := m.Write(&d); err != nil {
-		return b, err
-	}
-	b = append(b, name...)
-	if len(d.Label) > 0 {
-		b = append(b, '{')
-		for i, l := range d.Label {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, l.GetName()...)
-			b = append(b, '=', '"')
-			b = appendEscaped(b, l.GetValue())
-			b = append(b, '"')
-		}
-		b = append(b, '}')
-	}
-	b = append(b, ' ')
-	b = appendFloat(b, d.GetGauge().GetValue())
-	return append(b, '\n'), nil
-}
 
 // appendEscaped escapes a label value: backslash, double quote, newline.
 func appendEscaped(b []byte, v string) []byte {

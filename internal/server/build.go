@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +19,8 @@ type runtime struct {
 	sources  *sources.Set
 	exporter *collector.Exporter
 	files    *collector.Files
+	// landing is the landing page, nil when it could not be built.
+	landing http.Handler
 	// ready is set, and warmed closed, once every certificate file has
 	// been read and its series built.
 	ready  atomic.Bool
@@ -31,7 +34,7 @@ func build(cfg *config.Config, logger *slog.Logger) *runtime {
 	srcs, files := collector.FromSources(set, logger)
 	files.Encoded()
 	return &runtime{cfg: cfg, sources: set, exporter: collector.NewExporter(logger, srcs...), files: files,
-		warmed: make(chan struct{})}
+		landing: newLanding(cfg, logger), warmed: make(chan struct{})}
 }
 
 // warm reads every certificate file and builds its series, so that no

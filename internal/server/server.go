@@ -151,19 +151,32 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("/-/ready", s.serveReady)
 	mux.HandleFunc("/-/reload", s.serveReload)
+	// The landing page links to the running configuration's first target.
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if landing := s.current().landing; landing != nil {
+			landing.ServeHTTP(w, r)
+			return
+		}
+		http.NotFound(w, r)
+	})
+	return mux
+}
+
+// newLanding returns the landing page for cfg, or nil (logged) when it
+// cannot be built.
+func newLanding(cfg *config.Config, logger *slog.Logger) http.Handler {
 	landing, err := web.NewLandingPage(web.LandingConfig{
 		Name:        "pgtls_exporter",
 		Description: "TLS of PgBouncer and PostgreSQL: certificate files, served certificates, sessions",
 		Version:     version.Info(),
-		Links:       landingLinks(s.current().cfg),
+		Links:       landingLinks(cfg),
 		Profiling:   "false", // no pprof endpoints are served
 	})
 	if err != nil {
-		s.logger.Error("landing page unavailable", "err", err)
-	} else {
-		mux.Handle("/", landing)
+		logger.Error("landing page unavailable", "err", err)
+		return nil
 	}
-	return mux
+	return landing
 }
 
 // serveReady answers 200 once the running configuration's certificate

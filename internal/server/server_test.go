@@ -177,6 +177,40 @@ func TestLandingLinksAnswer(t *testing.T) {
 	}
 }
 
+// TestLandingFollowsReload: the landing page links to the first target of
+// the configuration in force, not of the one the server started with.
+func TestLandingFollowsReload(t *testing.T) {
+	srv, cfgPath := newTestServer(t)
+	h := srv.Handler()
+	probeLinks := func() []string {
+		t.Helper()
+		code, body := get(t, h, http.MethodGet, "/")
+		if code != http.StatusOK {
+			t.Fatalf("landing: %d %s", code, body)
+		}
+		var links []string
+		for _, m := range regexp.MustCompile(`href="(/probe[^"]*)"`).FindAllStringSubmatch(body, -1) {
+			links = append(links, html.UnescapeString(m[1]))
+		}
+		return links
+	}
+	if links := probeLinks(); len(links) != 0 {
+		t.Fatalf("probe links before any target: %q", links)
+	}
+	for _, name := range []string{"first", "second"} {
+		cfg := "ca: {cert: ca.crt}\ncertificates: [{name: pg, cert: pg.crt}]\ntargets: [{name: " + name + ", address: '127.0.0.1:1'}]\n"
+		if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Reload(); err != nil {
+			t.Fatal(err)
+		}
+		if links, want := probeLinks(), []string{"/probe?target=" + name}; !slices.Equal(links, want) {
+			t.Fatalf("after reloading with target %s: probe links %q, want %q", name, links, want)
+		}
+	}
+}
+
 func TestScrapeTimeoutHeader(t *testing.T) {
 	srv, _ := newTestServer(t)
 	r := httptest.NewRequest(http.MethodGet, "/metrics", nil)

@@ -20,7 +20,9 @@ const maxVerifiedChains = 1024
 // name and the CA pool (the same *x509.CertPool, which must not change once
 // used) are the same, and now lies within the validity of every
 // certificate of the chain that verified. Failures are never remembered:
-// they are verified, and explained, on every probe.
+// they are verified, and explained, on every probe. It is meant for pools
+// of one's own CA certificates: on macOS and Windows the system pool is
+// verified by the platform, whose verdict may change (a revocation).
 //
 // A nil *VerifiedChains remembers nothing. It is safe for concurrent use.
 type VerifiedChains struct {

@@ -47,10 +47,10 @@ type Drift struct {
 // Prober probes targets of one configuration.
 type Prober struct {
 	cfg *config.Config
-	// verified remembers the served chains that passed verify-full.
+	// verified remembers the served chains that passed verify-full
+	// against the configured CA.
 	verified *probe.VerifiedChains
-	// systemRoots is the system's trusted roots, loaded once: the same
-	// pool for every probe, so that verified chains are remembered.
+	// systemRoots is the system's trusted roots, loaded once.
 	systemRoots func() (*x509.CertPool, error)
 }
 
@@ -94,12 +94,14 @@ func (p *Prober) Probe(ctx context.Context, t config.Target, files *inspect.Repo
 	defer cancel()
 	r := &Report{Target: t}
 	opts := probe.Options{Address: t.Address, ServerName: t.ServerName, Negotiation: t.Negotiation,
-		Dialer: &net.Dialer{}, Verified: p.verified}
+		Dialer: &net.Dialer{}}
 	switch {
 	case files != nil && files.Authority != nil:
-		opts.RootCAs = files.Authority.Roots
+		opts.RootCAs, opts.Verified = files.Authority.Roots, p.verified
 	case p.cfg.CA.Cert == "":
-		// No CA configured: verify-full against the system's trusted roots.
+		// No CA configured: verify-full against the system's trusted roots,
+		// every time: on macOS and Windows the platform verifies against
+		// them, and its verdict may change (a revocation).
 		if pool, err := p.systemRoots(); err == nil {
 			opts.RootCAs, r.SystemRoots = pool, true
 		}

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -25,6 +26,8 @@ type encodedFiles struct {
 	texts  map[*inspect.EntryReport]*entryText
 	blocks []fileBlock
 	comp   exposition.Compressor
+	// scratch is where encodeEntry writes an entry's lines.
+	scratch []byte
 }
 
 // entryText is one entry's series as exposition text, per family; its
@@ -85,22 +88,35 @@ func (f *Files) updateEncoded(ctx context.Context) error {
 	return nil
 }
 
-// encodeEntry encodes an entry's facts and problems as text.
+// encodeEntry encodes an entry's facts and problems as text, each
+// family's lines in a slice of just their size: every entry keeps its text
+// for as long as its files are unchanged.
 func (f *Files) encodeEntry(e *inspect.EntryReport, now time.Time, caUsable bool) *entryText {
 	th := f.judging.Thresholds
 	t := &entryText{until: rules.NextChange(e, now, th)}
 	samples := append(entrySamples(e), problemSamples(rules.EntryFindings(e, now, th, f.judging.StrictKeyOwners[e.Name], caUsable))...)
 	for _, s := range samples {
-		fam := slices.IndexFunc(fileFamilies[:], func(fm family) bool { return fm.name == s.fam.name })
-		if fam < 0 {
+		if !slices.ContainsFunc(fileFamilies[:], func(fm family) bool { return fm.desc == s.fam.desc }) {
 			f.logger.Warn("series not exported", "name", e.Name, "err", fmt.Errorf("%s is not a family of the file source", s.fam.name))
-			continue
-		}
-		var err error
-		if t.fam[fam], err = s.appendText(t.fam[fam]); err != nil {
-			f.logger.Warn("series not exported", "name", e.Name, "err", err)
 		}
 	}
+	buf := f.enc.scratch[:0]
+	for fam := range numFileFamilies {
+		buf = buf[:0]
+		for _, s := range samples {
+			if s.fam.desc != fileFamilies[fam].desc {
+				continue
+			}
+			var err error
+			if buf, err = s.appendText(buf); err != nil {
+				f.logger.Warn("series not exported", "name", e.Name, "err", err)
+			}
+		}
+		if len(buf) > 0 {
+			t.fam[fam] = bytes.Clone(buf)
+		}
+	}
+	f.enc.scratch = buf[:0]
 	return t
 }
 

@@ -3,13 +3,19 @@ package probe
 import (
 	"bytes"
 	"crypto/x509"
+	"slices"
 	"sync"
 	"time"
 )
 
-// maxVerifiedChains bounds how many served chains VerifiedChains keeps;
-// when it is full the next success starts it afresh.
-const maxVerifiedChains = 1024
+// maxVerifiedChains bounds how many served leaves VerifiedChains keeps;
+// when it is full the next success starts it afresh. maxVerifiedVariants
+// bounds the server names and CA pools remembered per leaf (one
+// certificate served under several names, by several targets).
+const (
+	maxVerifiedChains   = 1024
+	maxVerifiedVariants = 8
+)
 
 // VerifiedChains remembers served chains that passed verify-full, so that a
 // server that serves the same chain again is not verified again: checking
@@ -27,7 +33,7 @@ const maxVerifiedChains = 1024
 // A nil *VerifiedChains remembers nothing. It is safe for concurrent use.
 type VerifiedChains struct {
 	mu     sync.Mutex
-	byLeaf map[string]verifiedChain // by the leaf's DER
+	byLeaf map[string][]verifiedChain // by the leaf's DER
 }
 
 // verifiedChain is one remembered success.
@@ -43,7 +49,7 @@ type verifiedChain struct {
 
 // NewVerifiedChains returns an empty memory of verified chains.
 func NewVerifiedChains() *VerifiedChains {
-	return &VerifiedChains{byLeaf: make(map[string]verifiedChain)}
+	return &VerifiedChains{byLeaf: make(map[string][]verifiedChain)}
 }
 
 // lookup reports whether chain passed verify-full for serverName against
@@ -53,21 +59,31 @@ func (v *VerifiedChains) lookup(chain []*x509.Certificate, serverName string, ro
 		return false, false
 	}
 	v.mu.Lock()
-	e, found := v.byLeaf[string(chain[0].Raw)]
-	v.mu.Unlock()
-	if !found || e.roots != roots || e.serverName != serverName || len(e.intermediates) != len(chain)-1 {
-		return false, false
+	defer v.mu.Unlock()
+	for _, e := range v.byLeaf[string(chain[0].Raw)] {
+		if e.matches(chain, serverName, roots) {
+			// x509 refuses a certificate when now is before NotBefore or after NotAfter.
+			if now.Before(e.notBefore) || now.After(e.notAfter) {
+				return false, false
+			}
+			return e.cnOnly, true
+		}
+	}
+	return false, false
+}
+
+// matches reports whether e is about chain, served under serverName and
+// verified against roots.
+func (e *verifiedChain) matches(chain []*x509.Certificate, serverName string, roots *x509.CertPool) bool {
+	if e.roots != roots || e.serverName != serverName || len(e.intermediates) != len(chain)-1 {
+		return false
 	}
 	for i, c := range chain[1:] {
 		if !bytes.Equal(e.intermediates[i], c.Raw) {
-			return false, false
+			return false
 		}
 	}
-	// x509 refuses a certificate when now is before NotBefore or after NotAfter.
-	if now.Before(e.notBefore) || now.After(e.notAfter) {
-		return false, false
-	}
-	return e.cnOnly, true
+	return true
 }
 
 // remember records that chain passed verify-full for serverName against
@@ -91,15 +107,25 @@ func (v *VerifiedChains) remember(chain []*x509.Certificate, serverName string, 
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if _, found := v.byLeaf[string(chain[0].Raw)]; !found && len(v.byLeaf) >= maxVerifiedChains {
+	variants, found := v.byLeaf[string(chain[0].Raw)]
+	if !found && len(v.byLeaf) >= maxVerifiedChains {
 		clear(v.byLeaf)
 	}
-	v.byLeaf[string(chain[0].Raw)] = e
+	variants = slices.DeleteFunc(variants, func(old verifiedChain) bool { return old.matches(chain, serverName, roots) })
+	if len(variants) >= maxVerifiedVariants {
+		variants = variants[:0]
+	}
+	v.byLeaf[string(chain[0].Raw)] = append(variants, e)
 }
 
-// len returns how many chains are remembered.
+// len returns how many chains are remembered, each server name and CA
+// pool of a leaf counted apart.
 func (v *VerifiedChains) len() int {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return len(v.byLeaf)
+	n := 0
+	for _, variants := range v.byLeaf {
+		n += len(variants)
+	}
+	return n
 }

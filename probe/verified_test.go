@@ -141,6 +141,46 @@ func TestVerifiedChainsBounded(t *testing.T) {
 	}
 }
 
+// TestVerifiedChainsSharedCertificate: one certificate served under two
+// names (by two targets) is remembered for both, so that probing them in
+// turn does not verify it again each time.
+func TestVerifiedChainsSharedCertificate(t *testing.T) {
+	now := time.Now()
+	ca := testcerts.CA(t, "Root")
+	shared := testcerts.Issue(t, ca, testcerts.Options{CommonName: "db", DNSNames: []string{"db", "replica"}})
+	chain := []*x509.Certificate{shared.Cert}
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	memo := NewVerifiedChains()
+	for _, name := range []string{"db", "replica", "db"} {
+		if got := verifyOutcome(chain, name, roots, now, memo); got.reason != "" {
+			t.Fatalf("verify for %s: %+v", name, got)
+		}
+	}
+	for _, name := range []string{"db", "replica"} {
+		if _, hit := memo.lookup(chain, name, roots, now); !hit {
+			t.Errorf("not remembered for %s", name)
+		}
+	}
+	if n := memo.len(); n != 2 {
+		t.Errorf("%d chains remembered, want 2 (one per name)", n)
+	}
+	var last *x509.CertPool
+	for range maxVerifiedVariants + 3 {
+		last = x509.NewCertPool()
+		last.AddCert(ca.Cert)
+		if got := verifyOutcome(chain, "db", last, now, memo); got.reason != "" {
+			t.Fatalf("verify with another pool: %+v", got)
+		}
+		if n := memo.len(); n > maxVerifiedVariants {
+			t.Fatalf("%d variants of one leaf remembered, at most %d allowed", n, maxVerifiedVariants)
+		}
+	}
+	if _, hit := memo.lookup(chain, "db", last, now); !hit {
+		t.Error("the variant remembered last is not remembered")
+	}
+}
+
 // TestProbeRemembersVerifiedChain probes one server twice with a memory:
 // the second probe reports the same verified chain from the memory.
 func TestProbeRemembersVerifiedChain(t *testing.T) {

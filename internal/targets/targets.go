@@ -49,14 +49,34 @@ type Prober struct {
 	cfg *config.Config
 	// verified remembers the served chains that passed verify-full
 	// against the configured CA.
-	verified *probe.VerifiedChains
-	// systemRoots is the system's trusted roots, loaded once.
-	systemRoots func() (*x509.CertPool, error)
+	verified    *probe.VerifiedChains
+	systemRoots systemRoots
+}
+
+// systemRoots loads the system's trusted roots once they load: a failure
+// is tried again on the next probe.
+type systemRoots struct {
+	mu   sync.Mutex
+	pool *x509.CertPool
+}
+
+// get returns the system's trusted roots.
+func (s *systemRoots) get() (*x509.CertPool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pool == nil {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			return nil, fmt.Errorf("load the system's trusted roots: %w", err)
+		}
+		s.pool = pool
+	}
+	return s.pool, nil
 }
 
 // New returns a Prober for cfg.
 func New(cfg *config.Config) *Prober {
-	return &Prober{cfg: cfg, verified: probe.NewVerifiedChains(), systemRoots: sync.OnceValues(x509.SystemCertPool)}
+	return &Prober{cfg: cfg, verified: probe.NewVerifiedChains()}
 }
 
 // Covered reports whether files holds what probing every target needs:
@@ -102,7 +122,7 @@ func (p *Prober) Probe(ctx context.Context, t config.Target, files *inspect.Repo
 		// No CA configured: verify-full against the system's trusted roots,
 		// every time: on macOS and Windows the platform verifies against
 		// them, and its verdict may change (a revocation).
-		if pool, err := p.systemRoots(); err == nil {
+		if pool, err := p.systemRoots.get(); err == nil {
 			opts.RootCAs, r.SystemRoots = pool, true
 		}
 	}

@@ -16,9 +16,9 @@ import (
 // startup packet makes PostgreSQL log "invalid length of startup packet".
 // The connection stays open for reading the server's answer.
 type goodbye struct {
-	tc           *tls.Conn
-	raw          net.Conn
-	corked, said bool
+	tc     *tls.Conn
+	raw    net.Conn
+	corked bool
 }
 
 // holdLastFlight holds back the writes that follow until say (or a close)
@@ -32,20 +32,12 @@ func (g *goodbye) holdLastFlight() {
 	}
 }
 
-// say sends what is held back, close_notify and the FIN, once; the
-// handshake must be complete.
+// say sends what is held back, close_notify and the FIN; it is called
+// once, after a complete handshake.
 func (g *goodbye) say() {
-	if g.said {
-		return
-	}
-	g.said = true
-	tcp, ok := g.raw.(*net.TCPConn)
-	if ok && !g.corked {
-		cork(tcp) // the FIN below sends what is corked, at once
-		g.corked = true
-	}
+	g.holdLastFlight()    // the FIN below sends what is held, at once
 	_ = g.tc.CloseWrite() // close_notify
-	if ok {
+	if tcp, ok := g.raw.(*net.TCPConn); ok {
 		_ = tcp.CloseWrite()
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/rules"
 )
 
-// codeTableRow is the README's row for a rule: code, severity, sources,
+// codeTableRow is the documented row for a rule: code, severity, sources,
 // alert, renew and meaning, in the order of the rules table.
 func codeTableRow(r rules.Rule) string {
 	sources := make([]string, len(r.Sources))
@@ -26,11 +26,11 @@ func codeTableRow(r rules.Rule) string {
 		r.Alert(), renew, strings.ReplaceAll(r.Summary, "|", `\|`))
 }
 
-// TestREADMECodeTable: the README's table of problem codes is the rules
+// TestDocumentedCodeTable: the table of problem codes in docs/findings.md is the rules
 // table, row for row, so the documented severity, alert and meaning are
 // the ones check, the metrics and the alerts use.
-func TestREADMECodeTable(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
+func TestDocumentedCodeTable(t *testing.T) {
+	readme, err := os.ReadFile("docs/findings.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,24 +45,24 @@ func TestREADMECodeTable(t *testing.T) {
 		want = append(want, codeTableRow(r))
 	}
 	if !slices.Equal(got, want) {
-		t.Fatalf("README's code table differs from the rules table; it should read:\n%s", strings.Join(want, "\n"))
+		t.Fatalf("docs/findings.md's code table differs from the rules table; it should read:\n%s", strings.Join(want, "\n"))
 	}
 }
 
 // codeRow matches a row of the code table: a snake_case code, then a severity.
 var codeRow = regexp.MustCompile("^\\| `[a-z0-9_]+` \\| (warning|critical|unknown) \\|")
 
-// TestREADMEMetricTableHasProblemMetrics: the metric table documents the
+// TestDocumentedMetricTableHasProblemMetrics: docs/metrics.md's table documents the
 // series that carry the verdicts and reasons.
-func TestREADMEMetricTableHasProblemMetrics(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
+func TestDocumentedMetricTableHasProblemMetrics(t *testing.T) {
+	readme, err := os.ReadFile("docs/metrics.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, row := range []string{"| `pgtls_problem` | source, subject, code, severity |",
 		"| `pgtls_probe_failure_info` | target, phase, code |"} {
 		if !strings.Contains(string(readme), row) {
-			t.Errorf("README's metric table lacks %q", row)
+			t.Errorf("docs/metrics.md's metric table lacks %q", row)
 		}
 	}
 }

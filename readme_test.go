@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -82,7 +83,7 @@ func TestTableProblems(t *testing.T) {
 }
 
 func TestMarkdownTables(t *testing.T) {
-	for _, path := range []string{"README.md", "dashboards/RUNBOOK.md"} {
+	for _, path := range documents(t) {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -93,12 +94,23 @@ func TestMarkdownTables(t *testing.T) {
 	}
 }
 
+// documents lists the README, every page under docs/ and the runbook.
+func documents(t *testing.T) []string {
+	t.Helper()
+	pages, err := filepath.Glob("docs/*.md")
+	if err != nil || len(pages) == 0 {
+		t.Fatalf("docs/*.md: %v (%d pages)", err, len(pages))
+	}
+	return append([]string{"README.md", "dashboards/RUNBOOK.md"}, pages...)
+}
+
 // measuredFigure is a timing or ratio as benchmarks report them: 2.8 ms,
 // 107–145 ms, 1.2–1.35×.
 var measuredFigure = regexp.MustCompile(`\d+(?:\.\d+)?(?:–\d+(?:\.\d+)?)? ?(?:ms|µs|×)`)
 
 // figuresOutsideTable lists the measured figures stated outside the table
-// that follows heading, which is their one source.
+// that follows heading, which is their one source; with heading "" every
+// figure is outside.
 func figuresOutsideTable(markdown, heading string) []string {
 	var out []string
 	inSection, inTable, seenTable := false, false, false
@@ -128,14 +140,85 @@ func TestFiguresOutsideTable(t *testing.T) {
 	}
 }
 
-// TestREADMEFiguresHaveOneSource: measured figures are stated once, in the
-// table under "How it stays cheap", and referred to elsewhere.
-func TestREADMEFiguresHaveOneSource(t *testing.T) {
-	data, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
+// figuresPage is the one page that states measured figures, in the table
+// under figuresHeading.
+const (
+	figuresPage    = "docs/performance.md"
+	figuresHeading = "## Figures"
+)
+
+// TestFiguresHaveOneSource: measured figures are stated once, in the table
+// under "Figures" in docs/performance.md, and referred to elsewhere.
+func TestFiguresHaveOneSource(t *testing.T) {
+	for _, path := range documents(t) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		heading := ""
+		if path == figuresPage {
+			heading = figuresHeading
+		}
+		for _, f := range figuresOutsideTable(string(data), heading) {
+			t.Errorf("%s %s: state it in the table of %s and refer to it", path, f, figuresPage)
+		}
 	}
-	for _, f := range figuresOutsideTable(string(data), "## How it stays cheap") {
-		t.Errorf("README.md %s: state it in the table under How it stays cheap and refer to it", f)
+}
+
+// markdownLink matches a link's target: [text](target).
+var markdownLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+
+// headingAnchor is the anchor GitHub gives a heading: lower case, spaces to
+// dashes, punctuation other than - and _ dropped.
+func headingAnchor(heading string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(strings.TrimSpace(heading)) {
+		switch {
+		case r == ' ':
+			b.WriteRune('-')
+		case r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// TestDocumentLinks: every relative link of the README, the pages under
+// docs/ and the runbook names a file that exists and, with a #fragment, a
+// heading of that file.
+func TestDocumentLinks(t *testing.T) {
+	for _, path := range documents(t) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range markdownLink.FindAllStringSubmatch(string(data), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") {
+				continue
+			}
+			file, fragment, _ := strings.Cut(target, "#")
+			linked := path
+			if file != "" {
+				linked = filepath.Join(filepath.Dir(path), file)
+			}
+			content, err := os.ReadFile(linked)
+			if err != nil {
+				t.Errorf("%s: link %s: %v", path, target, err)
+				continue
+			}
+			if fragment == "" {
+				continue
+			}
+			found := false
+			for _, line := range strings.Split(string(content), "\n") {
+				if strings.HasPrefix(line, "#") && headingAnchor(strings.TrimLeft(line, "#")) == fragment {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("%s: link %s: %s has no heading with that anchor", path, target, linked)
+			}
+		}
 	}
 }

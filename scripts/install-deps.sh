@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need on Debian: PostgreSQL and
 # PgBouncer (real servers for integration tests), promtool (package
-# prometheus), openssl. Does nothing for what is already installed.
+# prometheus), openssl, systemd-analyze
+# (package systemd, to verify the units in deploy/systemd). Does nothing for what is already installed.
 set -euo pipefail
 
 need=()
@@ -11,6 +12,7 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 command -v stress-ng >/dev/null 2>&1 || need+=(stress-ng)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -197,7 +197,7 @@ var table = [...]Rule{
 	// CA rotation.
 	{Code: CARotationStalled, Severity: Warning, Sources: []Source{SourceCARotation}, For: "15m",
 		Summary: "A CA rotation has stayed prepared or switched longer than renew.ca_rotation.max_phase_age.",
-		Action:  "Prepared: once every client holds the trust bundle, run `pgtls_exporter renew --rotate-ca --until switch`. Switched: once no client needs the old CA, run `pgtls_exporter renew --rotate-ca --finish`. The README's CA rotation runbook has the steps."},
+		Action:  "Prepared: once every client holds the trust bundle, run `pgtls_exporter renew --rotate-ca --until switch`. Switched: once no client needs the old CA, run `pgtls_exporter renew --rotate-ca --finish`. docs/ca-rotation.md has the steps."},
 	{Code: CARotationStateUnreadable, Severity: Unknown, Sources: []Source{SourceCARotation}, For: "10m",
 		Summary: "The CA rotation's state file (state_dir/ca-rotation.json) cannot be read.",
 		Action:  "Check state_dir's permissions and the file's content; the backups in state_dir hold the last good copy, and the next `renew --rotate-ca` refuses until it reads."},

@@ -54,6 +54,10 @@ func run(o options) error {
 	if err != nil {
 		return fmt.Errorf("demo folder: %w", err)
 	}
+	bin, err := binaryPath(o.bin)
+	if err != nil {
+		return err
+	}
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("clear %s: %w", dir, err)
 	}
@@ -63,13 +67,16 @@ func run(o options) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
-	cfgPath := filepath.Join(dir, "config.yml")
+	cfgPath := filepath.Join(dir, configName)
 	owner := keyOwner()
 	if err := writeFile(cfgPath, demoConfig(nil, owner), 0o644); err != nil {
 		return err
 	}
-	fmt.Printf("== pgtls_exporter renew --init --no-reload: a new CA and the first certificates\n")
-	if err := runCommand(o.bin, "renew", cfgPath, "--init", "--no-reload", "--only", "pgbouncer", "--only", "postgres"); err != nil {
+	pgtls := exporter{bin: bin, dir: dir, out: os.Stdout, errOut: os.Stderr}
+	fmt.Printf("== The demo folder is %s: the pgtls_exporter commands below run there, on its %s,\n"+
+		"   with pgtls_exporter = %s\n", dir, configName, bin)
+	if err := pgtls.run("A new CA and the PgBouncer and PostgreSQL certificates (the demo writes the replica's itself, below)",
+		[]string{"renew", configFlag, "--init", "--no-reload", "--only", "pgbouncer", "--only", "postgres"}); err != nil {
 		return err
 	}
 	certDir := filepath.Join(dir, "certs")
@@ -115,12 +122,12 @@ func run(o options) error {
 	if err := writeFile(cfgPath, demoConfig(stack, owner)+rotation+sessionsConfig, 0o644); err != nil {
 		return err
 	}
-	fmt.Printf("\n== pgtls_exporter renew --force: new certificates, both servers reloaded, new serials verified\n")
-	if err := runCommand(o.bin, "renew", cfgPath, "--force", "--only", "pgbouncer", "--only", "postgres"); err != nil {
+	if err := pgtls.run("New PgBouncer and PostgreSQL certificates, both servers reloaded, new serials verified (the replica keeps its faults)",
+		[]string{"renew", configFlag, "--force", "--only", "pgbouncer", "--only", "postgres"}); err != nil {
 		return err
 	}
 	if o.rotateCA {
-		if err := showRotation(ctx, o.bin, dir, cfgPath, stack); err != nil {
+		if err := showRotation(ctx, pgtls, stack); err != nil {
 			return err
 		}
 		// switch reissued the replica too; give it back its faults, now under the new CA.
@@ -129,12 +136,12 @@ func run(o options) error {
 		}
 	}
 
-	fmt.Printf("\n== pgtls_exporter check --config.file %s\n", cfgPath)
-	if err := runCheck(o.bin, cfgPath); err != nil {
+	if err := runCheck(pgtls); err != nil {
 		return err
 	}
-	serve := exec.CommandContext(ctx, o.bin, "--config.file="+cfgPath, "--web.listen-address="+o.listen, "--log.level=warn",
-		"--web.enable-lifecycle")
+	serveArgs := []string{configFlag, "--web.listen-address=" + o.listen, "--log.level=warn", "--web.enable-lifecycle"}
+	fmt.Print(header("The exporter, serving until the demo stops it", serveArgs))
+	serve := pgtls.cmd(ctx, serveArgs)
 	serve.Stderr = os.Stderr
 	if err := serve.Start(); err != nil {
 		return fmt.Errorf("start exporter: %w", err)
@@ -194,29 +201,34 @@ func run(o options) error {
 	return nil
 }
 
-func runCheck(bin, cfgPath string) error {
-	cmd := exec.Command(bin, "check", "--config.file="+cfgPath)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	err := cmd.Run()
+// binaryPath makes the pgtls_exporter binary absolute, since the commands
+// run in the demo folder: a path as given, a bare name from PATH.
+func binaryPath(bin string) (string, error) {
+	if !strings.Contains(bin, string(filepath.Separator)) {
+		found, err := exec.LookPath(bin)
+		if err != nil {
+			return "", fmt.Errorf("pgtls_exporter binary: %w", err)
+		}
+		bin = found
+	}
+	abs, err := filepath.Abs(bin)
+	if err != nil {
+		return "", fmt.Errorf("pgtls_exporter binary: %w", err)
+	}
+	return abs, nil
+}
+
+// runCheck runs the check report; its exit code is shown, not an error.
+func runCheck(pgtls exporter) error {
+	err := pgtls.run("The check report on all of it", []string{"check", configFlag})
 	var exitErr *exec.ExitError
 	switch {
 	case errors.As(err, &exitErr):
-		fmt.Printf("(exit code %d: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)\n", exitErr.ExitCode())
+		fmt.Fprintf(pgtls.out, "(exit code %d: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)\n", exitErr.ExitCode())
 	case err != nil:
 		return fmt.Errorf("run check: %w", err)
 	default:
-		fmt.Println("(exit code 0: OK)")
-	}
-	return nil
-}
-
-// runCommand runs a pgtls_exporter command on the demo config, showing its
-// output; a non-zero exit ends the demo.
-func runCommand(bin, command, cfgPath string, args ...string) error {
-	cmd := exec.Command(bin, append([]string{command, "--config.file=" + cfgPath}, args...)...)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s %s: %w", command, strings.Join(args, " "), err)
+		fmt.Fprintln(pgtls.out, "(exit code 0: OK)")
 	}
 	return nil
 }

@@ -31,36 +31,38 @@ type trustClient struct{ name, rootCert string }
 // showRotation rotates the demo's CA step by step with renew --rotate-ca
 // and shows, after each step, which of three clients connect: one that
 // holds the old CA, one the bundle, one the new CA.
-func showRotation(ctx context.Context, bin, dir, cfgPath string, s *testenv.Stack) error {
-	clients := filepath.Join(dir, "clients")
+func showRotation(ctx context.Context, pgtls exporter, s *testenv.Stack) error {
+	clients := filepath.Join(pgtls.dir, "clients")
 	if err := os.MkdirAll(clients, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", clients, err)
 	}
-	if err := writeFile(filepath.Join(dir, "secrets", "app_password"), s.Password(testenv.UserApp)+"\n", 0o600); err != nil {
+	if err := writeFile(filepath.Join(pgtls.dir, "secrets", "app_password"), s.Password(testenv.UserApp)+"\n", 0o600); err != nil {
 		return err
 	}
-	certDir := filepath.Join(dir, "certs", "ca")
+	certDir := filepath.Join(pgtls.dir, "certs", "ca")
 	old, err := copyInto(clients, filepath.Join(certDir, "ca.crt"), "old-ca.crt")
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\n== CA rotation. A client kept a copy of the CA before: %s\n", old)
-	fmt.Printf("\n== pgtls_exporter renew --rotate-ca --dry-run --until finish: the plan of the first step\n")
-	if err := runCommand(bin, "renew", cfgPath, "--rotate-ca", "--dry-run", "--until", "finish"); err != nil {
+	fmt.Fprintf(pgtls.out, "\n== CA rotation. A client kept a copy of the CA before: %s\n", old)
+	if err := pgtls.run("CA rotation, the plan of the first step",
+		[]string{"renew", configFlag, "--rotate-ca", "--dry-run", "--until", "finish"}); err != nil {
 		return err
 	}
 	steps := []struct {
 		title string
-		args  []string
+		argv  []string
 	}{
-		{"prepare: a new CA, the bundle (old + new CA) installed where the servers read their CA file", []string{"--rotate-ca"}},
-		{"switch: every certificate reissued under the new CA", []string{"--rotate-ca"}},
-		{"finish: the new CA alone is trusted", []string{"--rotate-ca", "--finish"}},
+		{"CA rotation, prepare: a new CA, the bundle (old + new CA) installed where the servers read their CA file",
+			[]string{"renew", configFlag, "--rotate-ca"}},
+		{"CA rotation, switch: every certificate reissued under the new CA",
+			[]string{"renew", configFlag, "--rotate-ca"}},
+		{"CA rotation, finish: the new CA alone is trusted",
+			[]string{"renew", configFlag, "--rotate-ca", "--finish"}},
 	}
 	var list []trustClient
 	for i, step := range steps {
-		fmt.Printf("\n== pgtls_exporter renew %s  (%s)\n", strings.Join(step.args, " "), step.title)
-		if err := runCommand(bin, "renew", cfgPath, step.args...); err != nil {
+		if err := pgtls.run(step.title, step.argv); err != nil {
 			return err
 		}
 		if i == 0 {

@@ -89,6 +89,10 @@ func run(o options) error {
 	fmt.Printf("\n== Added a faulty replica entry for check to find (20 days left, 0644 key, a SAN missing),\n" +
 		"   and its pg_hba.conf for the audit (line 2 lets md5 logins in without TLS)\n")
 
+	// What the demo started, stopped in reverse by the defers below; this
+	// one, the first, runs last.
+	var up []service
+	defer func() { fmt.Print(stopped(up)) }()
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -97,11 +101,11 @@ func run(o options) error {
 	if err != nil {
 		return fmt.Errorf("start PostgreSQL and PgBouncer: %w", err)
 	}
+	up = append(up, service{"PostgreSQL", stack.PostgresAddr()}, service{"PgBouncer", stack.PgBouncerAddr()})
 	defer func() {
 		if err := stack.Close(); err != nil {
 			fmt.Fprintln(os.Stderr, "demo: stop servers:", err)
 		}
-		fmt.Println("Stopped PostgreSQL and PgBouncer.")
 	}()
 	fmt.Printf("\n== PostgreSQL (TLS 1.2+, hostssl and SCRAM only) on %s, PgBouncer (TLS required, verify-full to PostgreSQL) on %s\n",
 		stack.PostgresAddr(), stack.PgBouncerAddr())
@@ -146,6 +150,7 @@ func run(o options) error {
 	if err := serve.Start(); err != nil {
 		return fmt.Errorf("start exporter: %w", err)
 	}
+	up = append(up, service{"the exporter", "http://" + o.listen + "/"})
 	defer func() { _ = serve.Process.Signal(syscall.SIGTERM); _ = serve.Wait() }()
 	if _, err := scrape(ctx, "http://"+o.listen+"/-/ready"); err != nil {
 		return err
@@ -175,16 +180,14 @@ func run(o options) error {
 		return err
 	}
 	defer stopProm()
-	fmt.Printf("\n== Exporter:   http://%s/\n   Metrics:    http://%s/metrics\n   Probe:      http://%s/probe?target=pgbouncer\n"+
-		"   Reload:     curl -X POST http://%s/-/reload (--web.enable-lifecycle is on in the demo)\n",
-		o.listen, o.listen, o.listen, o.listen)
 	promBase := "http://" + o.promListen
 	alertsURL, err := alertsPage(ctx, &http.Client{Timeout: 10 * time.Second}, promBase)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		alertsURL = promBase + "/"
 	}
-	fmt.Printf("   Prometheus: %s (rules from dashboards/alerts.yml)\n", alertsURL)
+	up = append(up, service{"Prometheus", alertsURL})
+	fmt.Print(urlsBlock(o.noWait, o.listen, alertsURL))
 	alerts, err := firingAlerts(ctx, o.promListen, 30*time.Second)
 	if err != nil {
 		return fmt.Errorf("ask Prometheus for alerts: %w", err)
@@ -193,10 +196,10 @@ func run(o options) error {
 	for _, a := range alerts {
 		fmt.Println("  ", a)
 	}
+	fmt.Print(closing(o.noWait, up))
 	if o.noWait {
 		return nil
 	}
-	fmt.Println("\nPress Ctrl-C to stop everything.")
 	<-ctx.Done()
 	return nil
 }

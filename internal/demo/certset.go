@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -77,34 +78,38 @@ func certFiles(dir string) testenv.CertFiles {
 	}
 }
 
-// writeFaultyReplica signs the replica entry with the CA renew created,
-// with deliberate faults for check to find: it expires in 20 days, its key
-// is 0644 and it lacks the SAN replica-db.
-func writeFaultyReplica(dir string, now time.Time) error {
+// replicaFaults are the deliberate faults of the replica entry that
+// writeFaultyReplica writes.
+const replicaFaults = "20 days left, 0644 key, no SAN replica-db"
+
+// writeFaultyReplica signs the replica entry with the CA in dir/ca, with
+// deliberate faults for check to find (replicaFaults), and returns the
+// certificate.
+func writeFaultyReplica(dir string, now time.Time) (*x509.Certificate, error) {
 	caPEM, err := os.ReadFile(filepath.Join(dir, "ca", "ca.crt"))
 	if err != nil {
-		return fmt.Errorf("read demo CA: %w", err)
+		return nil, fmt.Errorf("read demo CA: %w", err)
 	}
 	ca, err := issue.ParseCertificate(caPEM)
 	if err != nil {
-		return fmt.Errorf("demo CA: %w", err)
+		return nil, fmt.Errorf("demo CA: %w", err)
 	}
 	caKeyPEM, err := os.ReadFile(filepath.Join(dir, "ca", "ca.key"))
 	if err != nil {
-		return fmt.Errorf("read demo CA key: %w", err)
+		return nil, fmt.Errorf("read demo CA key: %w", err)
 	}
 	caKey, err := issue.ParseKey(caKeyPEM)
 	if err != nil {
-		return fmt.Errorf("demo CA key: %w", err)
+		return nil, fmt.Errorf("demo CA key: %w", err)
 	}
 	cert, key, err := issue.NewServerCertificate(issue.ServerRequest{CommonName: "replica", Names: []string{"replica", "localhost"},
 		Validity: 20 * 24 * time.Hour}, ca, caKey, now)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("issue the replica certificate: %w", err)
 	}
 	keyPEM, err := issue.EncodeKey(key, issue.PKCS8)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("encode the replica key: %w", err)
 	}
 	for path, f := range map[string]struct {
 		data []byte
@@ -112,13 +117,13 @@ func writeFaultyReplica(dir string, now time.Time) error {
 	}{"replica.crt": {issue.EncodeCertificate(cert), 0o644}, "replica.key": {keyPEM, 0o644}} {
 		p := filepath.Join(dir, path)
 		if err := os.WriteFile(p, f.data, f.mode); err != nil {
-			return fmt.Errorf("write %s: %w", p, err)
+			return nil, fmt.Errorf("write %s: %w", p, err)
 		}
 		if err := os.Chmod(p, f.mode); err != nil {
-			return fmt.Errorf("chmod %s: %w", p, err)
+			return nil, fmt.Errorf("chmod %s: %w", p, err)
 		}
 	}
-	return nil
+	return cert, nil
 }
 
 // keyOwner is the key_owner for the servers' keys: the postgres account

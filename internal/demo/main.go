@@ -79,15 +79,15 @@ func run(o options) error {
 		[]string{"renew", configFlag, "--init", "--no-reload", "--only", "pgbouncer", "--only", "postgres"}); err != nil {
 		return err
 	}
+	fmt.Printf("\n== The demo writes a faulty replica entry for check to find (%s),\n"+
+		"   and its pg_hba.conf for the audit (line 2 lets md5 logins in without TLS)\n", replicaFaults)
 	certDir := filepath.Join(dir, "certs")
-	if err := writeFaultyReplica(certDir, time.Now()); err != nil {
+	if _, err := writeFaultyReplica(certDir, time.Now()); err != nil {
 		return err
 	}
 	if err := writeReplicaHBA(dir); err != nil {
 		return err
 	}
-	fmt.Printf("\n== Added a faulty replica entry for check to find (20 days left, 0644 key, a SAN missing),\n" +
-		"   and its pg_hba.conf for the audit (line 2 lets md5 logins in without TLS)\n")
 
 	// What the demo started, stopped in reverse by the defers below; this
 	// one, the first, runs last.
@@ -134,8 +134,7 @@ func run(o options) error {
 		if err := showRotation(ctx, pgtls, stack); err != nil {
 			return err
 		}
-		// switch reissued the replica too; give it back its faults, now under the new CA.
-		if err := writeFaultyReplica(certDir, time.Now()); err != nil {
+		if err := refaultReplica(pgtls.out, certDir, time.Now()); err != nil {
 			return err
 		}
 	}

@@ -55,7 +55,7 @@ func showRotation(ctx context.Context, pgtls exporter, s *testenv.Stack) error {
 	}{
 		{"CA rotation, prepare: a new CA, the bundle (old + new CA) installed where the servers read their CA file",
 			[]string{"renew", configFlag, "--rotate-ca"}},
-		{"CA rotation, switch: every certificate reissued under the new CA",
+		{"CA rotation, switch: every certificate reissued under the new CA, the replica's too",
 			[]string{"renew", configFlag, "--rotate-ca"}},
 		{"CA rotation, finish: the new CA alone is trusted",
 			[]string{"renew", configFlag, "--rotate-ca", "--finish"}},

@@ -32,6 +32,9 @@ type Config struct {
 
 	// baseDir is the folder relative paths are resolved against.
 	baseDir string
+	// written maps the path of each duration key to its text in the YAML,
+	// so that messages echo it as the user wrote it.
+	written map[string]string
 }
 
 // CA is the certificate authority that signs the server certificates.
@@ -100,7 +103,7 @@ func Parse(data []byte, baseDir string) (*Config, error) {
 	var errs []error
 	c := &treeChecker{add: func(path, format string, args ...any) {
 		errs = append(errs, &FieldError{Path: path, Message: fmt.Sprintf(format, args...)})
-	}}
+	}, durations: map[string]string{}}
 	c.checkNode(root, reflect.TypeFor[Config](), "", 0)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -108,6 +111,7 @@ func Parse(data []byte, baseDir string) (*Config, error) {
 	if err := root.Decode(cfg); err != nil {
 		return nil, fmt.Errorf("parse YAML: %w", err)
 	}
+	cfg.written = c.durations
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -97,7 +97,7 @@ func TestRenewInvalid(t *testing.T) {
 		{"unknown service key", svc("name: a\nkind: postgres\ncertificates: [postgres]\nreload: {command: [x]}\nreloads: 1"), `renew.services[0]: unknown key "reloads" (line 12); did you mean "reload"?`},
 		{"negative renew_before", renewBase + "renew: {renew_before: -1d}\n", `renew.renew_before: must not be negative, got "-1d" (line 6)`},
 		{"validity not longer than renew_before", renewBase + "renew: {renew_before: 60d, validity: 30d}\n",
-			"renew.validity: 30d must be longer than renew_before (60d), or every run renews again"},
+			"renew.validity: 30d must be longer than renew.renew_before (60d), or every run renews again"},
 		{"bad key type", renewBase + "renew: {key_type: rsa-1024}\n", `renew.key_type: "rsa-1024" is not one of [ecdsa-p256 rsa-2048 rsa-3072 rsa-4096 ed25519]`},
 		{"bad CA key type", renewBase + "renew: {ca: {key_type: dsa}}\n", `renew.ca.key_type: "dsa" is not one of`},
 		{"negative keep_backups", renewBase + "renew: {keep_backups: -1}\n", "renew.keep_backups: must be at least 1 (0 means the default, 5)"},

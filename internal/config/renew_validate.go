@@ -6,9 +6,6 @@ import (
 	"path"
 	"regexp"
 	"strings"
-	"time"
-
-	"github.com/prometheus/common/model"
 
 	"github.com/magflow/pgtls_exporter/internal/issue"
 )
@@ -41,9 +38,9 @@ func (c *Config) validateRenew(add func(path, format string, args ...any)) {
 	}
 	if r.Validity < 0 {
 		add("renew.validity", "must not be negative")
-	} else if r.ValidityDuration() <= c.RenewBefore() {
-		add("renew.validity", "%s must be longer than renew_before (%s), or every run renews again",
-			modelDur(r.ValidityDuration()), modelDur(c.RenewBefore()))
+	} else if validity, before := c.durationSetting("renew.validity", r.Validity, issue.DefaultServerValidity),
+		c.inherit("renew.renew_before", r.RenewBefore, c.warnSetting()); validity.value <= before.value {
+		add(validity.path, "%s must be longer than %s, or every run renews again", validity.subject(), before.reference())
 	}
 	if r.KeyType != "" && !issue.ValidKeyType(r.KeyType) {
 		add("renew.key_type", "%q is not one of %v", r.KeyType, issue.KeyTypes())
@@ -200,5 +197,3 @@ func dsnHasPassword(dsn string) bool {
 	}
 	return passwordInDSN.MatchString(dsn)
 }
-
-func modelDur(d time.Duration) string { return model.Duration(d).String() }

@@ -51,13 +51,20 @@ func (c *Config) validateThresholds(add func(path, format string, args ...any)) 
 			add("thresholds."+f.key, "must not be negative")
 		}
 	}
-	warn, crit, caWarn, caCrit := t.Durations()
-	if crit >= warn {
-		add("thresholds.crit_before", "%s must be shorter than warn_before (%s)", model.Duration(crit), model.Duration(warn))
+	warn, crit := c.warnSetting(), c.durationSetting("thresholds.crit_before", t.CritBefore, DefaultCritBefore)
+	if crit.value >= warn.value {
+		add(crit.path, "%s must be shorter than %s", crit.subject(), warn.reference())
 	}
-	if caCrit >= caWarn {
-		add("thresholds.ca_crit_before", "%s must be shorter than ca_warn_before (%s)", model.Duration(caCrit), model.Duration(caWarn))
+	caWarn := c.durationSetting("thresholds.ca_warn_before", t.CAWarnBefore, DefaultCAWarnBefore)
+	caCrit := c.durationSetting("thresholds.ca_crit_before", t.CACritBefore, DefaultCACritBefore)
+	if caCrit.value >= caWarn.value {
+		add(caCrit.path, "%s must be shorter than %s", caCrit.subject(), caWarn.reference())
 	}
+}
+
+// warnSetting is thresholds.warn_before, for messages.
+func (c *Config) warnSetting() setting {
+	return c.durationSetting("thresholds.warn_before", c.Thresholds.WarnBefore, DefaultWarnBefore)
 }
 
 // StrictKeyOwners lists the entries whose key_owner is set: PostgreSQL

@@ -17,10 +17,12 @@ const (
 	maxYAMLVisits = 100_000
 )
 
-// treeChecker walks one YAML tree; add records a problem.
+// treeChecker walks one YAML tree; add records a problem, durations the
+// text of each valid duration by path.
 type treeChecker struct {
-	add    func(path, format string, args ...any)
-	visits int
+	add       func(path, format string, args ...any)
+	durations map[string]string
+	visits    int
 }
 
 // enter counts a visit; it reports false (once, with a problem) when the
@@ -64,7 +66,9 @@ func (c *treeChecker) checkNode(n *yaml.Node, t reflect.Type, path string, depth
 	}
 	switch {
 	case t == durationType:
-		checkDuration(n, path, c.add)
+		if checkDuration(n, path, c.add) && c.durations != nil {
+			c.durations[path] = n.Value
+		}
 	case t.Kind() == reflect.Struct:
 		if n.Kind != yaml.MappingNode {
 			c.add(path, "expected a mapping of keys, got %s (line %d)", describe(n, false), n.Line)
@@ -151,19 +155,22 @@ func checkScalar(n *yaml.Node, t reflect.Type, path string, add func(path, forma
 	}
 }
 
-// checkDuration refuses what model.Duration refuses, with the reason.
-func checkDuration(n *yaml.Node, path string, add func(path, format string, args ...any)) {
+// checkDuration refuses what model.Duration refuses, with the reason; it
+// reports whether the duration is valid.
+func checkDuration(n *yaml.Node, path string, add func(path, format string, args ...any)) bool {
 	if n.Kind != yaml.ScalarNode {
 		add(path, "expected %s, got %s (line %d)", expected(durationType), describe(n, false), n.Line)
-		return
+		return false
 	}
 	if _, err := model.ParseDuration(n.Value); err != nil {
 		if strings.HasPrefix(strings.TrimSpace(n.Value), "-") {
 			add(path, "must not be negative, got %q (line %d)", n.Value, n.Line)
-			return
+			return false
 		}
 		add(path, "expected %s, got %q (line %d)", expected(durationType), n.Value, n.Line)
+		return false
 	}
+	return true
 }
 
 func isNull(n *yaml.Node) bool {

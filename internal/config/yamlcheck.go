@@ -23,6 +23,14 @@ type treeChecker struct {
 	add       func(path, format string, args ...any)
 	durations map[string]string
 	visits    int
+	// mappings are the struct mappings being checked, outermost first.
+	mappings []mapping
+}
+
+// mapping is a YAML mapping decoded into struct t at path.
+type mapping struct {
+	t    reflect.Type
+	path string
 }
 
 // enter counts a visit; it reports false (once, with a problem) when the
@@ -100,6 +108,8 @@ func (c *treeChecker) checkNode(n *yaml.Node, t reflect.Type, path string, depth
 func (c *treeChecker) checkMapping(n *yaml.Node, t reflect.Type, path string, depth int, seen map[string]int) {
 	add := c.add
 	fields := yamlFields(t)
+	c.mappings = append(c.mappings, mapping{t: t, path: path})
+	defer func() { c.mappings = c.mappings[:len(c.mappings)-1] }()
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Tag == "!!merge" {
@@ -109,11 +119,11 @@ func (c *treeChecker) checkMapping(n *yaml.Node, t reflect.Type, path string, de
 		ft, known := fields[k.Value]
 		switch {
 		case !known:
-			msg := fmt.Sprintf("unknown key %q (line %d)", k.Value, k.Line)
-			if s := closest(k.Value, fieldNames(t)); s != "" {
-				msg += fmt.Sprintf("; did you mean %q?", s)
+			var prev *yaml.Node
+			if i >= 2 {
+				prev = n.Content[i-2]
 			}
-			add(path, "%s", msg)
+			add(path, "%s", c.unknownKey(k, prev, t, path))
 			continue
 		case seen[k.Value] != 0:
 			add(join(path, k.Value), "is given twice (lines %d and %d)", seen[k.Value], k.Line)

@@ -53,7 +53,7 @@ func TestInvalidConfigs(t *testing.T) {
 		name, yaml, want string
 	}{
 		{"empty", "", "config is empty"},
-		{"not YAML", "ca: [", "parse YAML: yaml: line 1: did not find expected node content"},
+		{"not YAML", "ca: [", "parse YAML: line 1: did not find expected node content"},
 		{"unknown top-level key", validYAML + "bogus: 1\n", `unknown key "bogus" (line 6)`},
 		{"unknown entry key", "ca: {cert: ca.crt}\ncertificates:\n  - name: pg\n    cert: b\n    kye: c\n", `certificates[0]: unknown key "kye" (line 5); did you mean "key"?`},
 		{"two documents", validYAML + "---\nca: {cert: x}\n", "parse YAML: more than one document"},

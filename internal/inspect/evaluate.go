@@ -72,12 +72,12 @@ func (ev evaluation) run() (*EntryReport, time.Time) {
 func load(role Role, configured, path string, id identity, fi fs.FileInfo) (FileReport, *certs.Bundle) {
 	fr := FileReport{Role: role, Path: configured}
 	if err := id.err(); err != nil {
-		fr.Err = plainIOError(err)
+		fr.Err = config.NewFileError(configured, path, err)
 		return fr, nil
 	}
 	data, err := readFile(path)
 	if err != nil {
-		fr.Err = plainIOError(err)
+		fr.Err = config.NewFileError(configured, path, err)
 		return fr, nil
 	}
 	bundle, err := certs.ParseBundle(data)

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -71,19 +72,20 @@ func TestHealthyEntry(t *testing.T) {
 func TestUnusableFiles(t *testing.T) {
 	cfg, files, _ := fixture(t, testcerts.Options{})
 	in := New(cfg, 1)
+	resolved := "pg.crt (resolved to " + files.Cert + "): "
 	cases := []struct {
 		name    string
 		prepare func()
 		want    string
 	}{
-		{"missing", func() { os.Remove(files.Cert) }, "stat: no such file or directory"},
+		{"missing", func() { os.Remove(files.Cert) }, resolved + "stat: no such file or directory"},
 		{"empty", func() { os.WriteFile(files.Cert, nil, 0o644) }, "empty"},
 		{"garbage", func() { os.WriteFile(files.Cert, []byte("not a cert"), 0o644) }, "neither PEM nor DER"},
 		{"truncated", func() { os.WriteFile(files.Cert, files.Issued.CertPEM[:200], 0o644) }, "truncated or malformed PEM block (PEM block 1)"},
 		{"key instead of cert", func() { os.WriteFile(files.Cert, files.Issued.KeyPEM, 0o644) }, "no certificate"},
-		{"directory", func() { os.Remove(files.Cert); os.Mkdir(files.Cert, 0o755) }, "is a directory, not a file"},
-		{"FIFO", func() { syscall.Mkfifo(files.Cert, 0o644) }, "is a named pipe (FIFO), not a regular file"},
-		{"link to /dev/zero", func() { os.Symlink("/dev/zero", files.Cert) }, "is a character device, not a regular file"},
+		{"directory", func() { os.Remove(files.Cert); os.Mkdir(files.Cert, 0o755) }, resolved + "is a directory, not a file"},
+		{"FIFO", func() { syscall.Mkfifo(files.Cert, 0o644) }, resolved + "is a named pipe (FIFO), not a regular file"},
+		{"link to /dev/zero", func() { os.Symlink("/dev/zero", files.Cert) }, resolved + "is a character device, not a regular file"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -313,5 +315,26 @@ func TestInspectEntry(t *testing.T) {
 	}
 	if r := in.InspectEntry("", time.Now()); r.CA == nil || len(r.Entries) != 0 {
 		t.Fatalf("InspectEntry(\"\") = %+v", r)
+	}
+}
+
+// TestFileErrorPaths: an unusable file names the path as written and as
+// resolved when they differ, and says that "~" is not expanded.
+func TestFileErrorPaths(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct{ cert, want string }{
+		{"~/certs/db.crt", "~/certs/db.crt (resolved to " + dir + `/~/certs/db.crt): stat: no such file or directory; "~" is not expanded: write the full path`},
+		{"certs/db.crt", "certs/db.crt (resolved to " + dir + "/certs/db.crt): stat: no such file or directory"},
+		{dir + "/db.crt", "stat: no such file or directory"},
+	}
+	for _, tc := range cases {
+		cfg, err := config.Parse([]byte("certificates: [{name: db, cert: '"+tc.cert+"'}]\n"), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fr := New(cfg, 1).Inspect(time.Now()).Entries[0].Files[0]
+		if fr.Err == nil || fr.Err.Error() != tc.want || !errors.Is(fr.Err, fs.ErrNotExist) {
+			t.Errorf("%s: err = %v, want %q", tc.cert, fr.Err, tc.want)
+		}
 	}
 }

@@ -188,19 +188,21 @@ func NextChange(e *inspect.EntryReport, now time.Time, th Thresholds) time.Time 
 func permissionFinding(entry string, kp inspect.KeyPermission, strict bool) Finding {
 	switch {
 	case kp.Err != nil:
-		return problem(SourceFiles, entry, CheckPermissions, kp.Path, KeyModeUnknown, "%s", permissionText(kp))
+		return problem(SourceFiles, entry, CheckPermissions, kp.Path, KeyModeUnknown, "%s", permissionText(kp, false))
 	case kp.Verdict.OK():
-		return ok(SourceFiles, entry, CheckPermissions, kp.Path, "%s", permissionText(kp))
+		return ok(SourceFiles, entry, CheckPermissions, kp.Path, "%s", permissionText(kp, false))
 	case strict:
-		return problem(SourceFiles, entry, CheckPermissions, kp.Path, KeyModeRefused, "%s", permissionText(kp))
+		return problem(SourceFiles, entry, CheckPermissions, kp.Path, KeyModeRefused, "%s", permissionText(kp, false))
 	}
-	return problem(SourceFiles, entry, CheckPermissions, kp.Path, KeyModeLoose, "%s", permissionText(kp))
+	return problem(SourceFiles, entry, CheckPermissions, kp.Path, KeyModeLoose, "%s", permissionText(kp, true))
 }
 
 // permissionText gives the file's owner, group and mode, and PostgreSQL's
 // verdict with its reason; it names the server's user only when key_owner
-// set it (otherwise the file is judged for its owner).
-func permissionText(kp inspect.KeyPermission) string {
+// set it (otherwise the file is judged for its owner). loose is a refused
+// file that no configured server reads: the verdict is what PostgreSQL
+// would say, not what a server says.
+func permissionText(kp inspect.KeyPermission, loose bool) string {
 	if kp.Err != nil {
 		return fmt.Sprintf("cannot judge: %v", kp.Err)
 	}
@@ -214,6 +216,9 @@ func permissionText(kp inspect.KeyPermission) string {
 		return fmt.Sprintf("%s: %s accepts it for its owner %s", facts, server, kp.User)
 	case kp.Verdict.OK():
 		return fmt.Sprintf("%s: %s accepts it", facts, server)
+	case loose:
+		return fmt.Sprintf("%s: %s would refuse it as ssl_key_file: %s (no key_owner is set: set it to the server's user to judge for that user)",
+			facts, server, kp.Verdict.Reason)
 	}
 	return fmt.Sprintf("%s: %s refuses it: %s", facts, server, kp.Verdict.Reason)
 }

@@ -37,7 +37,8 @@ func StatusLine(r rules.Result) string {
 }
 
 // WriteText renders the result as the status line followed by a table of
-// every finding (the plugin's long output). An acknowledged problem shows
+// every finding (the plugin's long output), one line each: the lines of a
+// multi-line detail are joined with "; ". An acknowledged problem shows
 // ACK as its status, its code, and the reason after its detail.
 func WriteText(w io.Writer, r rules.Result) error {
 	if _, err := fmt.Fprintln(w, StatusLine(r)); err != nil {
@@ -50,7 +51,8 @@ func WriteText(w io.Writer, r rules.Result) error {
 		if f.Acknowledged != "" {
 			status, detail = "ACK", detail+" [acknowledged: "+f.Acknowledged+"]"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Entry, f.Check, status, orDash(string(f.Code)), orDash(f.Path), detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", oneLine(f.Entry), oneLine(f.Check), status,
+			orDash(string(f.Code)), orDash(oneLine(f.Path)), oneLine(detail))
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write report: %w", err)
@@ -66,6 +68,22 @@ func WriteJSON(w io.Writer, r rules.Result) error {
 		return fmt.Errorf("write JSON report: %w", err)
 	}
 	return nil
+}
+
+// oneLine keeps a table cell on its row: the non-blank lines of s,
+// trimmed, joined with "; ", and tabs (which would start a new column)
+// turned into spaces.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n\t") {
+		return s
+	}
+	var parts []string
+	for _, l := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if l = strings.TrimSpace(strings.ReplaceAll(l, "\t", " ")); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 func orDash(s string) string {

@@ -26,7 +26,7 @@ type setting struct {
 // durationSetting is the setting at path: v as configured, def when v is unset.
 func (c *Config) durationSetting(path string, v model.Duration, def time.Duration) setting {
 	if v > 0 {
-		return setting{path: path, value: time.Duration(v), text: c.writtenDuration(path, time.Duration(v)), written: true}
+		return setting{path: path, value: time.Duration(v), text: c.WrittenDuration(path, time.Duration(v)), written: true}
 	}
 	return setting{path: path, value: def, text: DurationText(def)}
 }
@@ -65,9 +65,10 @@ func (s setting) reference() string {
 	return s.path + ", which defaults to " + s.text
 }
 
-// writtenDuration is the text the configuration gives for the duration at
-// path, when it still reads as d; otherwise d as the docs write it.
-func (c *Config) writtenDuration(path string, d time.Duration) string {
+// WrittenDuration is the text the configuration gives for the duration at
+// path (e.g. "renew.validity"), when it still reads as d; otherwise d as
+// the docs write it (see DurationText).
+func (c *Config) WrittenDuration(path string, d time.Duration) string {
 	if raw, ok := c.written[path]; ok {
 		if v, err := model.ParseDuration(raw); err == nil && time.Duration(v) == d {
 			return raw

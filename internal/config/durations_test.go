@@ -53,3 +53,27 @@ func TestDurationText(t *testing.T) {
 		}
 	}
 }
+
+// TestWrittenDuration: a duration is echoed as written while it still
+// reads as the value in force; otherwise as the docs write it.
+func TestWrittenDuration(t *testing.T) {
+	cfg, err := Parse([]byte(renewBase+"renew: {validity: 8760h, verify_timeout: 1m30s}\n"), "/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	year := 365 * 24 * time.Hour
+	for _, tc := range []struct {
+		path string
+		d    time.Duration
+		want string
+	}{
+		{"renew.validity", cfg.Renew.ValidityDuration(), "8760h"},
+		{"renew.verify_timeout", cfg.Renew.VerifyTimeoutDuration(), "1m30s"},
+		{"renew.ca.validity", cfg.Renew.CA.CAValidityDuration(), "3650d"},
+		{"renew.validity", 2 * year, "730d"},
+	} {
+		if got := cfg.WrittenDuration(tc.path, tc.d); got != tc.want {
+			t.Errorf("WrittenDuration(%s, %v) = %q, want %q", tc.path, tc.d, got, tc.want)
+		}
+	}
+}

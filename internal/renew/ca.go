@@ -9,8 +9,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/prometheus/common/model"
-
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/issue"
 	"github.com/magflow/pgtls_exporter/internal/regfile"
@@ -98,10 +96,10 @@ func loadCA(cfg *config.Config, init bool, now time.Time) (CAPlan, *signer) {
 	switch {
 	case cert.NotAfter.Before(now.Add(before)):
 		p.Warnings = append(p.Warnings, fmt.Sprintf("the CA itself expires on %s, within renew_before (%s): certificates signed now end with it and every run renews them again; plan a new CA",
-			day(cert.NotAfter), model.Duration(before)))
+			day(cert.NotAfter), cfg.WrittenDuration("renew.renew_before", before)))
 	case cert.NotAfter.Before(now.Add(validity)):
 		p.Warnings = append(p.Warnings, fmt.Sprintf("new certificates end with the CA on %s, before the configured validity (%s)",
-			day(cert.NotAfter), model.Duration(validity)))
+			day(cert.NotAfter), cfg.WrittenDuration("renew.validity", validity)))
 	}
 	return p, &signer{cert: cert, key: key}
 }

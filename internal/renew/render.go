@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/prometheus/common/model"
-
 	"github.com/magflow/pgtls_exporter/internal/config"
 )
 
@@ -20,7 +18,7 @@ func writePlan(w io.Writer, cfg *config.Config, p *Plan, stateDir string) {
 	case ca.Create:
 		rc := cfg.Renew.CA
 		pr("  CA   create %q (%s, %s) at %s, key %s (0600): none exists and --init was given",
-			rc.CommonNameOrDefault(), rc.KeyTypeOrDefault(), model.Duration(rc.CAValidityDuration()), ca.CertPath, ca.KeyPath)
+			rc.CommonNameOrDefault(), rc.KeyTypeOrDefault(), cfg.WrittenDuration("renew.ca.validity", rc.CAValidityDuration()), ca.CertPath, ca.KeyPath)
 	case ca.Err != nil && len(p.Renewing()) > 0:
 		pr("  CA   UNUSABLE: %v", ca.Err)
 	case ca.Err != nil:
@@ -65,7 +63,7 @@ func writeFiles(pr func(string, ...any), cfg *config.Config, e config.Certificat
 		}
 	}
 	pr("        SANs %s; %s, valid %s (never past the CA)", strings.Join(e.ExpectedNames, ", "),
-		cfg.Renew.KeyTypeOrDefault(), model.Duration(cfg.Renew.ValidityDuration()))
+		cfg.Renew.KeyTypeOrDefault(), cfg.WrittenDuration("renew.validity", cfg.Renew.ValidityDuration()))
 }
 
 // stepWriter numbers the steps of a plan.
@@ -117,7 +115,7 @@ func writeSteps(pr func(string, ...any), cfg *config.Config, p *Plan, stateDir s
 	writeServiceSteps(step, cfg, p.Services)
 	for _, t := range p.Targets {
 		step("verify target %s (%s, name %s) serves the new serial and passes verify-full (up to %s)",
-			t.Name, t.Address, targetName(t), model.Duration(cfg.Renew.VerifyTimeoutDuration()))
+			t.Name, t.Address, targetName(t), cfg.WrittenDuration("renew.verify_timeout", cfg.Renew.VerifyTimeoutDuration()))
 	}
 	step("on failure: restore the backup, reload again, confirm the old certificates are served")
 }

@@ -5,8 +5,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/prometheus/common/model"
-
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
 )
@@ -23,7 +21,7 @@ func writeRotationPlan(w io.Writer, cfg *config.Config, p *rotationPlan, stateDi
 		if p.Old.Subject != "" {
 			pr("  old CA   %s: %q, valid until %s, key %s", cfg.CA.Cert, p.Old.Subject, day(p.Old.NotAfter), cfg.CA.Key)
 		}
-		pr("  new CA   create %q (%s, %s), never over a file:", p.NewCommonName, rc.KeyTypeOrDefault(), model.Duration(rc.CAValidityDuration()))
+		pr("  new CA   create %q (%s, %s), never over a file:", p.NewCommonName, rc.KeyTypeOrDefault(), cfg.WrittenDuration("renew.ca.validity", rc.CAValidityDuration()))
 		pr("        %-13s %s (0600)", "key", paths.NewKey)
 		pr("        %-13s %s (0644)", "cert", paths.NewCert)
 		writeTrust(pr, paths, "what ca.cert holds now + the new CA")
@@ -88,7 +86,7 @@ func writeRotationSteps(pr func(string, ...any), cfg *config.Config, p *rotation
 	pr("  Steps:")
 	writeTxnSteps(step, stateDir)
 	writeServiceSteps(step, cfg, p.Services)
-	wait := model.Duration(cfg.Renew.VerifyTimeoutDuration())
+	wait := cfg.WrittenDuration("renew.verify_timeout", cfg.Renew.VerifyTimeoutDuration())
 	for _, t := range p.Targets {
 		switch {
 		case p.Step == StepSwitch && t.Certificate != "":

@@ -90,7 +90,7 @@ func TestRotationDryRunWritesNothing(t *testing.T) {
 	for _, want := range []string{
 		"CA rotation plan: prepare", "  phase    none -> prepared",
 		`  old CA   certs/ca/ca.crt: "CN=Fixture CA"`,
-		`  new CA   create "pgtls_exporter CA ` + time.Now().UTC().Format("2006-01-02") + `" (ecdsa-p256, 10y), never over a file:`,
+		`  new CA   create "pgtls_exporter CA ` + time.Now().UTC().Format("2006-01-02") + `" (ecdsa-p256, 3650d), never over a file:`,
 		"  trust    what ca.cert holds now + the new CA, into:",
 		"service db (postgres): run /bin/true",
 		"Then, in this run, the switch step (prepared -> switched), planned once the step before it is done.",

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/magflow/pgtls_exporter/internal/suggest"
 )
 
 // Defaults of the audit policy.
@@ -223,7 +225,7 @@ func (c *Config) validateAcknowledgements(add func(path, format string, args ...
 			add(p+".code", "is required")
 		case !slices.Contains(codes, a.Code):
 			msg := fmt.Sprintf("%q is not a code of the audit", a.Code)
-			if s := closest(a.Code, codes); s != "" {
+			if s := suggest.Closest(a.Code, codes); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 			add(p+".code", "%s", msg)

@@ -97,18 +97,6 @@ func TestParseNumericOwner(t *testing.T) {
 	}
 }
 
-func TestClosestKey(t *testing.T) {
-	known := []string{"cert", "combined", "expected_names", "key", "key_owner", "name"}
-	for typed, want := range map[string]string{
-		"keyfile": "key", "kye": "key", "certt": "cert", "Expected-Names": "expected_names",
-		"x": "", "colour": "", "owner": "", strings.Repeat("k", 100): "",
-	} {
-		if got := closest(typed, known); got != want {
-			t.Errorf("closest(%q) = %q, want %q", typed, got, want)
-		}
-	}
-}
-
 func TestAliasBombIsBounded(t *testing.T) {
 	names := "[" + strings.TrimSuffix(strings.Repeat("n, ", 1000), ", ") + "]"
 	y := "x:\n  a: &a " + names + "\n  b: &b {name: pg, cert: pg.crt, expected_names: *a}\n" +

@@ -22,18 +22,38 @@ import (
 // returns its exit code and output.
 func runBinary(t *testing.T, args ...string) (int, string) {
 	t.Helper()
+	var out strings.Builder
+	code := runWith(t, &out, &out, args...)
+	return code, out.String()
+}
+
+// runStreams runs the exporter and returns its exit code, stdout and
+// stderr apart.
+func runStreams(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr strings.Builder
+	code := runWith(t, &stdout, &stderr, args...)
+	return code, stdout.String(), stderr.String()
+}
+
+// runWith runs the exporter with its output to stdout and stderr and
+// returns its exit code; it fails the test when it runs two minutes.
+func runWith(t *testing.T, stdout, stderr io.Writer, args ...string) int {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, exporterBinary, args...).CombinedOutput()
+	cmd := exec.CommandContext(ctx, exporterBinary, args...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	err := cmd.Run()
 	if ctx.Err() != nil {
-		t.Fatalf("%v hangs:\n%s", args, out)
+		t.Fatalf("%v hangs", args)
 	}
 	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode(), string(out)
+		return ee.ExitCode()
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	return 0, string(out)
+	return 0
 }
 
 // TestServeWithoutConfigCannotStart: at start-up nothing runs yet, so the

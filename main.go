@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -102,12 +103,7 @@ func run(args []string) int {
 	}
 
 	if *configCheck {
-		if _, err := config.Load(*configFile); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		fmt.Printf("%s: configuration is valid\n", *configFile)
-		return 0
+		return checkConfig(os.Stdout, os.Stderr, *configFile)
 	}
 	logger.Info("starting pgtls_exporter", "version", version.Info(), "build_context", version.BuildContext())
 	srv, err := server.New(server.Options{ConfigFile: *configFile, WebConfig: webConfig, Logger: logger,
@@ -121,6 +117,25 @@ func run(args []string) int {
 		logger.Error("exporter stopped", "err", err)
 		return 1
 	}
+	return 0
+}
+
+// checkConfig validates the configuration file and the files it names,
+// printing one line a problem; it exits as check does: 0 valid, 3 invalid.
+func checkConfig(stdout, stderr io.Writer, path string) int {
+	cfg, err := config.Load(path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 3
+	}
+	if errs := cfg.CheckFiles(); len(errs) > 0 {
+		for _, e := range errs {
+			fmt.Fprintln(stderr, e)
+		}
+		fmt.Fprintf(stderr, "%s: configuration is invalid: %d of the paths it names cannot be used\n", path, len(errs))
+		return 3
+	}
+	fmt.Fprintf(stdout, "%s: configuration is valid\n", path)
 	return 0
 }
 

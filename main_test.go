@@ -140,7 +140,7 @@ func TestCommands(t *testing.T) {
 		{[]string{"check", "--config.file=" + cfg, "--output=json"}, 0, `"exit_code": 0`},
 		{[]string{"check", "--config.file=" + bad}, 3, "certificates[0].cert: is required"},
 		{[]string{"--config.file=" + cfg, "--config.check"}, 0, "configuration is valid"},
-		{[]string{"--config.file=" + bad, "--config.check"}, 1, "certificates[0].cert: is required"},
+		{[]string{"--config.file=" + bad, "--config.check"}, 3, "certificates[0].cert: is required"},
 		{[]string{"version"}, 0, "pgtls_exporter, version"},
 		{[]string{"check", "--warn-before=soon"}, 3, "not a valid duration"},
 	}
@@ -205,5 +205,41 @@ renew: {state_dir: state}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "state", "state.json")); err != nil {
 		t.Fatalf("state file: %v", err)
+	}
+}
+
+func TestConfigCheckFiles(t *testing.T) {
+	dir := writeCertSet(t)
+	write := func(name, yml string) string {
+		return testcerts.WriteFile(t, filepath.Join(dir, name), []byte(yml), 0o644)
+	}
+	valid := write("valid.yml", "ca: {cert: ca.crt}\ncertificates: [{name: pg, cert: pg.crt, key: pg.key}]\n")
+	missing := write("missing.yml", `ca: {cert: ca.crt}
+certificates: [{name: pg, cert: pg.crt, key: gone.key}, {name: db, cert: /etc/x/db.crt}]
+sessions:
+  postgres: [{name: pg, dsn: "host=db password=hunter2 sslrootcert=root.crt"}]
+`)
+	preInit := write("pre-init.yml", "ca: {cert: ca/ca.crt, key: ca/ca.key}\ncertificates: [{name: pg, cert: pg.crt}]\n")
+	tests := []struct {
+		cfg            string
+		code           int
+		stdout, stderr string
+	}{
+		{valid, 0, valid + ": configuration is valid\n", ""},
+		{missing, 3, "", "certificates[0].key: gone.key (" + dir + "/gone.key): no such file or directory\n" +
+			"certificates[1].cert: /etc/x/db.crt: no such file or directory\n" +
+			"sessions.postgres[0].dsn: sslrootcert=root.crt (" + dir + "/root.crt): no such file or directory\n" +
+			missing + ": configuration is invalid: 3 of the paths it names cannot be used\n"},
+		{preInit, 3, "", "ca.cert: ca/ca.crt (" + dir + "/ca/ca.crt): no such file or directory; " +
+			"neither ca.cert nor ca.key exists: `pgtls_exporter renew --init` creates the CA\n" +
+			"ca.key: ca/ca.key (" + dir + "/ca/ca.key): no such file or directory\n" +
+			preInit + ": configuration is invalid: 2 of the paths it names cannot be used\n"},
+	}
+	for _, tc := range tests {
+		code, stdout, stderr := runStreams(t, "--config.file="+tc.cfg, "--config.check")
+		if code != tc.code || stdout != tc.stdout || stderr != tc.stderr {
+			t.Errorf("%s: exit %d (want %d)\nstdout:\n%s\nwant:\n%s\nstderr:\n%s\nwant:\n%s", filepath.Base(tc.cfg), code, tc.code,
+				stdout, tc.stdout, stderr, tc.stderr)
+		}
 	}
 }

@@ -201,6 +201,16 @@ func (c *Config) RenewStateDir() string {
 	return c.Resolve(c.Renew.StateDir)
 }
 
+// ComposeProjectDir is the folder docker compose runs in, and resolves
+// docker_compose.files against: project_dir, or the configuration file's
+// folder.
+func (c *Config) ComposeProjectDir() string {
+	if d := c.Renew.DockerCompose.ProjectDir; d != "" {
+		return c.Resolve(d)
+	}
+	return c.Resolve(".")
+}
+
 // CAValidityDuration is ca.validity with its default.
 func (r RenewCA) CAValidityDuration() time.Duration {
 	if r.Validity > 0 {

@@ -114,13 +114,6 @@ func (c *Config) checkDistinctFiles(add func(path, format string, args ...any)) 
 		}
 		seen[key] = field
 	}
-	claim("ca.cert", c.CA.Cert)
-	claim("ca.key", c.CA.Key)
-	for i, e := range c.Certificates {
-		p := fmt.Sprintf("certificates[%d]", i)
-		claim(p+".cert", e.Cert)
-		claim(p+".key", e.Key)
-		claim(p+".combined", e.Combined)
-	}
+	c.eachCertFile(claim)
 	c.claimRotationFiles(claim)
 }

@@ -31,20 +31,11 @@ var ErrTooLarge = errors.New("file too large")
 // Read returns the content of the regular file at path (symlinks are
 // followed) when it holds at most limit bytes. Errors are *fs.PathError.
 func Read(path string, limit int64) ([]byte, error) {
-	// O_NONBLOCK: opening a FIFO without a writer returns at once
-	// instead of waiting for one; it changes nothing for regular files.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	f, fi, err := open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, &fs.PathError{Op: "read", Path: path, Err: notRegular(fi.Mode())}
-	}
 	if fi.Size() > limit {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: tooLarge(limit)}
 	}
@@ -56,6 +47,37 @@ func Read(path string, limit int64) ([]byte, error) {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: tooLarge(limit)}
 	}
 	return data, nil
+}
+
+// Readable reports whether path (symlinks followed) is a regular file
+// this process can open for reading, without reading it. Errors are
+// *fs.PathError, as Read's.
+func Readable(path string) error {
+	f, _, err := open(path)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// open opens the regular file at path for reading, without blocking.
+func open(path string) (*os.File, fs.FileInfo, error) {
+	// O_NONBLOCK: opening a FIFO without a writer returns at once
+	// instead of waiting for one; it changes nothing for regular files.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, &fs.PathError{Op: "read", Path: path, Err: notRegular(fi.Mode())}
+	}
+	return f, fi, nil
 }
 
 func tooLarge(limit int64) error {

@@ -55,5 +55,14 @@ func TestRead(t *testing.T) {
 		if err == nil || !errors.Is(err, tc.is) || err.Error() != tc.want {
 			t.Errorf("Read(%s) = %v, want %q (%v)", tc.path, err, tc.want, tc.is)
 		}
+		if tc.is == ErrTooLarge {
+			continue
+		}
+		if err := Readable(tc.path); err == nil || !errors.Is(err, tc.is) || err.Error() != tc.want {
+			t.Errorf("Readable(%s) = %v, want %q (%v)", tc.path, err, tc.want, tc.is)
+		}
+	}
+	if err := Readable(linkToFile); err != nil {
+		t.Errorf("Readable(regular file through a link) = %v", err)
 	}
 }

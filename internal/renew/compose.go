@@ -21,12 +21,7 @@ func composePrefix(cfg *config.Config) []string {
 
 // composeDir is the folder docker compose runs in: project_dir, or the
 // configuration file's folder.
-func composeDir(cfg *config.Config) string {
-	if d := cfg.Renew.DockerCompose.ProjectDir; d != "" {
-		return cfg.Resolve(d)
-	}
-	return cfg.Resolve(".")
-}
+func composeDir(cfg *config.Config) string { return cfg.ComposeProjectDir() }
 
 // ComposeInstallCommands returns, for a service with docker_compose, the
 // `docker compose cp SRC SERVICE:DEST` argv lists that copy its files into

@@ -80,3 +80,41 @@ func TestServeFlagsBelongToServe(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpOnStdout: help and the version go to stdout, so that
+// `pgtls_exporter --help | less` works; nothing goes to stderr.
+func TestHelpOnStdout(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"help", "serve"}, {"check", "--help"}, {"--version"}, {"version"}} {
+		code, stdout, stderr := runStreams(t, args...)
+		want := "usage: pgtls_exporter "
+		if strings.Contains(args[0], "version") {
+			want = "pgtls_exporter, version "
+		}
+		if code != 0 || !strings.HasPrefix(stdout, want) || stderr != "" {
+			t.Errorf("%v: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, stdout, stderr)
+		}
+	}
+}
+
+func TestUnknownFlagHint(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--config"}, "pgtls_exporter: unknown long flag '--config'; did you mean --config.file?\n"},
+		{[]string{"--config", "x.yml"}, "pgtls_exporter: unknown long flag '--config'; did you mean --config.file?\n"},
+		{[]string{"check", "--config=x.yml"}, "pgtls_exporter: unknown long flag '--config'; did you mean --config.file?\n"},
+		{[]string{"--config-file=x.yml"}, "pgtls_exporter: unknown long flag '--config-file'; did you mean --config.file?\n"},
+		{[]string{"--web.listen-adress=:1"}, "pgtls_exporter: unknown long flag '--web.listen-adress'; did you mean --web.listen-address?\n"},
+		{[]string{"renew", "--dryrun"}, "pgtls_exporter: unknown long flag '--dryrun'; did you mean --dry-run?\n"},
+		{[]string{"check", "--config.check"}, "pgtls_exporter: unknown long flag '--config.check'; it is a flag of serve\n"},
+		{[]string{"check", "--web.listen-address=:1"}, "pgtls_exporter: unknown long flag '--web.listen-address'; it is a flag of serve\n"},
+		{[]string{"version", "--colour"}, "pgtls_exporter: unknown long flag '--colour'\n"},
+	}
+	for _, tc := range tests {
+		code, stdout, stderr := runStreams(t, tc.args...)
+		if code != 3 || stdout != "" || stderr != tc.want {
+			t.Errorf("%v: exit %d\nstdout:\n%s\nstderr:\n%s\nwant:\n%s", tc.args, code, stdout, stderr, tc.want)
+		}
+	}
+}

@@ -38,6 +38,9 @@ func main() {
 func run(args []string) int {
 	buildinfo.Apply()
 	app := kingpin.New("pgtls_exporter", "Watches TLS between clients, PgBouncer and PostgreSQL.")
+	// Help and the version go to stdout (pgtls_exporter --help | less),
+	// errors to stderr.
+	app.UsageWriter(os.Stdout).ErrorWriter(os.Stderr)
 	app.UsageFuncs(flaghelp.Funcs())
 	app.HelpFlag.Short('h')
 	app.Version(version.Print("pgtls_exporter"))
@@ -74,7 +77,7 @@ func run(args []string) int {
 
 	cmd, err := app.Parse(args)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "pgtls_exporter: %v\n", err)
+		fmt.Fprintf(os.Stderr, "pgtls_exporter: %s\n", flaghelp.Explain(app, args, err))
 		return 3
 	}
 	logger := promslog.New(logConfig)

@@ -42,3 +42,28 @@ func TestFuncsReplaceKingpinRows(t *testing.T) {
 		t.Fatalf("help:\n%s", out.String())
 	}
 }
+
+func TestExplain(t *testing.T) {
+	app := kingpin.New("x", "").Terminate(func(int) {})
+	app.Flag("config.file", "").String()
+	serve := app.Command("serve", "").Default()
+	serve.Flag("web.listen-address", "").String()
+	serve.Flag("config.check", "").Bool()
+	app.Command("check", "").Flag("output", "").String()
+	for args, want := range map[string]string{
+		"--config":                   "unknown long flag '--config'; did you mean --config.file?",
+		"check --outptu=json":        "unknown long flag '--outptu'; did you mean --output?",
+		"check --web.listen-address": "unknown long flag '--web.listen-address'; it is a flag of serve",
+		"--colour":                   "unknown long flag '--colour'",
+		"check --output":             "expected argument for flag '--output'",
+	} {
+		argv := strings.Fields(args)
+		_, err := app.Parse(argv)
+		if err == nil {
+			t.Fatalf("%s: no error", args)
+		}
+		if got := Explain(app, argv, err); got != want {
+			t.Errorf("%s: %q, want %q", args, got, want)
+		}
+	}
+}

@@ -12,10 +12,10 @@ import (
 )
 
 // osFS reads the files a pg_hba.conf or pgbouncer.ini names from this
-// host: regular files only, each at most regfile.MaxConfig.
+// host: regular files only, each at most regfile.MaxAudit.
 type osFS struct{}
 
-func (osFS) ReadFile(path string) ([]byte, error) { return regfile.Read(path, regfile.MaxConfig) }
+func (osFS) ReadFile(path string) ([]byte, error) { return regfile.Read(path, regfile.MaxAudit) }
 
 func (osFS) ReadDir(path string) ([]string, error) {
 	entries, err := os.ReadDir(path)

@@ -101,9 +101,9 @@ func Parse(data []byte, baseDir string) (*Config, error) {
 	}
 	root := doc.Content[0]
 	var errs []error
-	c := &treeChecker{add: func(path, format string, args ...any) {
+	c := newTreeChecker(root, func(path, format string, args ...any) {
 		errs = append(errs, &FieldError{Path: path, Message: fmt.Sprintf(format, args...)})
-	}, durations: map[string]string{}}
+	})
 	c.checkNode(root, reflect.TypeFor[Config](), "", 0)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -10,11 +10,16 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Bounds of checkNode: nesting depth, and nodes visited (aliases repeat
-// nodes, and may do so exponentially).
+// Bounds of checkNode: nesting depth, and nodes visited through aliases
+// (an alias repeats the nodes of its anchor, and aliases of aliases do so
+// exponentially). Aliases may always expand to minAliasVisits nodes, and
+// in a larger document to aliasVisitsPerNode times the nodes it holds, so
+// that the work stays proportional to its size; nodes written out are not
+// bounded, whatever their number.
 const (
-	maxYAMLDepth  = 32
-	maxYAMLVisits = 100_000
+	maxYAMLDepth       = 32
+	minAliasVisits     = 100_000
+	aliasVisitsPerNode = 4
 )
 
 // treeChecker walks one YAML tree; add records a problem, durations the
@@ -22,9 +27,11 @@ const (
 type treeChecker struct {
 	add       func(path, format string, args ...any)
 	durations map[string]string
-	visits    int
 	// mappings are the struct mappings being checked, outermost first.
 	mappings []mapping
+	// aliases counts the aliases being followed; aliasVisits the nodes
+	// visited beneath them, at most maxAliasVisits.
+	aliases, aliasVisits, maxAliasVisits int
 }
 
 // mapping is a YAML mapping decoded into struct t at path.
@@ -33,21 +40,49 @@ type mapping struct {
 	path string
 }
 
+// newTreeChecker returns a checker of the tree under root.
+func newTreeChecker(root *yaml.Node, add func(path, format string, args ...any)) *treeChecker {
+	return &treeChecker{add: add, durations: map[string]string{},
+		maxAliasVisits: max(minAliasVisits, aliasVisitsPerNode*countNodes(root))}
+}
+
+// countNodes counts the nodes written in the tree under root, aliases
+// counted once and not followed.
+func countNodes(root *yaml.Node) int {
+	n, stack := 0, []*yaml.Node{root}
+	for len(stack) > 0 {
+		top := stack[len(stack)-1]
+		stack = append(stack[:len(stack)-1], top.Content...)
+		n++
+	}
+	return n
+}
+
 // enter counts a visit; it reports false (once, with a problem) when the
-// tree is too deep or too large to check.
+// tree is too deep, or aliases expand to too many nodes, to check.
 func (c *treeChecker) enter(n *yaml.Node, path string, depth int) bool {
-	c.visits++
-	switch {
-	case c.visits == maxYAMLVisits+1:
-		c.add(path, "too many values once aliases are expanded (line %d)", n.Line)
-		return false
-	case c.visits > maxYAMLVisits:
-		return false
-	case depth > maxYAMLDepth:
+	if c.aliases > 0 {
+		c.aliasVisits++
+		switch {
+		case c.aliasVisits == c.maxAliasVisits+1:
+			c.add(path, "too many values once aliases are expanded (line %d)", n.Line)
+			return false
+		case c.aliasVisits > c.maxAliasVisits:
+			return false
+		}
+	}
+	if depth > maxYAMLDepth {
 		c.add(path, "nested too deeply (line %d)", n.Line)
 		return false
 	}
 	return true
+}
+
+// follow runs walk with the visits counted as beneath an alias.
+func (c *treeChecker) follow(walk func()) {
+	c.aliases++
+	walk()
+	c.aliases--
 }
 
 var durationType = reflect.TypeFor[model.Duration]()
@@ -63,7 +98,7 @@ func (c *treeChecker) checkNode(n *yaml.Node, t reflect.Type, path string, depth
 		return
 	}
 	if n.Kind == yaml.AliasNode {
-		c.checkNode(n.Alias, t, path, depth+1)
+		c.follow(func() { c.checkNode(n.Alias, t, path, depth+1) })
 		return
 	}
 	if isNull(n) {
@@ -141,7 +176,7 @@ func (c *treeChecker) checkMerge(v *yaml.Node, t reflect.Type, path string, dept
 	}
 	switch v.Kind {
 	case yaml.AliasNode:
-		c.checkMerge(v.Alias, t, path, depth+1)
+		c.follow(func() { c.checkMerge(v.Alias, t, path, depth+1) })
 	case yaml.MappingNode:
 		c.checkMapping(v, t, path, depth+1, map[string]int{})
 	case yaml.SequenceNode:

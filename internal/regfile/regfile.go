@@ -15,8 +15,12 @@ import (
 
 // Size limits of the files the exporter reads.
 const (
-	// MaxConfig bounds the configuration file.
-	MaxConfig = 4 << 20
+	// MaxConfig bounds the configuration file: one of 100,000
+	// certificates entries is about 10 MB.
+	MaxConfig = 64 << 20
+	// MaxAudit bounds each server configuration file the audit reads
+	// offline (pg_hba.conf, pgbouncer.ini and the files they include).
+	MaxAudit = 4 << 20
 	// MaxSmall bounds passwords, pid files, certificates, keys, renew
 	// state and journals.
 	MaxSmall = 1 << 20

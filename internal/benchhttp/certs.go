@@ -11,6 +11,20 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/issue"
 )
 
+// writeConfig writes n entries (writeEntries) and their configuration,
+// dir/config.yml, whose path it returns.
+func writeConfig(dir string, n int) (string, error) {
+	certs, err := writeEntries(dir, n)
+	if err != nil {
+		return "", fmt.Errorf("write %d entries: %w", n, err)
+	}
+	cfg := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfg, []byte(certs), 0o644); err != nil {
+		return "", fmt.Errorf("write the configuration: %w", err)
+	}
+	return cfg, nil
+}
+
 // writeEntries writes an ECDSA P-256 CA and n certificate+key entries
 // (ECDSA P-256, keys from a small pool, every certificate distinct) under
 // dir, certificates in dir/crt and keys in dir/key (so that peers can watch

@@ -4,7 +4,9 @@
 // run: for /metrics, client_golang's own handler serving the same series;
 // for /probe, a bare net/http handler doing the SSLRequest and one
 // verified handshake (../shared/bench/httpfloor). It prints Markdown
-// tables of figures and ratios. make bench-http runs it.
+// tables of figures and ratios; with -scale N, only the exporter alone
+// over N entries, and check over the same configuration. make bench-http
+// runs it.
 package main
 
 import (
@@ -35,6 +37,7 @@ func main() {
 	probeRounds := flag.Int("probe-rounds", 20, "rounds of exporter and floor /probe requests, alternating")
 	floorSrc := flag.String("probe-floor", "../shared/bench/httpfloor", "source folder of the /probe floor")
 	skipProbes := flag.Bool("no-probes", false, "skip the /probe and many-targets measurements")
+	scale := flag.Int("scale", 0, "measure only the exporter alone over this many entries (e.g. 100000): /-/ready, warm /metrics, RSS, check")
 	x509Peer := flag.String("peer-x509-certificate-exporter", "", "x509-certificate-exporter binary to measure alongside (optional)")
 	sslPeer := flag.String("peer-ssl-exporter", "", "ssl_exporter binary to measure alongside: its file prober for /metrics, its tcp prober for /probe (optional)")
 	flag.Parse()
@@ -53,6 +56,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *scale > 0 {
+		if err := runScale(ctx, *bin, *scale, *scrapes); err != nil {
+			fmt.Fprintln(os.Stderr, "benchhttp:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	peers := peersOf(*x509Peer, *sslPeer)
 	if err := run(ctx, *bin, *entries, *scrapes, *rounds, *probes, *probeRounds, *floorSrc, *skipProbes, peers, *sslPeer); err != nil {
 		fmt.Fprintln(os.Stderr, "benchhttp:", err)
@@ -120,6 +130,20 @@ func run(ctx context.Context, bin, entries string, scrapes, rounds, probes, prob
 	}
 	fmt.Printf("\n## One scrape of %d targets, %d of them dead (accept, never answer), target timeout %s\n\n", live+dead, dead, timeout)
 	fmt.Printf("| scrape wall | probes succeeded |\n|---|---|\n| %s | %d of %d |\n", ms(took), ok, live+dead)
+	return nil
+}
+
+// runScale measures and prints the scaling row over n entries.
+func runScale(ctx context.Context, bin string, n, scrapes int) error {
+	bin, err := filepath.Abs(bin)
+	if err != nil {
+		return err
+	}
+	r, err := benchScale(ctx, bin, n, scrapes)
+	if err != nil {
+		return fmt.Errorf("scale, %d entries: %w", n, err)
+	}
+	printScale(r, scrapes)
 	return nil
 }
 

@@ -52,12 +52,8 @@ func benchMetrics(ctx context.Context, bin, self string, n, scrapes, rounds int,
 		return res, err
 	}
 	defer os.RemoveAll(dir)
-	certs, err := writeEntries(dir, n)
+	cfg, err := writeConfig(dir, n)
 	if err != nil {
-		return res, fmt.Errorf("write %d entries: %w", n, err)
-	}
-	cfg := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfg, []byte(certs), 0o644); err != nil {
 		return res, err
 	}
 	port, err := testenv.ReservePort()

@@ -47,28 +47,12 @@ type peer struct {
 // the floor serving the same exposition, in rounds of scrapes.
 func benchMetrics(ctx context.Context, bin, self string, n, scrapes, rounds int, peers []peer) (metricsResult, error) {
 	res := metricsResult{entries: n}
-	dir, err := os.MkdirTemp("", "pgtls-benchhttp-")
+	e, err := startEstate(ctx, bin, n)
 	if err != nil {
 		return res, err
 	}
-	defer os.RemoveAll(dir)
-	cfg, err := writeConfig(dir, n)
-	if err != nil {
-		return res, err
-	}
-	port, err := testenv.ReservePort()
-	if err != nil {
-		return res, err
-	}
-	defer port.Release()
-	base := fmt.Sprintf("http://127.0.0.1:%d", port.Number)
-	begin := time.Now()
-	exp, err := start(ctx, "pgtls_exporter", base, "/-/healthy", bin, "--config.file="+cfg,
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port.Number), "--log.level=warn")
-	if err != nil {
-		return res, err
-	}
-	defer exp.stop()
+	defer e.close()
+	dir, base, begin, exp := e.dir, e.base, e.begin, e.exp
 	headers := prometheusHeaders(10 * time.Second)
 	if code, _, err := get(ctx, base+"/metrics", headers); err != nil || code != http.StatusOK {
 		return res, fmt.Errorf("first scrape: %d %v", code, err)

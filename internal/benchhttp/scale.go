@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"time"
-
-	"github.com/magflow/pgtls_exporter/internal/testenv"
 )
 
 // scaleResult is the exporter alone over a large estate.
@@ -27,28 +24,12 @@ type scaleResult struct {
 // the same configuration.
 func benchScale(ctx context.Context, bin string, n, scrapes int) (scaleResult, error) {
 	res := scaleResult{entries: n}
-	dir, err := os.MkdirTemp("", "pgtls-benchscale-")
+	e, err := startEstate(ctx, bin, n)
 	if err != nil {
 		return res, err
 	}
-	defer os.RemoveAll(dir)
-	cfg, err := writeConfig(dir, n)
-	if err != nil {
-		return res, err
-	}
-	port, err := testenv.ReservePort()
-	if err != nil {
-		return res, err
-	}
-	defer port.Release()
-	base := fmt.Sprintf("http://127.0.0.1:%d", port.Number)
-	begin := time.Now()
-	exp, err := start(ctx, "pgtls_exporter", base, "/-/healthy", bin, "--config.file="+cfg,
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port.Number), "--log.level=warn")
-	if err != nil {
-		return res, err
-	}
-	defer exp.stop()
+	defer e.close()
+	base, begin, exp, cfg := e.base, e.begin, e.exp, e.cfg
 	for {
 		code, _, err := get(ctx, base+"/-/ready", nil)
 		if err == nil && code == http.StatusOK {

@@ -1,7 +1,8 @@
 package libpq
 
 import (
-	"crypto/dsa" //nolint:staticcheck // DSA keys are judged, never used
+	//lint:ignore SA1019 DSA keys in certificates are judged, never used
+	"crypto/dsa"
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/x509"

@@ -7,9 +7,6 @@ import (
 	"strings"
 )
 
-// ErrUnsupportedNameSyntax is X509_V_ERR_UNSUPPORTED_NAME_SYNTAX.
-const ErrUnsupportedNameSyntax Code = 53
-
 // nameConstraints are a CA's permitted and excluded subtrees.
 type nameConstraints struct {
 	permitted, excluded []generalName

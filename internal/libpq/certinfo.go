@@ -219,6 +219,32 @@ func canonString(s string) string {
 	return b.String()
 }
 
+// rawATV and rawRDNSET read a Name keeping each value's encoding.
+type rawATV struct {
+	Type  asn1.ObjectIdentifier
+	Value asn1.RawValue
+}
+
+type rawRDNSET []rawATV
+
+// rawAttributes are the values of the name's attributes of type oid, in
+// order, as encoded; none when the name does not parse.
+func rawAttributes(der []byte, oid asn1.ObjectIdentifier) []asn1.RawValue {
+	var rdns []rawRDNSET
+	if rest, err := asn1.Unmarshal(der, &rdns); err != nil || len(rest) > 0 {
+		return nil
+	}
+	var out []asn1.RawValue
+	for _, rdn := range rdns {
+		for _, atv := range rdn {
+			if atv.Type.Equal(oid) {
+				out = append(out, atv.Value)
+			}
+		}
+	}
+	return out
+}
+
 // firstCommonName is the subject's first common name entry, which libpq
 // and OpenSSL's name constraints read (X509_NAME_get_index_by_NID from -1).
 func firstCommonName(x *x509.Certificate) (string, bool) {

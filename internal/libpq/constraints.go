@@ -7,9 +7,6 @@ import (
 	"strings"
 )
 
-// ErrUnsupportedNameSyntax is X509_V_ERR_UNSUPPORTED_NAME_SYNTAX.
-const ErrUnsupportedNameSyntax Code = 53
-
 // nameConstraints are a CA's permitted and excluded subtrees.
 type nameConstraints struct {
 	permitted, excluded []generalName
@@ -112,17 +109,20 @@ func (c *cert) hasSAN(tag int) bool {
 }
 
 // check is NAME_CONSTRAINTS_check: the subject as a directory name, its
-// emailAddress attributes, then each SAN.
+// emailAddress attributes (X509_V_ERR_UNSUPPORTED_NAME_SYNTAX unless
+// IA5String), then each SAN.
 func (nc *nameConstraints) check(x *cert) Code {
 	if len(x.subject) > 0 {
 		if code := nc.match(generalName{tag: tagDirName, value: x.x.RawSubject}); code != 0 {
 			return code
 		}
-		for _, atv := range x.x.Subject.Names {
-			if s, ok := atv.Value.(string); ok && atv.Type.Equal(oidEmailAddress) {
-				if code := nc.match(generalName{tag: tagEmail, value: []byte(s)}); code != 0 {
-					return code
-				}
+		for _, v := range rawAttributes(x.x.RawSubject, oidEmailAddress) {
+			// OpenSSL takes an emailAddress only as an IA5String.
+			if v.Class != asn1.ClassUniversal || v.Tag != asn1.TagIA5String {
+				return ErrUnsupportedNameSyntax
+			}
+			if code := nc.match(generalName{tag: tagEmail, value: v.Bytes}); code != 0 {
+				return code
 			}
 		}
 	}

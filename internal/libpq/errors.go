@@ -20,16 +20,19 @@ const (
 	ErrUnableToGetIssuerCertLocally Code = 20
 	ErrUnableToVerifyLeafSignature  Code = 21
 	ErrCertChainTooLong             Code = 22
-	ErrInvalidCA                    Code = 24
 	ErrPathLengthExceeded           Code = 25
 	ErrInvalidPurpose               Code = 26
 	ErrUnhandledCriticalExtension   Code = 34
 	ErrPermittedViolation           Code = 47
 	ErrExcludedViolation            Code = 48
 	ErrUnsupportedConstraintType    Code = 51
+	ErrUnsupportedNameSyntax        Code = 53
 	ErrEEKeyTooSmall                Code = 66
 	ErrCAKeyTooSmall                Code = 67
 	ErrCAMDTooWeak                  Code = 68
+	// ErrInvalidCA is 79 since OpenSSL 3.0; 24 became
+	// X509_V_ERR_NO_ISSUER_PUBLIC_KEY.
+	ErrInvalidCA Code = 79
 )
 
 // String is OpenSSL's text for the code (X509_verify_cert_error_string).
@@ -58,7 +61,7 @@ func (c Code) String() string {
 	case ErrPathLengthExceeded:
 		return "path length constraint exceeded"
 	case ErrInvalidPurpose:
-		return "unsupported certificate purpose"
+		return "unsuitable certificate purpose"
 	case ErrUnhandledCriticalExtension:
 		return "unhandled critical extension"
 	case ErrPermittedViolation:
@@ -67,6 +70,8 @@ func (c Code) String() string {
 		return "excluded subtree violation"
 	case ErrUnsupportedConstraintType:
 		return "unsupported name constraint type"
+	case ErrUnsupportedNameSyntax:
+		return "unsupported or invalid name syntax"
 	case ErrEEKeyTooSmall:
 		return "EE certificate key too weak"
 	case ErrCAKeyTooSmall:

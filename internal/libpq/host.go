@@ -79,7 +79,7 @@ func (c *cert) matchHost(host string) (HostMatch, error) {
 			if len(san.value) != net.IPv4len && len(san.value) != net.IPv6len {
 				return NoMatch, &NameError{Host: host, Problem: "certificate contains IP address with invalid length " + strconv.Itoa(len(san.value))}
 			}
-			examined(net.IP(san.value).String())
+			examined(ipName(san.value))
 			if ipMatches(san.value, host) {
 				return MatchSAN, nil
 			}
@@ -150,6 +150,31 @@ func ipMatches(san []byte, host string) bool {
 	return v6 != nil && strings.Contains(host, ":") && bytes.Equal(san, v6.To16())
 }
 
+// ipName is how libpq names an IP SAN in its message, pg_inet_net_ntop
+// (src/port/inet_net_ntop.c): IPv6 in the RFC 5952 form net.IP prints,
+// except that an IPv4-compatible (::a.b.c.d) or IPv4-mapped
+// (::ffff:a.b.c.d) address ends in dotted form.
+func ipName(b []byte) string {
+	if len(b) == net.IPv6len && allZero(b[:10]) {
+		switch {
+		case b[10] == 0xff && b[11] == 0xff:
+			return "::ffff:" + net.IP(b[12:]).String()
+		case b[10] == 0 && b[11] == 0 && (b[12] != 0 || b[13] != 0):
+			return "::" + net.IP(b[12:]).String()
+		}
+	}
+	return net.IP(b).String()
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // isIPAddress is libpq's is_ip_address: inet_aton or inet_pton(AF_INET6).
 func isIPAddress(host string) bool {
 	if _, ok := inetAton(host); ok {
@@ -195,11 +220,10 @@ func inetAton(s string) (net.IP, bool) {
 func atonPart(p string) (uint64, bool) {
 	base := 10
 	switch {
-	case strings.HasPrefix(p, "0x") || strings.HasPrefix(p, "0X"):
+	case (strings.HasPrefix(p, "0x") || strings.HasPrefix(p, "0X")) && len(p) > 2:
+		// strtoul reads a bare "0x" as 0 followed by the trailing "x",
+		// which inet_aton refuses.
 		base, p = 16, p[2:]
-		if p == "" {
-			return 0, true
-		}
 	case len(p) > 1 && p[0] == '0':
 		base, p = 8, p[1:]
 	}

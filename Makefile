@@ -59,6 +59,7 @@ bench-http: deps build
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseBundle$$' -fuzztime 30s ./internal/certs/
+	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime 30s ./internal/libpq/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./internal/config/
 	$(GO) test -run '^$$' -fuzz '^FuzzDSN$$' -fuzztime 30s ./internal/config/
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePgBouncerTLS$$' -fuzztime 30s ./internal/sessions/

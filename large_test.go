@@ -1,18 +1,14 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/testcerts"
-	"github.com/magflow/pgtls_exporter/internal/testenv"
 )
 
 // largeEstate is the number of entries of a large estate's configuration.
@@ -58,32 +54,8 @@ func TestLargeEstate(t *testing.T) {
 		t.Fatalf("--config.check: exit %d\n%s%s", code, stdout, stderr)
 	}
 
-	addr := fmt.Sprintf("127.0.0.1:%d", testenv.PortT(t))
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, exporterBinary, "--config.file="+cfg, "--web.listen-address="+addr, "--log.level=warn")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() { _ = cmd.Process.Kill(); <-exited }()
-	for {
-		if resp, err := http.Get("http://" + addr + "/-/healthy"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("serve exited: %v\n%s", err, stderr.String())
-		case <-ctx.Done():
-			t.Fatalf("serve did not answer /-/healthy\n%s", stderr.String())
-		case <-time.After(50 * time.Millisecond):
-		}
+	addr := serveExporter(t, cfg)
+	if resp, err := http.Get("http://" + addr + "/-/healthy"); err != nil || resp.Body.Close() != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/-/healthy: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -148,6 +149,10 @@ func TestEveryCodeReachesPrometheus(t *testing.T) {
 	}
 	got = append(got, problems(t, NewFiles(inspect.New(caCfg, 1), JudgingOf(caCfg), quiet))...)
 
+	for _, s := range libpqFaults(t, ca, quiet) {
+		got = append(got, problems(t, s)...)
+	}
+
 	// Live handshakes.
 	got = append(got, problems(t, probeFaults(t, dir, ca, other, quiet))...)
 
@@ -206,6 +211,14 @@ func TestEveryCodeReachesPrometheus(t *testing.T) {
 	got = append(got, problems(t, rotation([]byte("{")))...)
 
 	want := []string{
+		"files anchored_by_intermediate anchor_not_self_signed critical",
+		"files ca anchor_not_self_signed critical",
+		"files ca_first leaf_not_first critical",
+		"files cert_sign_only leaf_key_usage_refused critical",
+		"files ip_as_dns ip_as_dns_san warning",
+		"files outside_constraint name_constraint_violation critical",
+		"files sha1 weak_signature critical",
+		"files weak_rsa weak_key critical",
 		"files client_only chain_invalid critical",
 		"files cn_only common_name_only warning",
 		"files ed448_key key_unsupported unknown",
@@ -390,4 +403,60 @@ func auditFaults(t *testing.T, dir string) []Source {
 			pg("down", audit.Facts{Err: errors.New("connection refused")}),
 		}, pol, nil),
 	}
+}
+
+// libpqFaults are certificate files that crypto/x509 accepts and libpq
+// refuses (or, for an IP address held as a DNS SAN, accepts where Go's
+// clients refuse): one entry each under ca, and two CA files of their own.
+func libpqFaults(t *testing.T, ca *testcerts.Issued, quiet *slog.Logger) []Source {
+	dir := t.TempDir()
+	testcerts.WriteFile(t, filepath.Join(dir, "ca.crt"), ca.CertPEM, 0o644)
+	write := func(name string, is *testcerts.Issued, certPEM []byte) {
+		testcerts.WriteFile(t, filepath.Join(dir, name+".crt"), certPEM, 0o644)
+		testcerts.WriteFile(t, filepath.Join(dir, name+".key"), is.KeyPEM, 0o600)
+	}
+	shaped := func(name string, parent *testcerts.Issued, key crypto.Signer, shape testcerts.Shape) {
+		is := testcerts.IssueShaped(t, parent, name, key, func(c *x509.Certificate) {
+			c.DNSNames = []string{"db"}
+			shape(c)
+		})
+		write(name, is, is.CertPEM)
+	}
+	shaped("cert_sign_only", ca, nil, func(c *x509.Certificate) { c.KeyUsage = x509.KeyUsageCertSign })
+	shaped("weak_rsa", ca, testcerts.WeakRSAKey(t), func(*x509.Certificate) {})
+	shaped("sha1", ca, nil, func(c *x509.Certificate) { c.SignatureAlgorithm = x509.ECDSAWithSHA1 })
+	shaped("ip_as_dns", ca, nil, func(c *x509.Certificate) { c.DNSNames = []string{"10.0.0.5"} })
+	caFirst := testcerts.IssueShaped(t, ca, "ca_first", nil, func(c *x509.Certificate) { c.DNSNames = []string{"db"} })
+	write("ca_first", caFirst, append(append([]byte{}, ca.CertPEM...), caFirst.CertPEM...))
+	cfg, err := config.Parse([]byte("ca: {cert: ca.crt}\ncertificates:\n"+
+		"  - {name: cert_sign_only, cert: cert_sign_only.crt, key: cert_sign_only.key, expected_names: [db]}\n"+
+		"  - {name: weak_rsa, cert: weak_rsa.crt, key: weak_rsa.key, expected_names: [db]}\n"+
+		"  - {name: sha1, cert: sha1.crt, key: sha1.key, expected_names: [db]}\n"+
+		"  - {name: ip_as_dns, cert: ip_as_dns.crt, key: ip_as_dns.key, expected_names: [10.0.0.5]}\n"+
+		"  - {name: ca_first, cert: ca_first.crt, key: ca_first.key, expected_names: [db]}\n"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources := []Source{NewFiles(inspect.New(cfg, 1), JudgingOf(cfg), quiet)}
+
+	// A CA file holding an intermediate, and one whose CA constrains names.
+	inter := testcerts.IssueShaped(t, ca, "Intermediate", nil, func(c *x509.Certificate) {
+		c.IsCA, c.KeyUsage, c.ExtKeyUsage = true, x509.KeyUsageCertSign|x509.KeyUsageCRLSign, nil
+	})
+	constrained := testcerts.IssueShaped(t, nil, "Constrained CA", nil, func(c *x509.Certificate) {
+		c.IsCA, c.KeyUsage, c.ExtKeyUsage = true, x509.KeyUsageCertSign|x509.KeyUsageCRLSign, nil
+		c.PermittedDNSDomains = []string{"example.com"}
+	})
+	for name, anchor := range map[string]*testcerts.Issued{"anchored_by_intermediate": inter, "outside_constraint": constrained} {
+		sub := t.TempDir()
+		testcerts.WriteFile(t, filepath.Join(sub, "ca.crt"), anchor.CertPEM, 0o644)
+		leaf := testcerts.IssueShaped(t, anchor, name, nil, func(c *x509.Certificate) { c.DNSNames = []string{"db"} })
+		testcerts.WriteFile(t, filepath.Join(sub, name+".crt"), leaf.CertPEM, 0o644)
+		cfg, err := config.Parse([]byte(fmt.Sprintf("ca: {cert: ca.crt}\ncertificates: [{name: %s, cert: %s.crt, expected_names: [db]}]\n", name, name)), sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sources = append(sources, NewFiles(inspect.New(cfg, 1), JudgingOf(cfg), quiet))
+	}
+	return sources
 }

@@ -182,8 +182,8 @@ func entrySamples(e *inspect.EntryReport) []sample {
 	}
 	if cf := e.CertFile(); cf != nil {
 		for _, n := range e.Names {
-			add(famCertSANMatch, boolValue(n.Covered), e.Name, cf.Path, n.Name)
-			add(famCertCNMatch, boolValue(n.CommonNameOnly), e.Name, cf.Path, n.Name)
+			add(famCertSANMatch, boolValue(n.Covered()), e.Name, cf.Path, n.Name)
+			add(famCertCNMatch, boolValue(n.CommonNameOnly()), e.Name, cf.Path, n.Name)
 		}
 		if e.Verify != nil {
 			add(famCertVerify, boolValue(e.Verify.OK()), e.Name, cf.Path)

@@ -118,7 +118,7 @@ func probeSamples(target string, r *targets.Report, th rules.Thresholds, now tim
 	add(&probeVersion, 1, target, res.TLSVersion)
 	add(&probeCipher, 1, target, res.CipherSuite, res.KeyExchangeGroup)
 	add(&probeVerify, boolValue(res.Verified()), target)
-	add(&probeCNMatch, boolValue(res.CommonNameOnly), target)
+	add(&probeCNMatch, boolValue(res.CommonNameOnly()), target)
 	if s := r.Served; s != nil {
 		add(&probeNotAfter, float64(s.NotAfter.Unix()), target, s.Serial)
 		add(&probeCertInfo, 1, target, s.Serial, s.Subject, s.Issuer, s.Fingerprint)

@@ -34,7 +34,7 @@ func BenchmarkProbeLocal(b *testing.B) {
 			}
 			b.Run(name, func(b *testing.B) {
 				p, addr := benchServer(b, n == NegotiationDirect)
-				opts := Options{Address: addr, ServerName: "db", RootCAs: p.roots, Negotiation: n}
+				opts := Options{Address: addr, ServerName: "db", Verifier: p.roots, Negotiation: n}
 				if remember {
 					opts.Verified = NewVerifiedChains()
 				}
@@ -43,7 +43,7 @@ func BenchmarkProbeLocal(b *testing.B) {
 				for b.Loop() {
 					res, err := Probe(ctx, opts)
 					if err != nil || !res.Verified() {
-						b.Fatalf("Probe: %v %v", err, res.VerifyErr)
+						b.Fatalf("Probe: %v %v", err, res.VerifyErr())
 					}
 				}
 			})
@@ -55,7 +55,7 @@ func BenchmarkBareTLSHandshake(b *testing.B) {
 	for _, n := range Negotiations() {
 		b.Run(string(n), func(b *testing.B) {
 			p, addr := benchServer(b, n == NegotiationDirect)
-			cfg := &tls.Config{ServerName: "db", RootCAs: p.roots, NextProtos: []string{alpnProtocol}}
+			cfg := &tls.Config{ServerName: "db", RootCAs: p.pool, NextProtos: []string{alpnProtocol}}
 			b.ReportAllocs()
 			for b.Loop() {
 				conn, err := net.Dial("tcp", addr)

@@ -54,7 +54,7 @@ func TestProbeClientCertificate(t *testing.T) {
 			srv := startPeer(t, pgServer(tt.server, false, 0, events))
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 			defer cancel()
-			res, err := Probe(ctx, Options{Address: srv.addr, ServerName: "db", RootCAs: p.roots, ClientCertificate: tt.cert})
+			res, err := Probe(ctx, Options{Address: srv.addr, ServerName: "db", Verifier: p.roots, ClientCertificate: tt.cert})
 			ev := await(t, events)
 			if tt.wantErr != nil {
 				checkFailure(t, res, err, PhaseHandshake, []error{tt.wantErr}, []string{tt.text})
@@ -67,7 +67,7 @@ func TestProbeClientCertificate(t *testing.T) {
 				t.Fatalf("Probe: %v", err)
 			}
 			if !res.ClientCertificateRequested || !res.Verified() {
-				t.Errorf("ClientCertificateRequested = %v, Verified() = %v (%v)", res.ClientCertificateRequested, res.Verified(), res.VerifyErr)
+				t.Errorf("ClientCertificateRequested = %v, Verified() = %v (%v)", res.ClientCertificateRequested, res.Verified(), res.VerifyErr())
 			}
 			if len(res.ClientCAs) != 1 || !bytes.Equal(res.ClientCAs[0], p.ca.Cert.RawSubject) {
 				t.Errorf("ClientCAs = %q, want the CA's subject", res.ClientCAs)

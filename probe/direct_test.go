@@ -21,7 +21,7 @@ func TestProbeDirect(t *testing.T) {
 		srv := startPeer(t, pgServer(withALPN, true, 0, events))
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 		defer cancel()
-		res, err := Probe(ctx, Options{Address: srv.addr, ServerName: "db", RootCAs: p.roots, Negotiation: NegotiationDirect})
+		res, err := Probe(ctx, Options{Address: srv.addr, ServerName: "db", Verifier: p.roots, Negotiation: NegotiationDirect})
 		if err != nil {
 			t.Fatalf("Probe: %v", err)
 		}
@@ -64,7 +64,7 @@ func TestProbeDirect(t *testing.T) {
 			srv := startPeer(t, tt.handle)
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 			defer cancel()
-			res, err := Probe(ctx, Options{Address: srv.addr, ServerName: "db", RootCAs: p.roots, Negotiation: NegotiationDirect})
+			res, err := Probe(ctx, Options{Address: srv.addr, ServerName: "db", Verifier: p.roots, Negotiation: NegotiationDirect})
 			checkFailure(t, res, err, PhaseHandshake, tt.is, tt.text)
 		})
 	}

@@ -107,7 +107,7 @@ func TestProbeFailures(t *testing.T) {
 			if tt.cancel > 0 {
 				time.AfterFunc(tt.cancel, cancel)
 			}
-			res, err := Probe(ctx, Options{Address: srv.addr, ServerName: "db", RootCAs: p.roots})
+			res, err := Probe(ctx, Options{Address: srv.addr, ServerName: "db", Verifier: p.roots})
 			elapsed := time.Since(start)
 			checkFailure(t, res, err, tt.wantPhase, tt.wantIs, tt.wantText)
 			if elapsed < tt.minTime || (tt.maxTime > 0 && elapsed > tt.maxTime) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/testcerts"
 	"github.com/magflow/pgtls_exporter/internal/testpeer"
 )
@@ -135,7 +136,8 @@ func await(tb testing.TB, events <-chan serverEvent) serverEvent {
 type pki struct {
 	ca     *testcerts.Issued
 	leaf   *testcerts.Issued
-	roots  *x509.CertPool
+	roots  *certs.Authority
+	pool   *x509.CertPool // the same CA for crypto/tls
 	server *tls.Config
 }
 
@@ -144,9 +146,9 @@ func newPKI(tb testing.TB) *pki {
 	ca := testcerts.CA(tb, "Magflow Test CA")
 	leaf := testcerts.Issue(tb, ca, testcerts.Options{CommonName: "db",
 		DNSNames: []string{"db", "localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}})
-	roots := x509.NewCertPool()
-	roots.AddCert(ca.Cert)
-	return &pki{ca: ca, leaf: leaf, roots: roots, server: serverConfig(leaf)}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.Cert)
+	return &pki{ca: ca, leaf: leaf, roots: certs.NewAuthority([]*x509.Certificate{ca.Cert}, 2), pool: pool, server: serverConfig(leaf)}
 }
 
 // serverConfig serves leaf followed by chain.

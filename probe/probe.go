@@ -23,6 +23,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/certs"
 )
 
 // Negotiation is the way a probe asks the server for TLS.
@@ -56,9 +58,9 @@ type Options struct {
 	ServerName string
 	// Negotiation says how to ask for TLS. Empty means NegotiationPostgres.
 	Negotiation Negotiation
-	// RootCAs are the CA certificates for verify-full. Nil means verification
-	// is not configured: Result.VerifyErr then says so.
-	RootCAs *x509.CertPool
+	// Verifier decides verify-full for the served chain. Nil means
+	// verification is not configured: Result.Verification then says so.
+	Verifier Verifier
 	// ClientCertificate is presented when the server asks for one (optional).
 	ClientCertificate *tls.Certificate
 	// Dialer makes the TCP connection; nil means a zero net.Dialer. The
@@ -86,15 +88,9 @@ type Result struct {
 	NegotiatedProtocol string
 	// PeerCertificates is the chain the server served, leaf first.
 	PeerCertificates []*x509.Certificate
-	// VerifyErr is nil when verify-full passed: the chain leads to
-	// Options.RootCAs, the leaf names the server name in its SANs, allows
-	// server authentication and is valid now. Otherwise it is a *VerifyError.
-	VerifyErr error
-	// CommonNameOnly is set when verify-full passed only because, as libpq
-	// does, the leaf's common name was matched for want of a SAN of the
-	// server name's kind: libpq clients connect, SAN-only clients (Go's
-	// crypto/tls, pgx) refuse the certificate.
-	CommonNameOnly bool
+	// Verification is Options.Verifier's verdict on the served chain and
+	// the server name: what libpq with sslmode=verify-full decides.
+	Verification certs.Verification
 	// ClientCertificateRequested reports that the server asked for a client
 	// certificate (PostgreSQL does whenever ssl_ca_file is set).
 	ClientCertificateRequested bool
@@ -107,7 +103,10 @@ type Result struct {
 
 // Verified reports whether the server presented a certificate that passed
 // verify-full.
-func (r Result) Verified() bool { return r.VerifyErr == nil && len(r.PeerCertificates) > 0 }
+func (r Result) Verified() bool { return r.Verification.OK() && len(r.PeerCertificates) > 0 }
+
+// VerifyErr says why verify-full failed; nil when it passed.
+func (r Result) VerifyErr() error { return r.Verification.Err }
 
 // Probe connects to opts.Address, negotiates TLS and completes a handshake,
 // then closes the connection. ctx bounds every step; a probe leaves no
@@ -230,7 +229,7 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 	bye.say()
 	// Verifying now overlaps the server's round trip to its verdict, for a
 	// chain that opts.Verified does not remember.
-	cnOnly, verifyErr := verify(cs.PeerCertificates, serverName, opts.RootCAs, time.Now(), opts.Verified)
+	verification := verify(cs.PeerCertificates, serverName, opts.Verifier, time.Now(), opts.Verified)
 	if awaiting {
 		if err := readVerdict(tc, duration, deadline); err != nil {
 			return fail(PhaseHandshake, handshakeReason(ctx, err, time.Since(start), "", requested, haveCert))
@@ -248,8 +247,7 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 		KeyExchangeGroup:           groupName(cs.CurveID),
 		NegotiatedProtocol:         cs.NegotiatedProtocol,
 		PeerCertificates:           cs.PeerCertificates,
-		VerifyErr:                  verifyErr,
-		CommonNameOnly:             cnOnly,
+		Verification:               verification,
 		ClientCertificateRequested: requested,
 		ClientCAs:                  clientCAs,
 	}, nil

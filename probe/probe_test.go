@@ -86,7 +86,7 @@ func TestProbeHealthy(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 			defer cancel()
 			start := time.Now()
-			res, err := Probe(ctx, Options{Address: srv.addr, ServerName: tt.serverName, RootCAs: p.roots})
+			res, err := Probe(ctx, Options{Address: srv.addr, ServerName: tt.serverName, Verifier: p.roots})
 			elapsed := time.Since(start)
 			if err != nil {
 				t.Fatalf("Probe: %v", err)
@@ -110,8 +110,8 @@ func TestProbeHealthy(t *testing.T) {
 					ev.after, ev.endErr)
 			}
 
-			if !res.Verified() || res.VerifyErr != nil {
-				t.Errorf("Verified() = false, VerifyErr = %v", res.VerifyErr)
+			if !res.Verified() || res.VerifyErr() != nil {
+				t.Errorf("Verified() = false, VerifyErr = %v", res.VerifyErr())
 			}
 			if res.TLSVersion != tt.wantVersion {
 				t.Errorf("TLSVersion = %q, want %q", res.TLSVersion, tt.wantVersion)
@@ -196,7 +196,7 @@ func TestProbeOffersClassicalGroups(t *testing.T) {
 	srv := startPeer(t, pgServer(cfg, false, 0, nil))
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
-	res, err := Probe(ctx, Options{Address: srv.addr, ServerName: "db", RootCAs: p.roots})
+	res, err := Probe(ctx, Options{Address: srv.addr, ServerName: "db", Verifier: p.roots})
 	if err != nil {
 		t.Fatal(err)
 	}

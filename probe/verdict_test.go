@@ -80,10 +80,10 @@ func TestProbeOffersSessionTickets(t *testing.T) {
 	srv := startPeer(t, pgServer(cfg, false, 0, nil))
 	for i := range 2 {
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-		res, err := Probe(ctx, Options{Address: srv.addr, ServerName: "db", RootCAs: p.roots})
+		res, err := Probe(ctx, Options{Address: srv.addr, ServerName: "db", Verifier: p.roots})
 		cancel()
 		if err != nil || !res.Verified() || !res.ClientCertificateRequested {
-			t.Fatalf("probe %d: %v, verify %v, requested %v", i, err, res.VerifyErr, res.ClientCertificateRequested)
+			t.Fatalf("probe %d: %v, verify %v, requested %v", i, err, res.VerifyErr(), res.ClientCertificateRequested)
 		}
 		offered := <-extensions
 		if !slices.Contains(offered, 45) {

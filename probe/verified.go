@@ -6,11 +6,13 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/certs"
 )
 
 // maxVerifiedChains bounds how many served leaves VerifiedChains keeps;
 // when it is full the next success starts it afresh. maxVerifiedVariants
-// bounds the server names and CA pools remembered per leaf (one
+// bounds the server names and verifiers remembered per leaf (one
 // certificate served under several names, by several targets).
 const (
 	maxVerifiedChains   = 1024
@@ -21,14 +23,13 @@ const (
 // server that serves the same chain again is not verified again: checking
 // the CA's signature on the leaf is most of the CPU a probe of a healthy
 // server costs. The outcome of verify-full depends only on the chain, the
-// server name, the CA certificates and the time, so a remembered success
-// stands exactly while the server serves the same certificates, the server
-// name and the CA pool (the same *x509.CertPool, which must not change once
-// used) are the same, and now lies within the validity of every
-// certificate of the chain that verified. Failures are never remembered:
-// they are verified, and explained, on every probe. It is meant for pools
-// of one's own CA certificates: on macOS and Windows the system pool is
-// verified by the platform, whose verdict may change (a revocation).
+// server name, the verifier (its CA certificates and security level) and
+// the time, so a remembered success stands exactly while the server serves
+// the same certificates, the server name and the verifier (the same value,
+// which must not change once used) are the same, and no certificate of the
+// chain or the CA file has become valid or expired since (the
+// verification's RecheckAt). Failures are never remembered: they are
+// verified, and explained, on every probe.
 //
 // A nil *VerifiedChains remembers nothing. It is safe for concurrent use.
 type VerifiedChains struct {
@@ -38,13 +39,10 @@ type VerifiedChains struct {
 
 // verifiedChain is one remembered success.
 type verifiedChain struct {
-	roots         *x509.CertPool
+	verifier      Verifier
 	serverName    string
 	intermediates [][]byte // DER of the served chain after the leaf
-	// notBefore and notAfter bound the time when every certificate of the
-	// chain that verified, root included, is valid.
-	notBefore, notAfter time.Time
-	cnOnly              bool
+	verification  certs.Verification
 }
 
 // NewVerifiedChains returns an empty memory of verified chains.
@@ -52,30 +50,29 @@ func NewVerifiedChains() *VerifiedChains {
 	return &VerifiedChains{byLeaf: make(map[string][]verifiedChain)}
 }
 
-// lookup reports whether chain passed verify-full for serverName against
-// roots and still does at now, and if so whether only by its common name.
-func (v *VerifiedChains) lookup(chain []*x509.Certificate, serverName string, roots *x509.CertPool, now time.Time) (cnOnly, ok bool) {
+// lookup returns the remembered success of chain for serverName by
+// verifier, when it still stands at now.
+func (v *VerifiedChains) lookup(chain []*x509.Certificate, serverName string, verifier Verifier, now time.Time) (certs.Verification, bool) {
 	if v == nil || len(chain) == 0 {
-		return false, false
+		return certs.Verification{}, false
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, e := range v.byLeaf[string(chain[0].Raw)] {
-		if e.matches(chain, serverName, roots) {
-			// x509 refuses a certificate when now is before NotBefore or after NotAfter.
-			if now.Before(e.notBefore) || now.After(e.notAfter) {
-				return false, false
+		if e.matches(chain, serverName, verifier) {
+			if until := e.verification.RecheckAt; now.Before(e.verification.StableSince) || !until.IsZero() && !now.Before(until) {
+				return certs.Verification{}, false
 			}
-			return e.cnOnly, true
+			return e.verification, true
 		}
 	}
-	return false, false
+	return certs.Verification{}, false
 }
 
 // matches reports whether e is about chain, served under serverName and
-// verified against roots.
-func (e *verifiedChain) matches(chain []*x509.Certificate, serverName string, roots *x509.CertPool) bool {
-	if e.roots != roots || e.serverName != serverName || len(e.intermediates) != len(chain)-1 {
+// verified by verifier.
+func (e *verifiedChain) matches(chain []*x509.Certificate, serverName string, verifier Verifier) bool {
+	if e.verifier != verifier || e.serverName != serverName || len(e.intermediates) != len(chain)-1 {
 		return false
 	}
 	for i, c := range chain[1:] {
@@ -86,24 +83,16 @@ func (e *verifiedChain) matches(chain []*x509.Certificate, serverName string, ro
 	return true
 }
 
-// remember records that chain passed verify-full for serverName against
-// roots, by way of verified (leaf first, root last).
-func (v *VerifiedChains) remember(chain []*x509.Certificate, serverName string, roots *x509.CertPool, verified []*x509.Certificate, cnOnly bool) {
-	if v == nil || len(chain) == 0 || len(verified) == 0 {
+// remember records that chain passed verify-full for serverName by
+// verifier, with that verification.
+func (v *VerifiedChains) remember(chain []*x509.Certificate, serverName string, verifier Verifier, verification certs.Verification) {
+	if v == nil || len(chain) == 0 || !verification.OK() {
 		return
 	}
-	e := verifiedChain{roots: roots, serverName: serverName, cnOnly: cnOnly,
+	e := verifiedChain{verifier: verifier, serverName: serverName, verification: verification,
 		intermediates: make([][]byte, 0, len(chain)-1)}
 	for _, c := range chain[1:] {
 		e.intermediates = append(e.intermediates, bytes.Clone(c.Raw)) // not the handshake message it is cut from
-	}
-	for i, c := range verified {
-		if i == 0 || c.NotBefore.After(e.notBefore) {
-			e.notBefore = c.NotBefore
-		}
-		if i == 0 || c.NotAfter.Before(e.notAfter) {
-			e.notAfter = c.NotAfter
-		}
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -111,7 +100,7 @@ func (v *VerifiedChains) remember(chain []*x509.Certificate, serverName string, 
 	if !found && len(v.byLeaf) >= maxVerifiedChains {
 		clear(v.byLeaf)
 	}
-	variants = slices.DeleteFunc(variants, func(old verifiedChain) bool { return old.matches(chain, serverName, roots) })
+	variants = slices.DeleteFunc(variants, func(old verifiedChain) bool { return old.matches(chain, serverName, verifier) })
 	if len(variants) >= maxVerifiedVariants {
 		variants = variants[:0]
 	}

@@ -3,30 +3,33 @@ package probe
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"math/big"
 	"testing"
 	"time"
 
+	"github.com/magflow/pgtls_exporter/internal/certs"
+	"github.com/magflow/pgtls_exporter/internal/libpq"
 	"github.com/magflow/pgtls_exporter/internal/testcerts"
 )
 
 // outcome is what verify decided, comparable across calls.
 type outcome struct {
 	cnOnly bool
-	reason VerifyReason // "" when verified
+	reason certs.VerifyReason // "" when verified
 	detail string
 }
 
-func verifyOutcome(chain []*x509.Certificate, name string, roots *x509.CertPool, now time.Time, memo *VerifiedChains) outcome {
-	cnOnly, err := verify(chain, name, roots, now, memo)
-	var ve *VerifyError
-	if errors.As(err, &ve) {
-		return outcome{cnOnly: cnOnly, reason: ve.Reason, detail: ve.Detail}
+func verifyOutcome(chain []*x509.Certificate, name string, roots *certs.Authority, now time.Time, memo *VerifiedChains) outcome {
+	v := verify(chain, name, roots, now, memo)
+	if !v.OK() {
+		return outcome{reason: v.Reason, detail: v.Detail()}
 	}
-	return outcome{cnOnly: cnOnly}
+	return outcome{cnOnly: v.Name == libpq.MatchCommonName}
 }
+
+// authority is a CA file of the given certificates, at security level 2.
+func authority(cas ...*x509.Certificate) *certs.Authority { return certs.NewAuthority(cas, 2) }
 
 // TestVerifiedChainsAgreeWithVerify checks that a remembered success never
 // changes an outcome: with a memory primed by a success, every variation
@@ -38,12 +41,9 @@ func TestVerifiedChainsAgreeWithVerify(t *testing.T) {
 		NotAfter: now.Add(30 * 24 * time.Hour)})
 	leaf := testcerts.Issue(t, inter, testcerts.Options{CommonName: "db", DNSNames: []string{"db"}})
 	cnLeaf := testcerts.Issue(t, ca, testcerts.Options{CommonName: "db"})
-	roots := x509.NewCertPool()
-	roots.AddCert(ca.Cert)
-	sameRoots := x509.NewCertPool() // the same CA in another pool
-	sameRoots.AddCert(ca.Cert)
-	otherRoots := x509.NewCertPool()
-	otherRoots.AddCert(testcerts.CA(t, "Other Root").Cert)
+	roots := authority(ca.Cert)
+	sameRoots := authority(ca.Cert)
+	otherRoots := authority(testcerts.CA(t, "Other Root").Cert)
 	chain := []*x509.Certificate{leaf.Cert, inter.Cert}
 
 	tests := []struct {
@@ -51,7 +51,7 @@ func TestVerifiedChainsAgreeWithVerify(t *testing.T) {
 		primed  []*x509.Certificate // verified successfully at now first
 		chain   []*x509.Certificate
 		server  string
-		roots   *x509.CertPool
+		roots   *certs.Authority
 		at      time.Time
 		want    outcome
 		wantHit bool // the answer comes from the memory
@@ -59,22 +59,22 @@ func TestVerifiedChainsAgreeWithVerify(t *testing.T) {
 		{name: "same chain, name, pool, time", primed: chain, chain: chain, server: "db", roots: roots, at: now,
 			want: outcome{}, wantHit: true},
 		{name: "intermediate expired since", primed: chain, chain: chain, server: "db", roots: roots,
-			at: inter.Cert.NotAfter.Add(time.Second), want: outcome{reason: VerifyExpired}},
+			at: inter.Cert.NotAfter.Add(time.Second), want: outcome{reason: certs.VerifyExpired}},
 		{name: "leaf and intermediate not yet valid", primed: chain, chain: chain, server: "db", roots: roots,
-			at: leaf.Cert.NotBefore.Add(-time.Second), want: outcome{reason: VerifyNotYetValid}},
+			at: leaf.Cert.NotBefore.Add(-time.Second), want: outcome{reason: certs.VerifyNotYetValid}},
 		{name: "other server name", primed: chain, chain: chain, server: "pgbouncer", roots: roots, at: now,
-			want: outcome{reason: VerifyNameMismatch}},
-		{name: "other CA pool", primed: chain, chain: chain, server: "db", roots: otherRoots, at: now,
-			want: outcome{reason: VerifyUnknownAuthority}},
-		{name: "same CA in another pool", primed: chain, chain: chain, server: "db", roots: sameRoots, at: now,
+			want: outcome{reason: certs.VerifyNameMismatch}},
+		{name: "another CA", primed: chain, chain: chain, server: "db", roots: otherRoots, at: now,
+			want: outcome{reason: certs.VerifyUnknownAuthority}},
+		{name: "same CA in another authority", primed: chain, chain: chain, server: "db", roots: sameRoots, at: now,
 			want: outcome{}},
 		{name: "intermediate no longer served", primed: chain, chain: chain[:1], server: "db", roots: roots, at: now,
-			want: outcome{reason: VerifyUnknownAuthority}},
+			want: outcome{reason: certs.VerifyUnknownAuthority}},
 		{name: "common name only", primed: []*x509.Certificate{cnLeaf.Cert}, chain: []*x509.Certificate{cnLeaf.Cert},
 			server: "db", roots: roots, at: now, want: outcome{cnOnly: true}, wantHit: true},
 		{name: "common name only, expired since", primed: []*x509.Certificate{cnLeaf.Cert},
 			chain: []*x509.Certificate{cnLeaf.Cert}, server: "db", roots: roots,
-			at: cnLeaf.Cert.NotAfter.Add(time.Second), want: outcome{reason: VerifyExpired}},
+			at: cnLeaf.Cert.NotAfter.Add(time.Second), want: outcome{reason: certs.VerifyExpired}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,11 +102,10 @@ func TestVerifiedChainsForgetFailures(t *testing.T) {
 	ca := testcerts.CA(t, "Root")
 	expired := testcerts.Issue(t, ca, testcerts.Options{CommonName: "db", DNSNames: []string{"db"},
 		NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(-time.Hour)})
-	roots := x509.NewCertPool()
-	roots.AddCert(ca.Cert)
+	roots := authority(ca.Cert)
 	memo := NewVerifiedChains()
 	for range 2 {
-		if got := verifyOutcome([]*x509.Certificate{expired.Cert}, "db", roots, now, memo); got.reason != VerifyExpired {
+		if got := verifyOutcome([]*x509.Certificate{expired.Cert}, "db", roots, now, memo); got.reason != certs.VerifyExpired {
 			t.Fatalf("verify = %+v, want expired", got)
 		}
 	}
@@ -117,12 +116,12 @@ func TestVerifiedChainsForgetFailures(t *testing.T) {
 	if _, hit := none.lookup([]*x509.Certificate{expired.Cert}, "db", roots, now); hit {
 		t.Error("a nil memory remembered a chain")
 	}
-	none.remember([]*x509.Certificate{expired.Cert}, "db", roots, []*x509.Certificate{expired.Cert}, false)
+	none.remember([]*x509.Certificate{expired.Cert}, "db", roots, certs.Verification{Reason: certs.VerifyOK})
 }
 
 func TestVerifiedChainsBounded(t *testing.T) {
 	memo := NewVerifiedChains()
-	roots := x509.NewCertPool()
+	roots := authority()
 	now := time.Now()
 	cert := func(i int) []*x509.Certificate {
 		return []*x509.Certificate{{Raw: []byte(fmt.Sprintf("leaf %d", i)), SerialNumber: big.NewInt(int64(i)),
@@ -130,7 +129,7 @@ func TestVerifiedChainsBounded(t *testing.T) {
 	}
 	for i := range maxVerifiedChains + 10 {
 		c := cert(i)
-		memo.remember(c, "db", roots, c, false)
+		memo.remember(c, "db", roots, certs.Verification{Reason: certs.VerifyOK})
 		if n := memo.len(); n > maxVerifiedChains {
 			t.Fatalf("%d chains remembered, at most %d allowed", n, maxVerifiedChains)
 		}
@@ -149,8 +148,7 @@ func TestVerifiedChainsSharedCertificate(t *testing.T) {
 	ca := testcerts.CA(t, "Root")
 	shared := testcerts.Issue(t, ca, testcerts.Options{CommonName: "db", DNSNames: []string{"db", "replica"}})
 	chain := []*x509.Certificate{shared.Cert}
-	roots := x509.NewCertPool()
-	roots.AddCert(ca.Cert)
+	roots := authority(ca.Cert)
 	memo := NewVerifiedChains()
 	for _, name := range []string{"db", "replica", "db"} {
 		if got := verifyOutcome(chain, name, roots, now, memo); got.reason != "" {
@@ -165,10 +163,9 @@ func TestVerifiedChainsSharedCertificate(t *testing.T) {
 	if n := memo.len(); n != 2 {
 		t.Errorf("%d chains remembered, want 2 (one per name)", n)
 	}
-	var last *x509.CertPool
+	var last *certs.Authority
 	for range maxVerifiedVariants + 3 {
-		last = x509.NewCertPool()
-		last.AddCert(ca.Cert)
+		last = authority(ca.Cert)
 		if got := verifyOutcome(chain, "db", last, now, memo); got.reason != "" {
 			t.Fatalf("verify with another pool: %+v", got)
 		}
@@ -189,13 +186,13 @@ func TestProbeRemembersVerifiedChain(t *testing.T) {
 	srv := startPeer(t, pgServer(p.server, false, 0, nil))
 	for i := range 2 {
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-		res, err := Probe(ctx, Options{Address: srv.addr, ServerName: "db", RootCAs: p.roots, Verified: memo})
+		res, err := Probe(ctx, Options{Address: srv.addr, ServerName: "db", Verifier: p.roots, Verified: memo})
 		cancel()
 		if err != nil {
 			t.Fatalf("probe %d: %v", i, err)
 		}
-		if !res.Verified() || res.CommonNameOnly {
-			t.Errorf("probe %d: Verified() = %v, VerifyErr = %v, CommonNameOnly = %v", i, res.Verified(), res.VerifyErr, res.CommonNameOnly)
+		if !res.Verified() || res.CommonNameOnly() {
+			t.Errorf("probe %d: Verified() = %v, VerifyErr = %v, CommonNameOnly = %v", i, res.Verified(), res.VerifyErr(), res.CommonNameOnly())
 		}
 		if _, hit := memo.lookup(res.PeerCertificates, "db", p.roots, time.Now()); !hit {
 			t.Errorf("probe %d: the served chain is not remembered", i)

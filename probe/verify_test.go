@@ -3,12 +3,11 @@ package probe
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/testcerts"
 )
 
@@ -50,42 +49,42 @@ func TestProbeVerification(t *testing.T) {
 		serverName string
 		noRoots    bool
 		wantCNOnly bool
-		wantReason VerifyReason // "" means verified
+		wantReason certs.VerifyReason // "" means verified
 		wantDetail string
 	}{
 		{name: "valid", serve: []*testcerts.Issued{p.leaf}, serverName: "db"},
 		{name: "valid for the IP", serve: []*testcerts.Issued{p.leaf}, serverName: "127.0.0.1"},
 		{name: "valid through an intermediate", serve: []*testcerts.Issued{viaIntermediate, intermediate}, serverName: "db"},
-		{name: "expired", serve: []*testcerts.Issued{expired}, serverName: "db", wantReason: VerifyExpired,
-			wantDetail: `certificate "CN=db" expired at ` + stamp(expired.Cert.NotAfter) + " (now "},
-		{name: "not yet valid", serve: []*testcerts.Issued{future}, serverName: "db", wantReason: VerifyNotYetValid,
-			wantDetail: `certificate "CN=db" is not valid until ` + stamp(future.Cert.NotBefore) + " (now "},
-		{name: "self-signed", serve: []*testcerts.Issued{selfSigned}, serverName: "db", wantReason: VerifyUnknownAuthority,
-			wantDetail: `certificate "CN=db" is self-signed and signed by an unknown authority (not by the configured CA)`},
-		{name: "signed by another CA", serve: []*testcerts.Issued{fromOther}, serverName: "db", wantReason: VerifyUnknownAuthority,
-			wantDetail: `certificate "CN=db" is signed by an unknown authority: issuer "CN=Other CA" is not among the configured CA certificates`},
+		{name: "expired", serve: []*testcerts.Issued{expired}, serverName: "db", wantReason: certs.VerifyExpired,
+			wantDetail: `"CN=db" expired at ` + stamp(expired.Cert.NotAfter) + " (OpenSSL: certificate has expired, depth 0)"},
+		{name: "not yet valid", serve: []*testcerts.Issued{future}, serverName: "db", wantReason: certs.VerifyNotYetValid,
+			wantDetail: `"CN=db" is not valid before ` + stamp(future.Cert.NotBefore) + " (OpenSSL: certificate is not yet valid, depth 0)"},
+		{name: "self-signed", serve: []*testcerts.Issued{selfSigned}, serverName: "db", wantReason: certs.VerifyUnknownAuthority,
+			wantDetail: `"CN=db" is self-signed and not in the CA file (OpenSSL: self-signed certificate, depth 0)`},
+		{name: "signed by another CA", serve: []*testcerts.Issued{fromOther}, serverName: "db", wantReason: certs.VerifyUnknownAuthority,
+			wantDetail: `"CN=db" is signed by "CN=Other CA", which neither the CA file nor the chain holds (OpenSSL: unable to get local issuer certificate, depth 0)`},
 		{name: "signed by a re-created CA of the same name", serve: []*testcerts.Issued{fromTwin}, serverName: "db",
-			wantReason: VerifyUnknownAuthority,
-			wantDetail: `issuer "CN=Magflow Test CA" is not among the configured CA certificates (possibly because of "x509: ECDSA verification failure"`},
+			wantReason: certs.VerifyUnknownAuthority,
+			wantDetail: `"CN=db" is signed by "CN=Magflow Test CA", which neither the CA file nor the chain holds (OpenSSL: unable to get local issuer certificate, depth 0)`},
 		{name: "intermediate missing from the served chain", serve: []*testcerts.Issued{viaIntermediate}, serverName: "db",
-			wantReason: VerifyUnknownAuthority, wantDetail: `issuer "CN=Magflow Intermediate" is not among the configured CA certificates`},
-		{name: "wrong name", serve: []*testcerts.Issued{wrongName}, serverName: "db", wantReason: VerifyNameMismatch,
-			wantDetail: "certificate is valid for pgbouncer, localhost, 127.0.0.1, not db"},
-		{name: "wrong IP", serve: []*testcerts.Issued{p.leaf}, serverName: "10.1.2.3", wantReason: VerifyNameMismatch,
-			wantDetail: "certificate is valid for db, localhost, 127.0.0.1, not 10.1.2.3"},
+			wantReason: certs.VerifyUnknownAuthority, wantDetail: `"CN=db" is signed by "CN=Magflow Intermediate", which neither the CA file nor the chain holds (OpenSSL: unable to get local issuer certificate, depth 0)`},
+		{name: "wrong name", serve: []*testcerts.Issued{wrongName}, serverName: "db", wantReason: certs.VerifyNameMismatch,
+			wantDetail: `server certificate for "pgbouncer" (and 2 other names) does not match host name "db"`},
+		{name: "wrong IP", serve: []*testcerts.Issued{p.leaf}, serverName: "10.1.2.3", wantReason: certs.VerifyNameMismatch,
+			wantDetail: `server certificate for "db" (and 2 other names) does not match host name "10.1.2.3"`},
 		{name: "no SANs, common name matches", serve: []*testcerts.Issued{noSANs}, serverName: "db", wantCNOnly: true},
-		{name: "no SANs, common name differs", serve: []*testcerts.Issued{noSANs}, serverName: "other", wantReason: VerifyNameMismatch,
-			wantDetail: `certificate has no subject alternative names and its common name "db" does not match other`},
-		{name: "common name matches, but expired", serve: []*testcerts.Issued{expiredNoSANs}, serverName: "db", wantReason: VerifyExpired,
-			wantDetail: `certificate "CN=db" expired at ` + stamp(expiredNoSANs.Cert.NotAfter)},
-		{name: "client certificate served", serve: []*testcerts.Issued{clientOnly}, serverName: "db", wantReason: VerifyWrongUsage,
-			wantDetail: `certificate "CN=db" is not valid for server authentication (extended key usage clientAuth)`},
-		{name: "no CA configured", serve: []*testcerts.Issued{p.leaf}, serverName: "db", noRoots: true, wantReason: VerifyNotConfigured,
+		{name: "no SANs, common name differs", serve: []*testcerts.Issued{noSANs}, serverName: "other", wantReason: certs.VerifyNameMismatch,
+			wantDetail: `server certificate for "db" does not match host name "other"`},
+		{name: "common name matches, but expired", serve: []*testcerts.Issued{expiredNoSANs}, serverName: "db", wantReason: certs.VerifyExpired,
+			wantDetail: `"CN=db" expired at ` + stamp(expiredNoSANs.Cert.NotAfter) + " (OpenSSL: certificate has expired, depth 0)"},
+		{name: "client certificate served", serve: []*testcerts.Issued{clientOnly}, serverName: "db", wantReason: certs.VerifyWrongKeyUsage,
+			wantDetail: `"CN=db" has extended key usage clientAuth, without serverAuth (OpenSSL: unsuitable certificate purpose, depth 0)`},
+		{name: "no CA configured", serve: []*testcerts.Issued{p.leaf}, serverName: "db", noRoots: true, wantReason: certs.VerifyNotConfigured,
 			wantDetail: "verification not configured: no CA certificates given"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			roots := p.roots
+			var roots Verifier = p.roots
 			if tt.noRoots {
 				roots = nil
 			}
@@ -93,7 +92,7 @@ func TestProbeVerification(t *testing.T) {
 			srv := startPeer(t, pgServer(serverConfig(tt.serve[0], tt.serve[1:]...), false, 0, events))
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 			defer cancel()
-			res, err := Probe(ctx, Options{Address: srv.addr, ServerName: tt.serverName, RootCAs: roots})
+			res, err := Probe(ctx, Options{Address: srv.addr, ServerName: tt.serverName, Verifier: roots})
 			if err != nil {
 				t.Fatalf("Probe failed (verification must not fail it): %v", err)
 			}
@@ -106,37 +105,29 @@ func TestProbeVerification(t *testing.T) {
 			if len(res.PeerCertificates) != len(tt.serve) {
 				t.Errorf("got %d certificates, served %d", len(res.PeerCertificates), len(tt.serve))
 			}
-			if res.CommonNameOnly != tt.wantCNOnly {
-				t.Errorf("CommonNameOnly = %v", res.CommonNameOnly)
+			if res.CommonNameOnly() != tt.wantCNOnly {
+				t.Errorf("CommonNameOnly = %v", res.CommonNameOnly())
 			}
 			if tt.wantReason == "" {
 				if !res.Verified() {
-					t.Fatalf("Verified() = false: %v", res.VerifyErr)
+					t.Fatalf("Verified() = false: %v", res.VerifyErr())
 				}
 				return
 			}
 			if res.Verified() {
 				t.Fatal("Verified() = true, want a failure")
 			}
-			var ve *VerifyError
-			if !errors.As(res.VerifyErr, &ve) {
-				t.Fatalf("VerifyErr %v (%T) is not a *VerifyError", res.VerifyErr, res.VerifyErr)
-			}
-			if ve.Reason != tt.wantReason || !strings.Contains(ve.Error(), tt.wantDetail) {
-				t.Errorf("VerifyErr = %s: %q\nwant      %s: containing %q", ve.Reason, ve.Error(), tt.wantReason, tt.wantDetail)
-			}
-			if (ve.Err == nil) != (tt.wantReason == VerifyNotConfigured) {
-				t.Errorf("VerifyError.Err = %v", ve.Err)
+			if v := res.Verification; v.Reason != tt.wantReason || v.Detail() != tt.wantDetail {
+				t.Errorf("verification = %s: %q\nwant           %s: %q", v.Reason, v.Detail(), tt.wantReason, tt.wantDetail)
 			}
 		})
 	}
 }
 
 func TestVerifyWithoutCertificate(t *testing.T) {
-	_, err := verify(nil, "db", x509.NewCertPool(), time.Now(), nil)
-	var ve *VerifyError
-	if !errors.As(err, &ve) || ve.Reason != VerifyNoCertificate || ve.Error() != "server sent no certificate" {
-		t.Fatalf("verify(no chain) = %v", err)
+	v := verify(nil, "db", certs.NewAuthority(nil, 2), time.Now(), nil)
+	if v.Reason != certs.VerifyNoCertificate || v.Detail() != "server sent no certificate" {
+		t.Fatalf("verify(no chain) = %s: %s", v.Reason, v.Detail())
 	}
 }
 
@@ -146,15 +137,12 @@ func TestVerifyExpiredIntermediate(t *testing.T) {
 	inter := testcerts.Issue(t, ca, testcerts.Options{CommonName: "Old Intermediate", IsCA: true,
 		NotBefore: now.Add(-72 * time.Hour), NotAfter: now.Add(-time.Hour)})
 	leaf := testcerts.Issue(t, inter, testcerts.Options{CommonName: "db", DNSNames: []string{"db"}})
-	roots := x509.NewCertPool()
-	roots.AddCert(ca.Cert)
-	_, err := verify([]*x509.Certificate{leaf.Cert, inter.Cert}, "db", roots, now, nil)
-	var ve *VerifyError
-	if !errors.As(err, &ve) {
-		t.Fatalf("verify = %v, want a *VerifyError", err)
-	}
-	want := `chain certificate "CN=Old Intermediate" expired at ` + stamp(inter.Cert.NotAfter)
-	if ve.Reason != VerifyExpired || !strings.Contains(ve.Detail, want) {
-		t.Errorf("verify = %s: %s", ve.Reason, ve.Detail)
+	v := verify([]*x509.Certificate{leaf.Cert, inter.Cert}, "db", certs.NewAuthority([]*x509.Certificate{ca.Cert}, 2), now, nil)
+	want := `"CN=Old Intermediate" expired at ` + stamp(inter.Cert.NotAfter) + " (OpenSSL: certificate has expired, depth 1)"
+	if v.Reason != certs.VerifyExpired || v.Detail() != want {
+		t.Errorf("verify = %s: %s\nwant %s", v.Reason, v.Detail(), want)
 	}
 }
+
+// stamp formats a time as verification details do.
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

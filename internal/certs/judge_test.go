@@ -2,6 +2,7 @@ package certs
 
 import (
 	"crypto/x509"
+	"github.com/magflow/pgtls_exporter/internal/libpq"
 	"io/fs"
 	"net"
 	"strings"
@@ -11,20 +12,21 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/testcerts"
 )
 
-func TestCovers(t *testing.T) {
+func TestMatchName(t *testing.T) {
 	c := testcerts.Issue(t, nil, testcerts.Options{CommonName: "db",
-		DNSNames: []string{"postgres", "*.pg.example.com"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")}}).Cert
-	cases := map[string]bool{
-		"postgres": true, "POSTGRES": true, "a.pg.example.com": true, "pg.example.com": false,
-		"a.b.pg.example.com": false, "db": false /* CN alone does not count */, "127.0.0.1": true,
-		"::1": true, "0:0:0:0:0:0:0:1": true, "10.0.0.1": false, "localhost": false,
+		DNSNames: []string{"postgres", "*.pg.example.com", "10.0.0.5"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")}}).Cert
+	cases := map[string]libpq.HostMatch{
+		"postgres": libpq.MatchSAN, "POSTGRES": libpq.MatchSAN, "a.pg.example.com": libpq.MatchSAN, "pg.example.com": libpq.NoMatch,
+		"a.b.pg.example.com": libpq.NoMatch, "db": libpq.NoMatch /* a DNS SAN exists: the CN is ignored */, "127.0.0.1": libpq.MatchSAN,
+		"::1": libpq.MatchSAN, "0:0:0:0:0:0:0:1": libpq.MatchSAN, "10.0.0.1": libpq.NoMatch, "localhost": libpq.NoMatch,
+		"10.0.0.5": libpq.MatchIPAsDNS, // libpq compares DNS SANs with the host as text
 	}
 	for name, want := range cases {
-		if got := Covers(c, name); got != want {
-			t.Errorf("Covers(%q) = %v, want %v", name, got, want)
+		if got := MatchName(c, name); got != want {
+			t.Errorf("MatchName(%q) = %v, want %v", name, got, want)
 		}
 	}
-	if got := SANs(c); got != "DNS:postgres,DNS:*.pg.example.com,IP:127.0.0.1,IP:::1" {
+	if got := SANs(c); got != "DNS:postgres,DNS:*.pg.example.com,DNS:10.0.0.5,IP:127.0.0.1,IP:::1" {
 		t.Errorf("SANs = %q", got)
 	}
 }
@@ -53,7 +55,7 @@ func TestVerify(t *testing.T) {
 		}
 		return []*x509.Certificate{testcerts.Issue(t, parent, o).Cert}
 	}
-	auth := NewAuthority([]*x509.Certificate{ca.Cert, oldCA.Cert})
+	auth := NewAuthority([]*x509.Certificate{ca.Cert, oldCA.Cert}, 2)
 	tests := []struct {
 		name      string
 		chain     []*x509.Certificate
@@ -62,25 +64,31 @@ func TestVerify(t *testing.T) {
 		detail    string
 	}{
 		{name: "ok", chain: valid(ca, testcerts.Options{CommonName: "ok"}), want: VerifyOK, recheckAt: now.AddDate(0, 11, 0)},
-		{name: "expired", chain: valid(ca, testcerts.Options{CommonName: "old", NotBefore: now.AddDate(-1, 0, 0), NotAfter: now.AddDate(0, 0, -1)}), want: VerifyExpired, detail: "is after"},
-		{name: "not yet valid", chain: valid(ca, testcerts.Options{CommonName: "new", NotBefore: now.AddDate(0, 0, 2), NotAfter: now.AddDate(1, 0, 0)}), want: VerifyNotYetValid, recheckAt: now.AddDate(0, 0, 2)},
-		{name: "unknown authority", chain: valid(other, testcerts.Options{CommonName: "stranger"}), want: VerifyUnknownAuthority, detail: "unknown authority"},
-		{name: "self-signed", chain: valid(nil, testcerts.Options{CommonName: "self"}), want: VerifyUnknownAuthority},
-		{name: "client-only key usage", chain: valid(ca, testcerts.Options{CommonName: "client", ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}), want: VerifyWrongKeyUsage},
-		{name: "expired CA", chain: valid(oldCA, testcerts.Options{CommonName: "orphan"}), want: VerifyExpired, detail: `issuer "CN=Old CA": x509: certificate has expired`},
-		{name: "empty chain", chain: nil, want: VerifyNoCertificate},
+		{name: "expired", chain: valid(ca, testcerts.Options{CommonName: "old", NotBefore: now.AddDate(-1, 0, 0), NotAfter: now.AddDate(0, 0, -1)}), want: VerifyExpired,
+			recheckAt: now.AddDate(5, 0, 0), detail: `"CN=old" expired at 2026-05-31T00:00:00Z (OpenSSL: certificate has expired, depth 0)`},
+		{name: "not yet valid", chain: valid(ca, testcerts.Options{CommonName: "new", NotBefore: now.AddDate(0, 0, 2), NotAfter: now.AddDate(1, 0, 0)}), want: VerifyNotYetValid,
+			recheckAt: now.AddDate(0, 0, 2), detail: `"CN=new" is not valid before 2026-06-03T00:00:00Z (OpenSSL: certificate is not yet valid, depth 0)`},
+		{name: "unknown authority", chain: valid(other, testcerts.Options{CommonName: "stranger"}), want: VerifyUnknownAuthority,
+			recheckAt: now.AddDate(0, 11, 0), detail: `"CN=stranger" is signed by "CN=Other CA", which neither the CA file nor the chain holds (OpenSSL: unable to get local issuer certificate, depth 0)`},
+		{name: "self-signed", chain: valid(nil, testcerts.Options{CommonName: "self"}), want: VerifyUnknownAuthority,
+			recheckAt: now.AddDate(0, 11, 0), detail: `"CN=self" is self-signed and not in the CA file (OpenSSL: self-signed certificate, depth 0)`},
+		{name: "client-only key usage", chain: valid(ca, testcerts.Options{CommonName: "client", ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}), want: VerifyWrongKeyUsage,
+			recheckAt: now.AddDate(0, 11, 0), detail: `"CN=client" has extended key usage clientAuth, without serverAuth (OpenSSL: unsuitable certificate purpose, depth 0)`},
+		{name: "expired CA", chain: valid(oldCA, testcerts.Options{CommonName: "orphan"}), want: VerifyExpired,
+			recheckAt: now.AddDate(0, 11, 0), detail: `"CN=Old CA" expired at 2026-05-31T00:00:00Z (OpenSSL: certificate has expired, depth 1)`},
+		{name: "empty chain", chain: nil, want: VerifyNoCertificate, detail: "no certificate"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			v := auth.Verify(tc.chain, x509.ExtKeyUsageServerAuth, now)
+			v := auth.Verify(tc.chain, "", now)
 			if v.Reason != tc.want {
 				t.Fatalf("reason %q, want %q (%v)", v.Reason, tc.want, v.Err)
 			}
 			if !v.RecheckAt.Equal(tc.recheckAt) {
 				t.Errorf("RecheckAt %v, want %v", v.RecheckAt, tc.recheckAt)
 			}
-			if !strings.Contains(v.Detail(), tc.detail) {
-				t.Errorf("detail %q lacks %q", v.Detail(), tc.detail)
+			if tc.detail != "" && v.Detail() != tc.detail {
+				t.Errorf("detail %q\nwant   %q", v.Detail(), tc.detail)
 			}
 			if v.OK() != (tc.want == VerifyOK) {
 				t.Errorf("OK() = %v", v.OK())
@@ -94,11 +102,11 @@ func TestVerifyThroughIntermediate(t *testing.T) {
 	root := testcerts.CA(t, "Root")
 	inter := testcerts.Issue(t, root, testcerts.Options{CommonName: "Intermediate", IsCA: true})
 	leaf := testcerts.Issue(t, inter, testcerts.Options{CommonName: "leaf", DNSNames: []string{"db"}})
-	auth := NewAuthority([]*x509.Certificate{root.Cert})
-	if v := auth.Verify([]*x509.Certificate{leaf.Cert, inter.Cert}, x509.ExtKeyUsageServerAuth, now); !v.OK() {
+	auth := NewAuthority([]*x509.Certificate{root.Cert}, 2)
+	if v := auth.Verify([]*x509.Certificate{leaf.Cert, inter.Cert}, "db", now); !v.OK() {
 		t.Fatalf("with intermediate: %v", v.Detail())
 	}
-	if v := auth.Verify([]*x509.Certificate{leaf.Cert}, x509.ExtKeyUsageServerAuth, now); v.Reason != VerifyUnknownAuthority {
+	if v := auth.Verify([]*x509.Certificate{leaf.Cert}, "db", now); v.Reason != VerifyUnknownAuthority {
 		t.Fatalf("without intermediate: %v", v.Detail())
 	}
 }
@@ -138,5 +146,22 @@ func TestJudgeKeyFile(t *testing.T) {
 				t.Fatalf("OK() = %v", v.OK())
 			}
 		})
+	}
+}
+
+// TestVerifySecurityLevel: a 1024-bit RSA server key fails at OpenSSL's
+// level 2 (Debian 12's default) and passes at level 1, as libpq decides.
+func TestVerifySecurityLevel(t *testing.T) {
+	now := time.Now()
+	ca := testcerts.CA(t, "Level CA")
+	weak := testcerts.IssueShaped(t, ca, "db", testcerts.WeakRSAKey(t), func(c *x509.Certificate) { c.DNSNames = []string{"db"} })
+	chain := []*x509.Certificate{weak.Cert}
+	v := NewAuthority([]*x509.Certificate{ca.Cert}, 2).Verify(chain, "db", now)
+	want := `"CN=db" has a key too weak for OpenSSL's security level 2: RSA 1024 (OpenSSL: EE certificate key too weak, depth 0)`
+	if v.Reason != VerifyWeakKey || v.Detail() != want || v.Level != 2 {
+		t.Errorf("level 2: %s: %s\nwant %s", v.Reason, v.Detail(), want)
+	}
+	if v := NewAuthority([]*x509.Certificate{ca.Cert}, 1).Verify(chain, "db", now); !v.OK() || v.Level != 1 {
+		t.Errorf("level 1: %s: %s", v.Reason, v.Detail())
 	}
 }

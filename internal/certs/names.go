@@ -4,24 +4,16 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"net"
+	"github.com/magflow/pgtls_exporter/internal/libpq"
 	"strings"
 )
 
-// Covers reports whether cert's subject alternative names cover name: an IP
-// address must be among the IP SANs; a DNS name must match a DNS SAN,
-// wildcards included. The subject common name does not count, as in modern
-// TLS clients.
-func Covers(cert *x509.Certificate, name string) bool {
-	if ip := net.ParseIP(name); ip != nil {
-		for _, san := range cert.IPAddresses {
-			if san.Equal(ip) {
-				return true
-			}
-		}
-		return false
-	}
-	return cert.VerifyHostname(name) == nil
+// MatchName is libpq's verdict on whether cert names the host a client
+// connects with (see libpq.MatchHost): through a SAN of the host's kind,
+// an IP address held as a DNS SAN, the common name, or not at all.
+func MatchName(cert *x509.Certificate, host string) libpq.HostMatch {
+	m, _ := libpq.MatchHost(cert, host)
+	return m
 }
 
 // SANs lists a certificate's DNS and IP subject alternative names in the
@@ -58,31 +50,6 @@ func Serial(cert *x509.Certificate) string {
 const CommonNameClients = "libpq (psql, psycopg, PgBouncer's server_tls) and pgjdbc accept it through the common name; " +
 	"Go's crypto/tls (pgx, lib/pq) and rustls-based clients refuse it: no subject alternative name"
 
-// CoversByCommonName reports whether libpq's verify-full accepts cert for
-// name through the subject common name alone: the SANs do not cover name,
-// none of them is of name's kind (DNS name or IP address), so libpq falls
-// back to the common name, and the common name matches name (case
-// insensitively, a leading "*." standing for one label). Clients that read
-// only the SANs refuse such a certificate; see CommonNameClients.
-func CoversByCommonName(cert *x509.Certificate, name string) bool {
-	if Covers(cert, name) {
-		return false
-	}
-	if net.ParseIP(name) != nil {
-		if len(cert.IPAddresses) > 0 {
-			return false
-		}
-	} else if len(cert.DNSNames) > 0 {
-		return false
-	}
-	cn := cert.Subject.CommonName
-	if strings.EqualFold(cn, name) {
-		return cn != ""
-	}
-	suffix, wildcard := strings.CutPrefix(cn, "*")
-	if !wildcard || !strings.HasPrefix(suffix, ".") || len(name) <= len(suffix) {
-		return false
-	}
-	label := name[:len(name)-len(suffix)]
-	return !strings.Contains(label, ".") && strings.EqualFold(name[len(label):], suffix)
-}
+// IPAsDNSClients says who accepts an IP address held as a DNS SAN.
+const IPAsDNSClients = "libpq (psql, psycopg, PgBouncer's server_tls) compares DNS SANs with the host as text and connects; " +
+	"Go's crypto/tls (pgx, lib/pq, this exporter's probe) and rustls-based clients need an IP SAN and refuse it"

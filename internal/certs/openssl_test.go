@@ -2,6 +2,7 @@ package certs
 
 import (
 	"crypto/x509"
+	"github.com/magflow/pgtls_exporter/internal/libpq"
 	"net"
 	"os"
 	"os/exec"
@@ -53,9 +54,9 @@ func TestTrustedCertificatePEM(t *testing.T) {
 	}
 }
 
-// TestCoversByCommonName follows libpq: the common name counts only when no
-// SAN of the name's kind exists.
-func TestCoversByCommonName(t *testing.T) {
+// TestMatchNameByCommonName follows libpq: the common name counts only when
+// no SAN of the name's kind exists.
+func TestMatchNameByCommonName(t *testing.T) {
 	ca := testcerts.CA(t, "CN CA")
 	cnOnly := testcerts.Issue(t, ca, testcerts.Options{CommonName: "db.example.com"}).Cert
 	wildcard := testcerts.Issue(t, ca, testcerts.Options{CommonName: "*.example.com"}).Cert
@@ -79,7 +80,7 @@ func TestCoversByCommonName(t *testing.T) {
 		{withIP, "10.0.0.5", false}, // an IP SAN exists
 	}
 	for _, tc := range tests {
-		if got := CoversByCommonName(tc.cert, tc.name); got != tc.want {
+		if got := MatchName(tc.cert, tc.name) == libpq.MatchCommonName; got != tc.want {
 			t.Errorf("%s for %s: %v, want %v", tc.cert.Subject.CommonName, tc.name, got, tc.want)
 		}
 	}

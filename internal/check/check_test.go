@@ -102,7 +102,7 @@ func TestTextReport(t *testing.T) {
 		"pg     expiry           CRITICAL  expires_very_soon  pg.crt  serial " + serial + " expires " + notAfter.UTC().Format(time.RFC3339) + " (in 2 days)",
 		"pg     file             OK        -                  pg.key  key file read: ECDSA P-256 (PKCS#8) key",
 		"pg     san              OK        -                  pg.crt  covers postgres",
-		"pg     verify           OK        -                  pg.crt  chains to the configured CA",
+		"pg     verify           OK        -                  pg.crt  chains to the configured CA as libpq verifies it (OpenSSL security level 2)",
 		"pg     key-match        OK        -                  pg.key  key matches the certificate",
 		"pg     key-permissions  CRITICAL  key_mode_refused   pg.key  root:root 0644: PostgreSQL (running as postgres) refuses it: has group or world access; File must have permissions u=rw,g=r (0640) or less if owned by root",
 	}

@@ -29,6 +29,7 @@ type Config struct {
 	Renew        Renew         `yaml:"renew"`
 	Thresholds   Thresholds    `yaml:"thresholds"`
 	Audit        Audit         `yaml:"audit"`
+	Verify       Verify        `yaml:"verify"`
 
 	// baseDir is the folder relative paths are resolved against.
 	baseDir string

@@ -128,3 +128,18 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestSecurityLevel(t *testing.T) {
+	cfg, err := Parse([]byte("targets: [{name: db, address: \"db:5432\"}]\n"), t.TempDir())
+	if err != nil || cfg.SecurityLevel() != 2 {
+		t.Fatalf("default: %v, %v", cfg, err)
+	}
+	cfg, err = Parse([]byte("verify: {security_level: 1}\ntargets: [{name: db, address: \"db:5432\"}]\n"), t.TempDir())
+	if err != nil || cfg.SecurityLevel() != 1 {
+		t.Fatalf("level 1: %v", err)
+	}
+	_, err = Parse([]byte("verify: {security_level: 6}\ntargets: [{name: db, address: \"db:5432\"}]\n"), t.TempDir())
+	if err == nil || err.Error() != "verify.security_level: must be an OpenSSL security level from 0 to 5, got 6" {
+		t.Fatalf("level 6: %v", err)
+	}
+}

@@ -80,6 +80,7 @@ func (c *Config) Validate() error {
 	c.validateSessions(add)
 	c.validateRenew(add)
 	c.validateThresholds(add)
+	c.validateVerify(add)
 	c.validateAudit(add)
 	return errors.Join(errs...)
 }

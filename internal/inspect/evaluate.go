@@ -41,14 +41,15 @@ func (ev evaluation) run() (*EntryReport, time.Time) {
 	var recheckAt time.Time
 	if leaf != nil {
 		for _, n := range e.ExpectedNames {
-			r.Names = append(r.Names, NameCoverage{Name: n, Covered: certs.Covers(leaf, n), CommonNameOnly: certs.CoversByCommonName(leaf, n)})
+			r.Names = append(r.Names, NameCoverage{Name: n, Match: certs.MatchName(leaf, n)})
 		}
 		if ev.authority != nil {
-			v := ev.authority.Verify(certBundle.Certificates, x509.ExtKeyUsageServerAuth, ev.now)
+			v := ev.authority.Verify(certBundle.Certificates, "", ev.now)
 			r.Verify = &v
 			recheckAt = v.RecheckAt
 		}
 	}
+	var keys []certs.Key
 	for j, role := range []Role{RoleKey, RoleCombined} {
 		configured := []string{e.Key, e.Combined}[j]
 		if configured == "" {
@@ -57,6 +58,11 @@ func (ev evaluation) run() (*EntryReport, time.Time) {
 		fr, bundle := load(role, configured, ev.paths[j+1], ev.ids[j+1], ev.infos[j+1])
 		r.Files = append(r.Files, fr)
 		r.KeyMatches = append(r.KeyMatches, matchKey(role, configured, leaf, fr, bundle))
+		if role == RoleKey && bundle != nil {
+			if k, err := bundle.SingleKey(); err == nil {
+				keys = append(keys, k)
+			}
+		}
 		if ev.infos[j+1] != nil {
 			owner := e.KeyOwner
 			if role == RoleCombined {
@@ -65,7 +71,37 @@ func (ev evaluation) run() (*EntryReport, time.Time) {
 			r.KeyPermissions = append(r.KeyPermissions, judgePermissions(role, configured, ev.ids[j+1], owner))
 		}
 	}
+	if certBundle != nil {
+		r.LeafNotFirst = leafNotFirst(certBundle.Certificates, keys)
+	}
 	return r, recheckAt
+}
+
+// leafNotFirst says why a certificate file does not start with the
+// server's certificate: a CA comes first and a server certificate later,
+// or the key belongs to a later certificate and not the first. "" when the
+// first is the server's, as far as the file and key tell.
+func leafNotFirst(chain []*x509.Certificate, keys []certs.Key) string {
+	if len(chain) < 2 {
+		return ""
+	}
+	first := chain[0]
+	for i, c := range chain[1:] {
+		for _, k := range keys {
+			if ok, _ := certs.KeyMatches(first, k); ok {
+				return ""
+			}
+			if ok, _ := certs.KeyMatches(c, k); ok {
+				return fmt.Sprintf("the key belongs to certificate %d of the file (%q), not to the first (%q), which the server presents",
+					i+2, c.Subject.String(), first.Subject.String())
+			}
+		}
+		if first.IsCA && !c.IsCA {
+			return fmt.Sprintf("the first certificate of the file is the CA %q, which the server presents; its own certificate (%q) is number %d",
+				first.Subject.String(), c.Subject.String(), i+2)
+		}
+	}
+	return ""
 }
 
 // load reads and parses one file; the bundle is nil when FileReport.Err is set.

@@ -55,7 +55,7 @@ func TestHealthyEntry(t *testing.T) {
 	if e.Files[1].Key != "ECDSA P-256 (PKCS#8)" {
 		t.Errorf("key description %q", e.Files[1].Key)
 	}
-	if len(e.Names) != 2 || !e.Names[0].Covered || e.Names[1].Covered || e.Names[1].Name != "db" {
+	if len(e.Names) != 2 || !e.Names[0].Covered() || e.Names[1].Covered() || e.Names[1].Name != "db" {
 		t.Errorf("names %+v", e.Names)
 	}
 	if !e.Verify.OK() {

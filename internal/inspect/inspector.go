@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"crypto/x509"
 	"io/fs"
 	"runtime"
 	"sync"
@@ -172,11 +171,8 @@ func (in *Inspector) refreshCA(now time.Time) {
 	if bundle == nil {
 		return
 	}
-	in.ca.authority = certs.NewAuthority(bundle.Certificates)
-	v := in.ca.authority.Verify(bundle.Certificates[:1], x509.ExtKeyUsageAny, now)
-	if v.OK() && !bundle.Certificates[0].IsCA {
-		v = certs.Verification{Reason: certs.VerifyNotCA}
-	}
+	in.ca.authority = certs.NewAuthority(bundle.Certificates, in.cfg.SecurityLevel())
+	v := in.ca.authority.CheckAnchors(now)
 	r.Verify = &v
 	in.ca.recheckAt = v.RecheckAt
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/certs"
+	"github.com/magflow/pgtls_exporter/internal/libpq"
 )
 
 // Role is the part a file plays in an entry.
@@ -63,16 +64,22 @@ type FileReport struct {
 	Key string
 }
 
-// NameCoverage tells whether the certificate covers one expected name.
+// NameCoverage tells whether the certificate covers one expected name, as
+// libpq decides it (certs.MatchName).
 type NameCoverage struct {
-	Name string
-	// Covered: a subject alternative name covers Name.
-	Covered bool
-	// CommonNameOnly: no SAN covers Name but the subject common name does,
-	// which libpq accepts and SAN-only clients refuse (see
-	// certs.CoversByCommonName).
-	CommonNameOnly bool
+	Name  string
+	Match libpq.HostMatch
 }
+
+// Covered reports whether a SAN covers Name for libpq: one of Name's kind,
+// or a DNS SAN holding an IP address as text.
+func (n NameCoverage) Covered() bool {
+	return n.Match == libpq.MatchSAN || n.Match == libpq.MatchIPAsDNS
+}
+
+// CommonNameOnly reports whether only the subject common name covers Name,
+// which libpq accepts and SAN-only clients refuse.
+func (n NameCoverage) CommonNameOnly() bool { return n.Match == libpq.MatchCommonName }
 
 // KeyMatch tells whether a key file (or combined PEM) belongs to the
 // entry's certificate.
@@ -123,6 +130,11 @@ type EntryReport struct {
 	Verify         *certs.Verification
 	KeyMatches     []KeyMatch
 	KeyPermissions []KeyPermission
+	// LeafNotFirst says why the certificate file does not start with the
+	// server's own certificate (PostgreSQL and PgBouncer present the first
+	// one); empty when it does. The names, chain and key are then judged
+	// for the first certificate, as the servers would present it.
+	LeafNotFirst string
 }
 
 // Coverage is how the certificate covers name (zero when not judged).

@@ -38,9 +38,12 @@ type Verdict struct {
 	// were skipped, so libpq may well decide otherwise. Empty when every
 	// check was made.
 	Undecided string
-	// Changes is the next moment at which the same input gets another
+	// Changes is the next moment at which the same input may get another
 	// answer (a certificate becomes valid or expires); zero when none.
 	Changes time.Time
+	// Since is the last such moment at or before Now; the answer stands
+	// from Since until Changes. Zero when there is none.
+	Since time.Time
 }
 
 // OK reports whether libpq connects.
@@ -50,7 +53,7 @@ func (v Verdict) OK() bool { return v.Err == nil && v.NameErr == nil }
 // package documentation for the order of the checks.
 func Verify(in Input) Verdict {
 	var v Verdict
-	v.Changes = nextChange(in)
+	v.Since, v.Changes = changes(in)
 	if len(in.Chain) == 0 {
 		v.Err = &ChainError{Code: ErrUnableToGetIssuerCertLocally}
 		return v
@@ -160,7 +163,7 @@ func checkCA(c *cert) int {
 // does not count). A CA must pass check_ssl_ca; the leaf's key usage, if
 // any, must allow digitalSignature, keyEncipherment or keyAgreement.
 func sslServerPurpose(c *cert, requireCA bool) bool {
-	if c.hasEKU && !allowsServerAuth(c.x) {
+	if c.hasEKU && !AllowsServerAuth(c.x) {
 		return false
 	}
 	if requireCA {
@@ -170,7 +173,10 @@ func sslServerPurpose(c *cert, requireCA bool) bool {
 	return !c.hasKU || c.x.KeyUsage&tls != 0
 }
 
-func allowsServerAuth(x *x509.Certificate) bool {
+// AllowsServerAuth reports whether an extended key usage allows a TLS
+// server: serverAuth, or either server gated crypto usage
+// (anyExtendedKeyUsage does not count for OpenSSL).
+func AllowsServerAuth(x *x509.Certificate) bool {
 	for _, u := range x.ExtKeyUsage {
 		switch u {
 		case x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageNetscapeServerGatedCrypto, x509.ExtKeyUsageMicrosoftServerGatedCrypto:
@@ -229,13 +235,17 @@ func checkSignaturesAndTimes(ch *chain, now time.Time) *ChainError {
 	return nil
 }
 
-// nextChange is the first moment after now at which a certificate of the
-// input becomes valid or expires.
-func nextChange(in Input) time.Time {
-	var next time.Time
+// changes are the moments around Now at which a certificate of the input
+// becomes valid or expires: the last at or before Now, the first after.
+func changes(in Input) (since, next time.Time) {
 	consider := func(t time.Time) {
-		if t.After(in.Now) && (next.IsZero() || t.Before(next)) {
-			next = t
+		switch {
+		case t.After(in.Now):
+			if next.IsZero() || t.Before(next) {
+				next = t
+			}
+		case t.After(since):
+			since = t
 		}
 	}
 	for _, list := range [][]*x509.Certificate{in.Chain, in.Trust} {
@@ -244,5 +254,5 @@ func nextChange(in Input) time.Time {
 			consider(x.NotAfter)
 		}
 	}
-	return next
+	return since, next
 }

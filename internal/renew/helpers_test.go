@@ -171,7 +171,7 @@ func requireConsistent(t testing.TB, cfg *config.Config) map[string]string {
 			t.Fatalf("entry %s does not verify: %+v", e.Name, e.Verify)
 		}
 		for _, n := range e.Names {
-			if !n.Covered {
+			if !n.Covered() {
 				t.Fatalf("entry %s does not cover %s", e.Name, n.Name)
 			}
 		}

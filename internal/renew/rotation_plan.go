@@ -213,7 +213,7 @@ func failingTargets(ctx context.Context, cfg *config.Config, now time.Time) []st
 		case t.Err != nil:
 			out = append(out, fmt.Sprintf("target %s (%s): probe failed: %v", t.Target.Name, t.Target.Address, t.Err))
 		case !t.Result.Verified():
-			out = append(out, fmt.Sprintf("target %s (%s): verify-full fails: %v", t.Target.Name, t.Target.Address, t.Result.VerifyErr))
+			out = append(out, fmt.Sprintf("target %s (%s): verify-full fails: %v", t.Target.Name, t.Target.Address, t.Result.VerifyErr()))
 		}
 	}
 	return out

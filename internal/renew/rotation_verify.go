@@ -2,11 +2,13 @@ package renew
 
 import (
 	"context"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
 	"time"
 
+	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
 	"github.com/magflow/pgtls_exporter/internal/issue"
 	"github.com/magflow/pgtls_exporter/internal/regfile"
@@ -35,8 +37,9 @@ func (r *runner) expectationsOf(j *Journal, old bool) ([]expectation, error) {
 		if err != nil {
 			return nil, fmt.Errorf("the new CA %s: %w", j.Rotation.NewCACert, err)
 		}
+		onlyCA := certs.NewAuthority([]*x509.Certificate{ca}, r.cfg.SecurityLevel())
 		for i := range exps {
-			exps[i].onlyCA = ca
+			exps[i].onlyCA = onlyCA
 		}
 		return exps, nil
 	}

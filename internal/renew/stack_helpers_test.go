@@ -118,7 +118,7 @@ func (sf *stackFixture) served(t testing.TB) map[string]string {
 	for _, tg := range cfg.Targets {
 		r := targets.New(cfg).Probe(context.Background(), tg, report)
 		if r.Err != nil || !r.Result.Verified() {
-			t.Fatalf("target %s: %v %v", tg.Name, r.Err, r.Result.VerifyErr)
+			t.Fatalf("target %s: %v %v", tg.Name, r.Err, r.Result.VerifyErr())
 		}
 		out[tg.Certificate] = r.Served.Serial
 	}

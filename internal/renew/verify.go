@@ -2,7 +2,6 @@ package renew
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,7 +26,7 @@ type expectation struct {
 	verifyFull bool
 	// onlyCA, when set, must be the served chain's root on its own: after
 	// a CA rotation's switch, the new CA alone.
-	onlyCA *x509.Certificate
+	onlyCA *certs.Authority
 	// clientCAs, when set, judges the CAs the server names for client
 	// certificates (what its CA file holds): "" when they are right.
 	clientCAs func(names [][]byte) string
@@ -123,10 +122,10 @@ func check(r *targets.Report, e expectation) string {
 	case e.serial != "" && r.Served.Serial != e.serial:
 		return fmt.Sprintf("serves serial %s, want %s", r.Served.Serial, e.serial)
 	case e.verifyFull && !r.Result.Verified():
-		return fmt.Sprintf("serves serial %s but verify-full fails: %v", r.Served.Serial, r.Result.VerifyErr)
+		return fmt.Sprintf("serves serial %s but verify-full fails: %v", r.Served.Serial, r.Result.VerifyErr())
 	case e.onlyCA != nil:
-		if v := certs.NewAuthority([]*x509.Certificate{e.onlyCA}).Verify(r.Result.PeerCertificates, x509.ExtKeyUsageServerAuth, time.Now()); !v.OK() {
-			return fmt.Sprintf("serves serial %s, which does not chain to the new CA %q alone: %s", r.Served.Serial, e.onlyCA.Subject, v.Detail())
+		if v := e.onlyCA.Verify(r.Result.PeerCertificates, "", time.Now()); !v.OK() {
+			return fmt.Sprintf("serves serial %s, which does not chain to the new CA %q alone: %s", r.Served.Serial, e.onlyCA.Certs[0].Subject, v.Detail())
 		}
 	}
 	if e.clientCAs != nil {

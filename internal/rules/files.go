@@ -10,6 +10,7 @@ import (
 
 	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/libpq"
 	"github.com/magflow/pgtls_exporter/internal/regfile"
 )
 
@@ -69,14 +70,25 @@ func EntryFindings(e *inspect.EntryReport, now time.Time, th Thresholds, strict,
 		return out
 	}
 	certUsable := cf.Err == nil
+	if e.LeafNotFirst != "" {
+		// The names, chain and key of another certificate than the server's
+		// would only repeat this one problem.
+		add(problem(SourceFiles, e.Name, CheckFile, cf.Path, LeafNotFirst, "%s: put the server's certificate first", e.LeafNotFirst))
+		for _, kp := range e.KeyPermissions {
+			add(permissionFinding(e.Name, kp, strict && kp.Role == inspect.RoleKey))
+		}
+		return out
+	}
 	for _, name := range e.ExpectedNames {
 		cover := e.Coverage(name)
 		switch {
 		case !certUsable:
 			add(problem(SourceFiles, e.Name, CheckSAN, cf.Path, NotChecked, "cannot judge whether it covers %s: the certificate file is unusable", name))
-		case cover.Covered:
+		case cover.Match == libpq.MatchSAN:
 			add(ok(SourceFiles, e.Name, CheckSAN, cf.Path, "covers %s", name))
-		case cover.CommonNameOnly:
+		case cover.Match == libpq.MatchIPAsDNS:
+			add(problem(SourceFiles, e.Name, CheckSAN, cf.Path, IPAsDNSSAN, "covers %s only as a DNS SAN holding the address as text: %s", name, certs.IPAsDNSClients))
+		case cover.CommonNameOnly():
 			add(problem(SourceFiles, e.Name, CheckSAN, cf.Path, CommonNameOnly, "covers %s only through its common name: %s", name, certs.CommonNameClients))
 		default:
 			add(problem(SourceFiles, e.Name, CheckSAN, cf.Path, SANMissing, "does not cover %s (SANs: %s)", name, leafSANs(cf)))
@@ -88,7 +100,7 @@ func EntryFindings(e *inspect.EntryReport, now time.Time, th Thresholds, strict,
 			add(problem(SourceFiles, e.Name, CheckVerify, cf.Path, NotChecked, "cannot verify: the certificate file is unusable"))
 		}
 	case e.Verify != nil && e.Verify.OK():
-		add(ok(SourceFiles, e.Name, CheckVerify, cf.Path, "chains to the configured CA"))
+		add(ok(SourceFiles, e.Name, CheckVerify, cf.Path, "%s", verifiedText(e.Verify, isCA)))
 	case e.Verify != nil:
 		add(problem(SourceFiles, e.Name, CheckVerify, cf.Path, VerifyCode(e.Verify.Reason), "%s", e.Verify.Detail()))
 	case e.CAConfigured && !isCA:
@@ -126,7 +138,8 @@ func FileCode(err error) Code {
 	return FileInvalid
 }
 
-// VerifyCode is the code of a failed chain verification.
+// VerifyCode is the code of a failed verification, for files and served
+// chains alike.
 func VerifyCode(r certs.VerifyReason) Code {
 	switch r {
 	case certs.VerifyUnknownAuthority:
@@ -137,6 +150,18 @@ func VerifyCode(r certs.VerifyReason) Code {
 		return NotYetValid
 	case certs.VerifyNameMismatch:
 		return NameMismatch
+	case certs.VerifyAnchorNotSelfSigned:
+		return AnchorNotSelfSigned
+	case certs.VerifyLeafKeyUsage:
+		return LeafKeyUsageRefused
+	case certs.VerifyNameConstraint:
+		return NameConstraintViolation
+	case certs.VerifyWeakKey:
+		return WeakKey
+	case certs.VerifyWeakSignature:
+		return WeakSignature
+	case certs.VerifyNotConfigured:
+		return CAUnusable
 	}
 	return ChainInvalid
 }
@@ -241,4 +266,13 @@ func fileSummary(fr inspect.FileReport) string {
 		parts = append(parts, fr.Key+" key")
 	}
 	return fmt.Sprintf("%s file read: %s", fr.Role, strings.Join(parts, " + "))
+}
+
+// verifiedText says what passed: the CA file as the anchor of chains, or
+// an entry's chain as libpq verifies it, at the security level used.
+func verifiedText(v *certs.Verification, isCA bool) string {
+	if isCA {
+		return fmt.Sprintf("self-signed, a CA, valid now: anchors chains as libpq verifies them (OpenSSL security level %d)", v.Level)
+	}
+	return fmt.Sprintf("chains to the configured CA as libpq verifies it (OpenSSL security level %d)", v.Level)
 }

@@ -49,14 +49,18 @@ func TargetFindings(r *targets.Report, th Thresholds, now time.Time) []Finding {
 		roots = " (no ca.cert configured: against the system's trusted roots)"
 	}
 	switch {
-	case res.Verified() && res.CommonNameOnly:
+	case res.Verified() && res.CommonNameOnly():
 		add(problem(SourceProbes, t.Name, CheckServedVerify, t.Address, CommonNameOnly,
 			"verify-full passes for %s%s only through the common name: %s", serverName(r), roots, certs.CommonNameClients))
+	case res.Verified() && res.IPAsDNS():
+		add(problem(SourceProbes, t.Name, CheckServedVerify, t.Address, IPAsDNSSAN,
+			"verify-full passes for %s%s only through a DNS SAN holding the address as text: %s", serverName(r), roots, certs.IPAsDNSClients))
 	case res.Verified():
-		add(ok(SourceProbes, t.Name, CheckServedVerify, t.Address, "verify-full passed for %s%s", serverName(r), roots))
+		add(ok(SourceProbes, t.Name, CheckServedVerify, t.Address, "verify-full passed for %s%s (as libpq decides it, at OpenSSL security level %d)",
+			serverName(r), roots, res.Verification.Level))
 	default:
-		add(problem(SourceProbes, t.Name, CheckServedVerify, t.Address, VerifyCode(certs.ClassifyVerifyError(res.VerifyErr)),
-			"verify-full fails for %s%s: %v", serverName(r), roots, res.VerifyErr))
+		add(problem(SourceProbes, t.Name, CheckServedVerify, t.Address, VerifyCode(res.Verification.Reason),
+			"verify-full fails for %s%s: %s", serverName(r), roots, res.Verification.Detail()))
 	}
 	if r.Served != nil {
 		add(ExpiryFinding(SourceProbes, t.Name, CheckServedExpiry, t.Address, *r.Served, now, th.WarnBefore, th.CritBefore))

@@ -46,12 +46,21 @@ const (
 	UnknownAuthority Code = "unknown_authority"
 	NameMismatch     Code = "name_mismatch"
 	ChainInvalid     Code = "chain_invalid"
-	KeyMismatch      Code = "key_mismatch"
-	KeyEncrypted     Code = "key_encrypted"
-	KeyUnsupported   Code = "key_unsupported"
-	KeyModeRefused   Code = "key_mode_refused"
-	KeyModeLoose     Code = "key_mode_loose"
-	KeyModeUnknown   Code = "key_mode_unknown"
+
+	AnchorNotSelfSigned     Code = "anchor_not_self_signed"
+	LeafKeyUsageRefused     Code = "leaf_key_usage_refused"
+	NameConstraintViolation Code = "name_constraint_violation"
+	WeakKey                 Code = "weak_key"
+	WeakSignature           Code = "weak_signature"
+	IPAsDNSSAN              Code = "ip_as_dns_san"
+	LeafNotFirst            Code = "leaf_not_first"
+
+	KeyMismatch    Code = "key_mismatch"
+	KeyEncrypted   Code = "key_encrypted"
+	KeyUnsupported Code = "key_unsupported"
+	KeyModeRefused Code = "key_mode_refused"
+	KeyModeLoose   Code = "key_mode_loose"
+	KeyModeUnknown Code = "key_mode_unknown"
 
 	ConnectionRefused  Code = "connection_refused"
 	DialFailed         Code = "dial_failed"
@@ -127,7 +136,7 @@ func (r Rule) Alert() string {
 	b.WriteString("PgTLS")
 	for _, part := range strings.Split(string(r.Code), "_") {
 		switch part {
-		case "ca", "san", "ssl", "tls", "alpn", "hba", "tcp":
+		case "ca", "san", "ssl", "tls", "alpn", "hba", "tcp", "ip", "dns":
 			b.WriteString(strings.ToUpper(part))
 		case "pgbouncer":
 			b.WriteString("PgBouncer")

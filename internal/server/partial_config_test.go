@@ -38,7 +38,7 @@ targets:
 `, tc.Files.CA, s.PostgresAddr(), s.PgBouncerAddr()),
 			[]string{`pgtls_probe_success{target="postgres"} 1`, `pgtls_probe_verify_success{target="pgbouncer"} 1`,
 				`pgtls_scrape_collector_success{collector="files"} 1`},
-			[]string{"postgres served-verify OK - " + s.PostgresAddr() + " verify-full passed for db"}},
+			[]string{"postgres served-verify OK - " + s.PostgresAddr() + " verify-full passed for db (as libpq decides it, at OpenSSL security level 2)"}},
 		{"sessions only", fmt.Sprintf(`
 sessions:
   postgres:

@@ -84,7 +84,7 @@ func TestProbesSeeReloadOnRealStack(t *testing.T) {
 	before := probeAll(t, cfg, in)
 	for name, r := range before {
 		if !r.Result.Verified() || r.Drift == nil || !r.Drift.Matches || r.Drift.Err != nil {
-			t.Fatalf("%s before rotation: verify %v drift %+v", name, r.Result.VerifyErr, r.Drift)
+			t.Fatalf("%s before rotation: verify %v drift %+v", name, r.Result.VerifyErr(), r.Drift)
 		}
 	}
 	oldPG := certs.Serial(tc.Postgres.Cert)
@@ -116,7 +116,7 @@ func TestProbesSeeReloadOnRealStack(t *testing.T) {
 	for name, want := range map[string]string{"postgres": newPG, "pgbouncer": newBouncer} {
 		r := after[name]
 		if !r.Drift.Matches || r.Served.Serial != want || !r.Result.Verified() {
-			t.Fatalf("%s after reload: serves %s (want %s) drift %+v verify %v", name, r.Served.Serial, want, r.Drift, r.Result.VerifyErr)
+			t.Fatalf("%s after reload: serves %s (want %s) drift %+v verify %v", name, r.Served.Serial, want, r.Drift, r.Result.VerifyErr())
 		}
 	}
 	if got := opensslSerial(t, s.PostgresAddr(), tc.Files.CA, "db"); got != newPG {
@@ -150,9 +150,8 @@ func TestVerifyFailureIsStillASuccessfulProbe(t *testing.T) {
 	cfg := stackConfig(t, tc, s, probe.NegotiationPostgres)
 	cfg.Targets[0].ServerName = "elsewhere.example"
 	r := probeAll(t, cfg, inspect.New(cfg, 1))["postgres"]
-	var ve *probe.VerifyError
-	if r.Result.Verified() || !asVerifyError(r.Result.VerifyErr, &ve) || ve.Reason != probe.VerifyNameMismatch {
-		t.Fatalf("verify err %v", r.Result.VerifyErr)
+	if r.Result.Verified() || r.Result.Verification.Reason != certs.VerifyNameMismatch {
+		t.Fatalf("verify err %v", r.Result.VerifyErr())
 	}
 	if !r.Drift.Matches {
 		t.Fatalf("drift %+v", r.Drift)
@@ -173,7 +172,7 @@ func TestDirectTLSOnPostgres17(t *testing.T) {
 		cfg := stackConfig(t, tc, s, n)
 		r := probeAll(t, cfg, inspect.New(cfg, 1))["postgres"]
 		if !r.Result.Verified() || !r.Drift.Matches || r.Result.NegotiatedProtocol != "postgresql" {
-			t.Fatalf("%s: verify %v drift %+v alpn %q", n, r.Result.VerifyErr, r.Drift, r.Result.NegotiatedProtocol)
+			t.Fatalf("%s: verify %v drift %+v alpn %q", n, r.Result.VerifyErr(), r.Drift, r.Result.NegotiatedProtocol)
 		}
 	}
 	assertQuietLog(t, s)
@@ -192,7 +191,7 @@ func TestProbesLeaveServerLogsQuiet(t *testing.T) {
 	for range rounds {
 		for name, r := range probeAll(t, cfg, in) {
 			if !r.Result.Verified() || !r.Result.ClientCertificateRequested {
-				t.Fatalf("%s: verify %v, client certificate requested %v", name, r.Result.VerifyErr, r.Result.ClientCertificateRequested)
+				t.Fatalf("%s: verify %v, client certificate requested %v", name, r.Result.VerifyErr(), r.Result.ClientCertificateRequested)
 			}
 		}
 	}

@@ -6,13 +6,16 @@ package targets
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 
+	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/regfile"
 	"github.com/magflow/pgtls_exporter/probe"
 )
 
@@ -56,22 +59,50 @@ type Prober struct {
 // systemRoots loads the system's trusted roots once they load: a failure
 // is tried again on the next probe.
 type systemRoots struct {
-	mu   sync.Mutex
-	pool *x509.CertPool
+	mu        sync.Mutex
+	authority *certs.Authority
 }
 
-// get returns the system's trusted roots.
-func (s *systemRoots) get() (*x509.CertPool, error) {
+// systemRootFiles are where Linux distributions keep the bundle of trusted
+// roots that OpenSSL (sslrootcert=system) and Go read: Debian's first.
+func systemRootFiles() []string {
+	return []string{
+		"/etc/ssl/certs/ca-certificates.crt",
+		"/etc/pki/tls/certs/ca-bundle.crt",
+		"/etc/ssl/ca-bundle.pem",
+		"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+		"/etc/ssl/cert.pem",
+	}
+}
+
+// get returns the system's trusted roots, from $SSL_CERT_FILE or the first
+// bundle that exists, judged at the given security level.
+func (s *systemRoots) get(securityLevel int) (*certs.Authority, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.pool == nil {
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			return nil, fmt.Errorf("load the system's trusted roots: %w", err)
-		}
-		s.pool = pool
+	if s.authority != nil {
+		return s.authority, nil
 	}
-	return s.pool, nil
+	files := systemRootFiles()
+	if f := os.Getenv("SSL_CERT_FILE"); f != "" {
+		files = []string{f}
+	}
+	var errs []error
+	for _, f := range files {
+		data, err := regfile.Read(f, regfile.MaxConfig)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		b, err := certs.ParseBundle(data)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f, err))
+			continue
+		}
+		s.authority = certs.NewAuthority(b.Certificates, securityLevel)
+		return s.authority, nil
+	}
+	return nil, fmt.Errorf("load the system's trusted roots: %w", errors.Join(errs...))
 }
 
 // New returns a Prober for cfg.
@@ -117,13 +148,12 @@ func (p *Prober) Probe(ctx context.Context, t config.Target, files *inspect.Repo
 		Dialer: &net.Dialer{}}
 	switch {
 	case files != nil && files.Authority != nil:
-		opts.RootCAs, opts.Verified = files.Authority.Roots, p.verified
+		opts.Verifier, opts.Verified = files.Authority, p.verified
 	case p.cfg.CA.Cert == "":
 		// No CA configured: verify-full against the system's trusted roots,
-		// every time: on macOS and Windows the platform verifies against
-		// them, and its verdict may change (a revocation).
-		if pool, err := p.systemRoots.get(); err == nil {
-			opts.RootCAs, r.SystemRoots = pool, true
+		// as libpq with sslrootcert=system does, every time.
+		if roots, err := p.systemRoots.get(p.cfg.SecurityLevel()); err == nil {
+			opts.Verifier, r.SystemRoots = roots, true
 		}
 	}
 	if t.ClientCert != "" {

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/common/model"
@@ -22,9 +21,9 @@ import (
 
 	"github.com/magflow/pgtls_exporter/internal/buildinfo"
 	"github.com/magflow/pgtls_exporter/internal/check"
-	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/flaghelp"
 	"github.com/magflow/pgtls_exporter/internal/renew"
+	"github.com/magflow/pgtls_exporter/internal/rules"
 	"github.com/magflow/pgtls_exporter/internal/server"
 )
 
@@ -57,8 +56,8 @@ func run(args []string) int {
 	maxConnections := serveCmd.Flag("web.max-connections", "Most HTTP connections open at once; 0: half the open-file limit, at most 512.").Default("0").Int()
 
 	checkCmd := app.Command("check", "Check once and exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.")
-	warnBefore := modelDuration(checkCmd.Flag("warn-before", "Warn when a server certificate expires within this (default: thresholds.warn_before, 30d).").PlaceHolder("30d"))
-	critBefore := modelDuration(checkCmd.Flag("crit-before", "Critical when a server certificate expires within this (default: thresholds.crit_before, 7d).").PlaceHolder("7d"))
+	warnBefore := durationFlag(checkCmd.Flag("warn-before", "Warn when a server certificate expires within this (default: thresholds.warn_before, 30d).").PlaceHolder("30d"))
+	critBefore := durationFlag(checkCmd.Flag("crit-before", "Critical when a server certificate expires within this (default: thresholds.crit_before, 7d).").PlaceHolder("7d"))
 	output := checkCmd.Flag("output", "Report format: text or json.").Default("text").Enum("text", "json")
 
 	renewCmd := app.Command("renew", "Renew due certificates, reload the servers, verify, roll back on failure; exit 0 ok, 1 failed and rolled back, 2 failed and not rolled back.")
@@ -100,7 +99,7 @@ func run(args []string) int {
 	case checkCmd.FullCommand():
 		return check.Run(ctx, os.Stdout, check.Options{
 			ConfigFile: *configFile,
-			Overrides:  check.Overrides{WarnBefore: time.Duration(*warnBefore), CritBefore: time.Duration(*critBefore)},
+			Overrides:  check.Overrides{WarnBefore: string(*warnBefore), CritBefore: string(*critBefore)},
 			Output:     *output,
 		})
 	}
@@ -126,7 +125,7 @@ func run(args []string) int {
 // checkConfig validates the configuration file and the files it names,
 // printing one line a problem; it exits as check does: 0 valid, 3 invalid.
 func checkConfig(stdout, stderr io.Writer, path string) int {
-	cfg, err := config.Load(path)
+	cfg, err := rules.Load(path)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 3
@@ -142,9 +141,23 @@ func checkConfig(stdout, stderr io.Writer, path string) int {
 	return 0
 }
 
-// modelDuration parses a flag as a Prometheus duration ("30d", "12h").
-func modelDuration(f *kingpin.FlagClause) *model.Duration {
-	d := new(model.Duration)
+// durationText is a flag holding a Prometheus duration ("30d") as written.
+type durationText string
+
+// Set refuses what is not a duration, and keeps the text.
+func (d *durationText) Set(s string) error {
+	if _, err := model.ParseDuration(s); err != nil {
+		return err
+	}
+	*d = durationText(s)
+	return nil
+}
+
+func (d *durationText) String() string { return string(*d) }
+
+// durationFlag parses a flag as a Prometheus duration, keeping its text.
+func durationFlag(f *kingpin.FlagClause) *durationText {
+	d := new(durationText)
 	f.SetValue(d)
 	return d
 }

@@ -136,7 +136,12 @@ func TestCommands(t *testing.T) {
 	}{
 		{[]string{"check", "--config.file=" + cfg}, 0, "PGTLS OK - 0 critical, 0 warning, 0 unknown, 10 ok | "},
 		{[]string{"check", "--config.file=" + cfg, "--warn-before=400d"}, 1, "PGTLS WARNING - 0 critical, 1 warning"},
-		{[]string{"check", "--config.file=" + cfg, "--crit-before=400d"}, 2, "PGTLS CRITICAL - 1 critical"},
+		{[]string{"check", "--config.file=" + cfg, "--warn-before=500d", "--crit-before=400d"}, 2, "PGTLS CRITICAL - 1 critical"},
+		// The flags are validated as the YAML is, with the same message.
+		{[]string{"check", "--config.file=" + cfg, "--crit-before=400d"}, 3,
+			"thresholds.crit_before: 400d must be shorter than thresholds.warn_before, which defaults to 30d"},
+		{[]string{"check", "--config.file=" + cfg, "--warn-before=5d", "--crit-before=10d"}, 3,
+			"thresholds.crit_before: 10d must be shorter than thresholds.warn_before (5d)"},
 		{[]string{"check", "--config.file=" + cfg, "--output=json"}, 0, `"exit_code": 0`},
 		{[]string{"check", "--config.file=" + bad}, 3, "certificates[0].cert: is required"},
 		{[]string{"--config.file=" + cfg, "--config.check"}, 0, "configuration is valid"},

@@ -32,12 +32,12 @@ var (
 type Audit struct {
 	name    string
 	targets []audit.Target
-	policy  rules.AuditPolicy
+	policy  rules.Policy
 	acks    []config.Acknowledgement
 }
 
 // NewAudit returns the audit source named name over targets.
-func NewAudit(name string, targets []audit.Target, policy rules.AuditPolicy, acks []config.Acknowledgement) *Audit {
+func NewAudit(name string, targets []audit.Target, policy rules.Policy, acks []config.Acknowledgement) *Audit {
 	return &Audit{name: name, targets: targets, policy: policy, acks: acks}
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/rules"
 	"github.com/magflow/pgtls_exporter/internal/testcerts"
 )
 
@@ -162,7 +163,7 @@ func BenchmarkColdScrape(b *testing.B) {
 			b.ReportAllocs()
 			var files *Files
 			for b.Loop() {
-				files = NewFiles(inspect.New(set.cfg, 0), JudgingOf(set.cfg), quiet)
+				files = NewFiles(inspect.New(set.cfg, 0), rules.PolicyOf(set.cfg), quiet)
 				drain(b, files)
 			}
 			b.StopTimer()
@@ -179,7 +180,7 @@ func BenchmarkColdScrape(b *testing.B) {
 // cached metrics.
 func BenchmarkWarmScrape(b *testing.B) {
 	set := fixture(b, testcerts.ECDSAP256)
-	files := NewFiles(inspect.New(set.cfg, 0), JudgingOf(set.cfg), quiet)
+	files := NewFiles(inspect.New(set.cfg, 0), rules.PolicyOf(set.cfg), quiet)
 	if n := drain(b, files); n < benchFiles*5 {
 		b.Fatalf("only %d metrics", n)
 	}
@@ -194,7 +195,7 @@ func BenchmarkWarmScrape(b *testing.B) {
 func BenchmarkWarmScrapeExposition(b *testing.B) {
 	set := fixture(b, testcerts.ECDSAP256)
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(NewExporter(quiet, NewFiles(inspect.New(set.cfg, 0), JudgingOf(set.cfg), quiet)))
+	reg.MustRegister(NewExporter(quiet, NewFiles(inspect.New(set.cfg, 0), rules.PolicyOf(set.cfg), quiet)))
 	if _, err := reg.Gather(); err != nil { // the cold scrape, not measured here
 		b.Fatal(err)
 	}

@@ -137,7 +137,7 @@ func TestEveryCodeReachesPrometheus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = append(got, problems(t, NewFiles(inspect.New(cfg, 1), JudgingOf(cfg), quiet))...)
+	got = append(got, problems(t, NewFiles(inspect.New(cfg, 1), rules.PolicyOf(cfg), quiet))...)
 
 	// The same certificate under a CA file that does not parse.
 	brokenCA := t.TempDir()
@@ -147,7 +147,7 @@ func TestEveryCodeReachesPrometheus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = append(got, problems(t, NewFiles(inspect.New(caCfg, 1), JudgingOf(caCfg), quiet))...)
+	got = append(got, problems(t, NewFiles(inspect.New(caCfg, 1), rules.PolicyOf(caCfg), quiet))...)
 
 	for _, s := range libpqFaults(t, ca, quiet) {
 		got = append(got, problems(t, s)...)
@@ -165,10 +165,10 @@ func TestEveryCodeReachesPrometheus(t *testing.T) {
 			{Side: sessions.SideServer, Transport: sessions.TransportPlaintext, Count: 1}}}
 	}
 	got = append(got, problems(t,
-		NewPostgresSessions(&fakePostgres{name: "db", report: plain}),
-		NewPostgresSessions(&fakePostgres{name: "down", err: errors.New("connection refused")}),
-		NewPgBouncerSessions(&fakePgBouncer{name: "pgb", report: bouncer("pgb")}, false),
-		NewPgBouncerSessions(&fakePgBouncer{name: "pgb_strict", report: bouncer("pgb_strict")}, true))...)
+		NewPostgresSessions(&fakePostgres{name: "db", report: plain}, rules.DefaultPolicy()),
+		NewPostgresSessions(&fakePostgres{name: "down", err: errors.New("connection refused")}, rules.DefaultPolicy()),
+		NewPgBouncerSessions(&fakePgBouncer{name: "pgb", report: bouncer("pgb")}, false, rules.DefaultPolicy()),
+		NewPgBouncerSessions(&fakePgBouncer{name: "pgb_strict", report: bouncer("pgb_strict")}, true, rules.DefaultPolicy()))...)
 
 	// The audit: files judged offline, and servers' facts as the live
 	// audit gathers them.
@@ -363,7 +363,7 @@ func probeFaults(t *testing.T, dir string, ca, other *testcerts.Issued, quiet *s
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewProbes(targets.New(cfg), inspect.New(cfg, 1), JudgingOf(cfg), quiet)
+	return NewProbes(targets.New(cfg), inspect.New(cfg, 1), rules.PolicyOf(cfg), quiet)
 }
 
 // fakeAudit is an audit target that returns fixed facts.
@@ -386,7 +386,7 @@ func auditFaults(t *testing.T, dir string) []Source {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pol := rules.AuditPolicyOf(cfg.Audit.Policy)
+	pol := rules.PolicyOf(cfg)
 	pg := func(subject string, f audit.Facts) audit.Target {
 		f.Subject, f.Kind = "postgres/"+subject, audit.KindPostgres
 		return &fakeAudit{facts: f}
@@ -437,7 +437,7 @@ func libpqFaults(t *testing.T, ca *testcerts.Issued, quiet *slog.Logger) []Sourc
 	if err != nil {
 		t.Fatal(err)
 	}
-	sources := []Source{NewFiles(inspect.New(cfg, 1), JudgingOf(cfg), quiet)}
+	sources := []Source{NewFiles(inspect.New(cfg, 1), rules.PolicyOf(cfg), quiet)}
 
 	// A CA file holding an intermediate, and one whose CA constrains names.
 	inter := testcerts.IssueShaped(t, ca, "Intermediate", nil, func(c *x509.Certificate) {
@@ -456,7 +456,7 @@ func libpqFaults(t *testing.T, ca *testcerts.Issued, quiet *slog.Logger) []Sourc
 		if err != nil {
 			t.Fatal(err)
 		}
-		sources = append(sources, NewFiles(inspect.New(cfg, 1), JudgingOf(cfg), quiet))
+		sources = append(sources, NewFiles(inspect.New(cfg, 1), rules.PolicyOf(cfg), quiet))
 	}
 	return sources
 }

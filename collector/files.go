@@ -91,7 +91,7 @@ type Inspector interface {
 // threshold is crossed, so a scrape over unchanged files builds nothing new.
 type Files struct {
 	inspector Inspector
-	judging   Judging
+	policy    rules.Policy
 	logger    *slog.Logger
 
 	mu    sync.Mutex
@@ -108,8 +108,8 @@ type entryMetricSet struct {
 }
 
 // NewFiles returns the file source.
-func NewFiles(inspector Inspector, judging Judging, logger *slog.Logger) *Files {
-	return &Files{inspector: inspector, judging: judging, logger: logger, cache: map[*inspect.EntryReport]entryMetricSet{}}
+func NewFiles(inspector Inspector, policy rules.Policy, logger *slog.Logger) *Files {
+	return &Files{inspector: inspector, policy: policy, logger: logger, cache: map[*inspect.EntryReport]entryMetricSet{}}
 }
 
 // Name implements Source.
@@ -132,8 +132,8 @@ func (f *Files) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
 			f.logProblems(e)
 		}
 		if !ok || (!set.until.IsZero() && !now.Before(set.until)) {
-			th := f.judging.Thresholds
-			set.problems = problemMetrics(rules.EntryFindings(e, now, th, f.judging.StrictKeyOwners[e.Name], caUsable))
+			th := f.policy
+			set.problems = problemMetrics(rules.EntryFindings(e, now, th, caUsable))
 			set.until = rules.NextChange(e, now, th)
 		}
 		next[e] = set

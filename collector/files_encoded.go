@@ -92,9 +92,9 @@ func (f *Files) updateEncoded(ctx context.Context) error {
 // family's lines in a slice of just their size: every entry keeps its text
 // for as long as its files are unchanged.
 func (f *Files) encodeEntry(e *inspect.EntryReport, now time.Time, caUsable bool) *entryText {
-	th := f.judging.Thresholds
+	th := f.policy
 	t := &entryText{until: rules.NextChange(e, now, th)}
-	samples := append(entrySamples(e), problemSamples(rules.EntryFindings(e, now, th, f.judging.StrictKeyOwners[e.Name], caUsable))...)
+	samples := append(entrySamples(e), problemSamples(rules.EntryFindings(e, now, th, caUsable))...)
 	for _, s := range samples {
 		if !slices.ContainsFunc(fileFamilies[:], func(fm family) bool { return fm.desc == s.fam.desc }) {
 			f.logger.Warn("series not exported", "name", e.Name, "err", fmt.Errorf("%s is not a family of the file source", s.fam.name))

@@ -21,6 +21,7 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/exposition"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/rules"
 	"github.com/magflow/pgtls_exporter/internal/testcerts"
 )
 
@@ -86,7 +87,7 @@ certificates:
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(NewExporter(quiet, NewFiles(inspect.New(cfg, 1), JudgingOf(cfg), quiet)))
+	reg.MustRegister(NewExporter(quiet, NewFiles(inspect.New(cfg, 1), rules.PolicyOf(cfg), quiet)))
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +100,7 @@ certificates:
 			}
 		}
 	}
-	encoded := encodedText(t, NewFiles(inspect.New(cfg, 1), JudgingOf(cfg), quiet).Encoded())
+	encoded := encodedText(t, NewFiles(inspect.New(cfg, 1), rules.PolicyOf(cfg), quiet).Encoded())
 	want, got := samples(t, collected.Bytes()), samples(t, encoded)
 	if !slices.Equal(got, want) {
 		t.Fatalf("encoded:\n%s\ncollected:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -128,7 +129,7 @@ func TestEncodedBlocksFollowChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f := NewFiles(inspect.New(cfg, 1), JudgingOf(cfg), quiet).Encoded()
+	f := NewFiles(inspect.New(cfg, 1), rules.PolicyOf(cfg), quiet).Encoded()
 	first := encodedText(t, f)
 	before := slices.Clone(f.enc.blocks)
 	if len(before) != 3 { // the CA and 600 entries: 601 in blocks of 256

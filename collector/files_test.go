@@ -15,6 +15,7 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/rules"
 	"github.com/magflow/pgtls_exporter/internal/testcerts"
 )
 
@@ -54,7 +55,7 @@ certificates:
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := NewFiles(inspect.New(cfg, 1), JudgingOf(cfg), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	files := NewFiles(inspect.New(cfg, 1), rules.PolicyOf(cfg), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	exporter := NewExporter(slog.New(slog.NewTextHandler(io.Discard, nil)), files)
 
 	info := func(name, path string, c *testcerts.Issued) string {
@@ -171,7 +172,7 @@ func TestCommonNameOnlyExposition(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	exporter := NewExporter(quiet, NewFiles(inspect.New(cfg, 1), JudgingOf(cfg), quiet))
+	exporter := NewExporter(quiet, NewFiles(inspect.New(cfg, 1), rules.PolicyOf(cfg), quiet))
 	want := `# HELP pgtls_cert_common_name_match Whether no SAN but the subject common name covers an expected name (libpq accepts it, SAN-only clients such as Go's refuse it).
 # TYPE pgtls_cert_common_name_match gauge
 pgtls_cert_common_name_match{expected="db",name="db",path="db.crt"} 1

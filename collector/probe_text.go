@@ -18,7 +18,7 @@ func probeFamilies() []*family {
 // WriteProbe writes the series of one probe (ProbeMetrics) as a text
 // exposition, each family with its HELP and TYPE once: what /probe
 // answers, without a registry to gather into.
-func WriteProbe(w io.Writer, target string, r *targets.Report, th rules.Thresholds, now time.Time) error {
+func WriteProbe(w io.Writer, target string, r *targets.Report, th rules.Policy, now time.Time) error {
 	samples := probeSamples(target, r, th, now)
 	out := make([]byte, 0, 2048)
 	for _, fam := range probeFamilies() {

@@ -39,7 +39,7 @@ var (
 type Probes struct {
 	prober    *targets.Prober
 	inspector Inspector
-	judging   Judging
+	policy    rules.Policy
 	logger    *slog.Logger
 
 	mu       sync.Mutex
@@ -48,8 +48,8 @@ type Probes struct {
 
 // NewProbes returns the probe source; inspector supplies the CA and the
 // files the served certificates are compared with.
-func NewProbes(prober *targets.Prober, inspector Inspector, judging Judging, logger *slog.Logger) *Probes {
-	return &Probes{prober: prober, inspector: inspector, judging: judging, logger: logger, lastErrs: map[string]string{}}
+func NewProbes(prober *targets.Prober, inspector Inspector, policy rules.Policy, logger *slog.Logger) *Probes {
+	return &Probes{prober: prober, inspector: inspector, policy: policy, logger: logger, lastErrs: map[string]string{}}
 }
 
 // Name implements Source.
@@ -70,7 +70,7 @@ func (p *Probes) Update(ctx context.Context, ch chan<- prometheus.Metric) error 
 	reports := p.prober.ProbeAll(ctx, files)
 	for _, r := range reports {
 		p.logChange(r)
-		for _, m := range ProbeMetrics(r.Target.Name, r, p.judging.Thresholds, now) {
+		for _, m := range ProbeMetrics(r.Target.Name, r, p.policy, now) {
 			ch <- m
 		}
 	}
@@ -95,12 +95,12 @@ func (p *Probes) logChange(r *targets.Report) {
 
 // ProbeMetrics are the metrics of one probe, labelled with target, and
 // its problems judged with th at now; subject is the target too.
-func ProbeMetrics(target string, r *targets.Report, th rules.Thresholds, now time.Time) []prometheus.Metric {
+func ProbeMetrics(target string, r *targets.Report, th rules.Policy, now time.Time) []prometheus.Metric {
 	return metrics(probeSamples(target, r, th, now))
 }
 
 // probeSamples are ProbeMetrics' samples.
-func probeSamples(target string, r *targets.Report, th rules.Thresholds, now time.Time) []sample {
+func probeSamples(target string, r *targets.Report, th rules.Policy, now time.Time) []sample {
 	out := make([]sample, 0, 10)
 	add := func(f *family, v float64, labels ...string) {
 		out = append(out, sample{f, v, labels})

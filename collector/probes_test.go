@@ -20,6 +20,7 @@ import (
 
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/rules"
 	"github.com/magflow/pgtls_exporter/internal/targets"
 	"github.com/magflow/pgtls_exporter/internal/testcerts"
 	"github.com/magflow/pgtls_exporter/internal/testenv"
@@ -68,7 +69,7 @@ func TestProbeReasons(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	exporter := NewExporter(quiet, NewProbes(targets.New(cfg), inspect.New(cfg, 1), JudgingOf(cfg), quiet))
+	exporter := NewExporter(quiet, NewProbes(targets.New(cfg), inspect.New(cfg, 1), rules.PolicyOf(cfg), quiet))
 	want := `# HELP pgtls_probe_failure_info Why a probe established no TLS session: the phase it stopped in and the problem code.
 # TYPE pgtls_probe_failure_info gauge
 pgtls_probe_failure_info{code="connection_refused",phase="dial",target="closed"} 1
@@ -130,7 +131,7 @@ targets: [{name: db, address: %q, server_name: db, certificate: db}]
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	in := &countingInspector{Inspector: inspect.New(cfg, 1)}
-	exporter := NewExporter(quiet, NewFiles(in, JudgingOf(cfg), quiet), NewProbes(targets.New(cfg), in, JudgingOf(cfg), quiet))
+	exporter := NewExporter(quiet, NewFiles(in, rules.PolicyOf(cfg), quiet), NewProbes(targets.New(cfg), in, rules.PolicyOf(cfg), quiet))
 	for scrapes := int32(1); scrapes <= 2; scrapes++ {
 		if err := testutil.CollectAndCompare(exporter, strings.NewReader(`# HELP pgtls_probe_cert_matches_file Whether the served leaf equals the certificate file (0: reload pending or failed).
 # TYPE pgtls_probe_cert_matches_file gauge
@@ -164,7 +165,7 @@ targets:
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, prober, th := inspect.New(cfg, 1), targets.New(cfg), JudgingOf(cfg).Thresholds
+	in, prober, th := inspect.New(cfg, 1), targets.New(cfg), rules.PolicyOf(cfg)
 	for _, tg := range cfg.Targets {
 		now := time.Now()
 		r := prober.Probe(context.Background(), tg, in.Inspect(now))
@@ -229,7 +230,7 @@ targets: [{name: db, address: %q, server_name: db, certificate: db}]
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	in := warmingInspector{inspect.New(cfg, 1)}
-	exporter := NewExporter(quiet, NewFiles(in, JudgingOf(cfg), quiet), NewProbes(targets.New(cfg), in, JudgingOf(cfg), quiet))
+	exporter := NewExporter(quiet, NewFiles(in, rules.PolicyOf(cfg), quiet), NewProbes(targets.New(cfg), in, rules.PolicyOf(cfg), quiet))
 	// Whether the file source got the snapshot or, after the probes, the
 	// whole report depends on which ran first; the probes always compare.
 	want := `# HELP pgtls_probe_cert_matches_file Whether the served leaf equals the certificate file (0: reload pending or failed).

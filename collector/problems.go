@@ -6,7 +6,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/magflow/pgtls_exporter/internal/audit"
-	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/rules"
 	"github.com/magflow/pgtls_exporter/internal/sources"
 )
@@ -19,18 +18,6 @@ var (
 		"Why a probe established no TLS session: the phase it stopped in and the problem code.",
 		"target", "phase", "code")
 )
-
-// Judging is what the collectors judge findings with: the configured
-// expiry thresholds and the entries whose key PostgreSQL reads.
-type Judging struct {
-	Thresholds      rules.Thresholds
-	StrictKeyOwners map[string]bool
-}
-
-// JudgingOf returns the judging settings of a configuration.
-func JudgingOf(cfg *config.Config) Judging {
-	return Judging{Thresholds: rules.ThresholdsOf(cfg.Thresholds), StrictKeyOwners: cfg.StrictKeyOwners()}
-}
 
 // problemMetrics exports the problems among findings as pgtls_problem,
 // one series per source, subject and code however many rows share them.
@@ -61,30 +48,29 @@ func problemSamples(findings []rules.Finding) []sample {
 // of each session server, and the audit of the configured files; and the
 // file source apart, which the server warms at start-up.
 func FromSources(set *sources.Set, logger *slog.Logger) ([]Source, *Files) {
-	judging := Judging{Thresholds: set.Thresholds, StrictKeyOwners: set.StrictKeyOwners}
-	files := NewFiles(set.Inspector, judging, logger)
+	files := NewFiles(set.Inspector, set.Policy, logger)
 	out := []Source{
 		files,
-		NewProbes(set.Prober, set.Inspector, judging, logger),
+		NewProbes(set.Prober, set.Inspector, set.Policy, logger),
 		NewRenew(set.RenewStateDir(), logger),
 		NewCARotation(set.RenewStateDir(), set.RotationMaxAge, logger),
 	}
 	for _, p := range set.Postgres {
-		out = append(out, NewPostgresSessions(p))
+		out = append(out, NewPostgresSessions(p, set.Policy))
 	}
 	for _, b := range set.PgBouncer {
-		out = append(out, NewPgBouncerSessions(b, b.ExpectServerTLS()))
+		out = append(out, NewPgBouncerSessions(b, b.ExpectServerTLS(), set.Policy))
 	}
 	var audited []audit.Target
 	for _, t := range set.Audit {
 		if t.Kind() == audit.KindPostgres || t.Kind() == audit.KindPgBouncer {
-			out = append(out, NewAudit("audit/"+t.Subject(), []audit.Target{t}, set.AuditPolicy, set.Acknowledge))
+			out = append(out, NewAudit("audit/"+t.Subject(), []audit.Target{t}, set.Policy, set.Acknowledge))
 		} else {
 			audited = append(audited, t)
 		}
 	}
 	if len(audited) > 0 {
-		out = append(out, NewAudit("audit/files", audited, set.AuditPolicy, set.Acknowledge))
+		out = append(out, NewAudit("audit/files", audited, set.Policy, set.Acknowledge))
 	}
 	return out, files
 }

@@ -50,12 +50,14 @@ type PgBouncerSessionSource interface {
 // PostgresSessions exports the client backends of one PostgreSQL server
 // by TLS use, and the server's TLS settings.
 type PostgresSessions struct {
-	src PostgresSessionSource
+	src    PostgresSessionSource
+	policy rules.Policy
 }
 
-// NewPostgresSessions returns the source of one PostgreSQL server.
-func NewPostgresSessions(src PostgresSessionSource) *PostgresSessions {
-	return &PostgresSessions{src: src}
+// NewPostgresSessions returns the source of one PostgreSQL server, whose
+// sessions are judged by policy.
+func NewPostgresSessions(src PostgresSessionSource, policy rules.Policy) *PostgresSessions {
+	return &PostgresSessions{src: src, policy: policy}
 }
 
 // Name implements Source: "pg_stat_ssl/" and the server's name.
@@ -67,7 +69,7 @@ func (p *PostgresSessions) Update(ctx context.Context, ch chan<- prometheus.Metr
 	for _, m := range postgresMetrics(r) {
 		ch <- m
 	}
-	for _, m := range problemMetrics(rules.PostgresFindings(p.src.Name(), r, err)) {
+	for _, m := range problemMetrics(rules.PostgresFindings(p.src.Name(), r, err, p.policy)) {
 		ch <- m
 	}
 	return err
@@ -102,12 +104,14 @@ func postgresMetrics(r *sessions.PostgresReport) []prometheus.Metric {
 type PgBouncerSessions struct {
 	src             PgBouncerSessionSource
 	expectServerTLS bool
+	policy          rules.Policy
 }
 
 // NewPgBouncerSessions returns the source of one PgBouncer;
-// expectServerTLS makes its server connections without TLS critical.
-func NewPgBouncerSessions(src PgBouncerSessionSource, expectServerTLS bool) *PgBouncerSessions {
-	return &PgBouncerSessions{src: src, expectServerTLS: expectServerTLS}
+// expectServerTLS makes its server connections without TLS critical, and
+// policy judges the rest.
+func NewPgBouncerSessions(src PgBouncerSessionSource, expectServerTLS bool, policy rules.Policy) *PgBouncerSessions {
+	return &PgBouncerSessions{src: src, expectServerTLS: expectServerTLS, policy: policy}
 }
 
 // Name implements Source: "pgbouncer/" and the PgBouncer's name.
@@ -119,7 +123,7 @@ func (b *PgBouncerSessions) Update(ctx context.Context, ch chan<- prometheus.Met
 	for _, m := range pgbouncerMetrics(r) {
 		ch <- m
 	}
-	for _, m := range problemMetrics(rules.PgBouncerFindings(b.src.Name(), b.expectServerTLS, r, err)) {
+	for _, m := range problemMetrics(rules.PgBouncerFindings(b.src.Name(), b.expectServerTLS, r, err, b.policy)) {
 		ch <- m
 	}
 	return err

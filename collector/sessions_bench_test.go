@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"fmt"
+	"github.com/magflow/pgtls_exporter/internal/rules"
 	"testing"
 	"time"
 
@@ -102,9 +103,9 @@ func BenchmarkSessionsScrape(b *testing.B) {
 		name    string
 		sources []Source
 	}{
-		{"pg_stat_ssl", []Source{NewPostgresSessions(pg)}},
-		{"pgbouncer", []Source{NewPgBouncerSessions(pgb, false)}},
-		{"both", []Source{NewPostgresSessions(pg), NewPgBouncerSessions(pgb, false)}},
+		{"pg_stat_ssl", []Source{NewPostgresSessions(pg, rules.DefaultPolicy())}},
+		{"pgbouncer", []Source{NewPgBouncerSessions(pgb, false, rules.DefaultPolicy())}},
+		{"both", []Source{NewPostgresSessions(pg, rules.DefaultPolicy()), NewPgBouncerSessions(pgb, false, rules.DefaultPolicy())}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			exporter := NewExporter(quiet, bc.sources...)

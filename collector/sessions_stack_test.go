@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"fmt"
+	"github.com/magflow/pgtls_exporter/internal/rules"
 	"log/slog"
 	"strings"
 	"testing"
@@ -64,9 +65,9 @@ func TestSessionsOnRealStack(t *testing.T) {
 	pgDSN := strings.Replace(s.PostgresDSN(testenv.UserMonitor, "verify-full"), "password="+s.Password(testenv.UserMonitor)+" ", "", 1)
 	var logs syncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	pg := NewPostgresSessions(sessions.NewPostgres(sessions.Options{Name: "db", DSN: config.DSN(pgDSN), PasswordFile: monitorPW}))
+	pg := NewPostgresSessions(sessions.NewPostgres(sessions.Options{Name: "db", DSN: config.DSN(pgDSN), PasswordFile: monitorPW}), rules.DefaultPolicy())
 	pgb := NewPgBouncerSessions(sessions.NewPgBouncer(sessions.Options{Name: "pgbouncer",
-		DSN: config.DSN(s.PgBouncerDSN(testenv.UserStats, "pgbouncer", "verify-full"))}), false)
+		DSN: config.DSN(s.PgBouncerDSN(testenv.UserStats, "pgbouncer", "verify-full"))}), false, rules.DefaultPolicy())
 	exporter := NewExporter(logger, pg, pgb)
 	t.Cleanup(func() { _ = exporter.Close() })
 
@@ -138,10 +139,10 @@ func TestSessionsWrongPassword(t *testing.T) {
 	admin := strings.Replace(s.PgBouncerDSN(testenv.UserStats, "pgbouncer", "verify-full"), "password="+s.Password(testenv.UserStats)+" ", "", 1)
 	var logs syncBuffer
 	exporter := NewExporter(slog.New(slog.NewJSONHandler(&logs, nil)),
-		NewPostgresSessions(sessions.NewPostgres(sessions.Options{Name: "db", DSN: config.DSN(s.PostgresDSN(testenv.UserMonitor, "verify-full"))})),
-		NewPgBouncerSessions(sessions.NewPgBouncer(sessions.Options{Name: "pgbouncer", DSN: config.DSN(admin), PasswordFile: pwFile}), false),
+		NewPostgresSessions(sessions.NewPostgres(sessions.Options{Name: "db", DSN: config.DSN(s.PostgresDSN(testenv.UserMonitor, "verify-full"))}), rules.DefaultPolicy()),
+		NewPgBouncerSessions(sessions.NewPgBouncer(sessions.Options{Name: "pgbouncer", DSN: config.DSN(admin), PasswordFile: pwFile}), false, rules.DefaultPolicy()),
 		NewPgBouncerSessions(sessions.NewPgBouncer(sessions.Options{Name: "pgbouncer-dsn",
-			DSN: config.DSN(admin + " password=" + wrong)}), false))
+			DSN: config.DSN(admin + " password=" + wrong)}), false, rules.DefaultPolicy()))
 	t.Cleanup(func() { _ = exporter.Close() })
 	want := `# HELP pgtls_scrape_collector_success Whether a collector succeeded.
 # TYPE pgtls_scrape_collector_success gauge

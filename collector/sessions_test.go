@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/magflow/pgtls_exporter/internal/rules"
 	"log/slog"
 	"strings"
 	"sync"
@@ -91,8 +92,8 @@ func TestSessionsExposition(t *testing.T) {
 			Cipher: "ECDHE-ECDSA-AES256-GCM-SHA384", Database: "magflow", User: "app", Count: 4}}}}
 	var logs syncBuffer
 	exporter := NewExporter(slog.New(slog.NewTextHandler(&logs, nil)),
-		NewPostgresSessions(db), NewPostgresSessions(replica), NewPostgresSessions(noPriv), NewPostgresSessions(down),
-		NewPgBouncerSessions(pgb, false), NewPgBouncerSessions(pgbUsers, false))
+		NewPostgresSessions(db, rules.DefaultPolicy()), NewPostgresSessions(replica, rules.DefaultPolicy()), NewPostgresSessions(noPriv, rules.DefaultPolicy()), NewPostgresSessions(down, rules.DefaultPolicy()),
+		NewPgBouncerSessions(pgb, false, rules.DefaultPolicy()), NewPgBouncerSessions(pgbUsers, false, rules.DefaultPolicy()))
 	want := `# HELP pgtls_pg_ssl_settings_info TLS settings and version of a PostgreSQL server.
 # TYPE pgtls_pg_ssl_settings_info gauge
 pgtls_pg_ssl_settings_info{server="db",server_version="15.14",ssl="on",ssl_min_protocol_version="TLSv1.2"} 1

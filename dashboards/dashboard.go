@@ -3,6 +3,10 @@ package dashboards
 import (
 	"encoding/json"
 	"fmt"
+	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/rules"
 )
 
 var promDS = &Datasource{Type: "prometheus", UID: "${datasource}"}
@@ -66,10 +70,17 @@ func series(expr, legend string) Target {
 	return Target{Expr: expr, LegendFormat: legend, Range: true}
 }
 
-// expiryThresholds colour a remaining time: red under 7 days, orange under 30.
-func expiryThresholds() *Thresholds {
+// expiryThresholds colour a remaining time as the rules table's default
+// thresholds judge it: red under crit, orange under warn.
+func expiryThresholds(warn, crit time.Duration) *Thresholds {
 	return &Thresholds{Mode: "absolute", Steps: []ThresholdStep{
-		{Color: "red"}, {Color: "orange", Value: f(7 * day)}, {Color: "green", Value: f(30 * day)}}}
+		{Color: "red"}, {Color: "orange", Value: f(crit.Seconds())}, {Color: "green", Value: f(warn.Seconds())}}}
+}
+
+// thresholdNote says where a panel's colours come from.
+func thresholdNote(warn, crit time.Duration) string {
+	return fmt.Sprintf(" Colours follow the default thresholds (red under %s, orange under %s); a configuration that sets others alerts on its own, the colours do not follow it.",
+		config.DurationText(crit), config.DurationText(warn))
 }
 
 // problemThresholds colour a count of failures: green at 0, red above.
@@ -95,14 +106,18 @@ func timeseries(title, desc, unit string, targets ...Target) Panel {
 
 // Build returns the pgtls_exporter dashboard.
 func Build() Dashboard {
+	policy := rules.DefaultPolicy()
+	leaf := expiryThresholds(policy.WarnBefore, policy.CritBefore)
+	ca := expiryThresholds(policy.CAWarnBefore, policy.CACritBefore)
+	leafNote, caNote := thresholdNote(policy.WarnBefore, policy.CritBefore), thresholdNote(policy.CAWarnBefore, policy.CACritBefore)
 	var b builder
 	b.row("Expiry")
-	b.add(stat("Soonest certificate file expiry", "Time left on the certificate file (CA included) that expires first.",
-		fmt.Sprintf("min(pgtls_cert_not_after_timestamp_seconds{%s}) - time()", byName), "s", expiryThresholds()), 6, 5)
-	b.add(stat("Soonest served certificate expiry", "Time left on the served leaf certificate that expires first.",
-		fmt.Sprintf("min(pgtls_probe_cert_not_after_timestamp_seconds{%s}) - time()", byTgt), "s", expiryThresholds()), 6, 5)
-	b.add(stat("CA expiry", "Time left on the configured CA certificate.",
-		fmt.Sprintf(`min(pgtls_cert_not_after_timestamp_seconds{%s,name="ca"}) - time()`, inst), "s", expiryThresholds()), 6, 5)
+	b.add(stat("Soonest certificate file expiry", "Time left on the certificate file (CA included) that expires first."+leafNote,
+		fmt.Sprintf("min(pgtls_cert_not_after_timestamp_seconds{%s}) - time()", byName), "s", leaf), 6, 5)
+	b.add(stat("Soonest served certificate expiry", "Time left on the served leaf certificate that expires first."+leafNote,
+		fmt.Sprintf("min(pgtls_probe_cert_not_after_timestamp_seconds{%s}) - time()", byTgt), "s", leaf), 6, 5)
+	b.add(stat("CA expiry", "Time left on the configured CA certificate."+caNote,
+		fmt.Sprintf(`min(pgtls_cert_not_after_timestamp_seconds{%s,name="ca"}) - time()`, inst), "s", ca), 6, 5)
 	b.add(stat("Last successful renew", "Time since pgtls_exporter renew last succeeded.",
 		fmt.Sprintf("time() - max(pgtls_renew_last_success_timestamp_seconds{%s})", inst), "s", nil), 6, 5)
 	b.add(table("Time to expiry of every certificate file", "Sorted, soonest first.",
@@ -112,9 +127,9 @@ func Build() Dashboard {
 
 	b.row("Problems")
 	for _, sev := range []struct{ title, severity, desc string }{
-		{"Critical problems", "critical", "Problems whose code the rules table rates critical: servers or clients fail now or soon."},
-		{"Warnings", "warning", "Problems whose code the rules table rates warning."},
-		{"Unknown", "unknown", "Findings that could not be judged (a source or file that could not be read)."},
+		{"Critical problems", rules.Critical.Label(), "Problems whose code the rules table rates critical: servers or clients fail now or soon."},
+		{"Warnings", rules.Warning.Label(), "Problems whose code the rules table rates warning."},
+		{"Unknown", rules.Unknown.Label(), "Findings that could not be judged (a source or file that could not be read)."},
 	} {
 		b.add(stat(sev.title, sev.desc, fmt.Sprintf(`count(pgtls_problem{%s,severity="%s"} == 1) or vector(0)`, inst, sev.severity),
 			"none", problemThresholds()), 8, 4)

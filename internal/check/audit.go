@@ -17,7 +17,7 @@ func AuditFindings(ctx context.Context, set *sources.Set) []rules.Finding {
 	used := make([][]rules.Acknowledged, len(set.Audit))
 	var wg sync.WaitGroup
 	for i, t := range set.Audit {
-		wg.Go(func() { results[i], used[i] = rules.JudgeAudit(t.Collect(ctx), set.AuditPolicy, set.Acknowledge) })
+		wg.Go(func() { results[i], used[i] = rules.JudgeAudit(t.Collect(ctx), set.Policy, set.Acknowledge) })
 	}
 	wg.Wait()
 	if len(set.Audit) == 0 {

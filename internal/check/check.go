@@ -9,7 +9,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/rules"
 	"github.com/magflow/pgtls_exporter/internal/sources"
 )
@@ -25,11 +24,11 @@ type Options struct {
 	Now    time.Time
 }
 
-// Overrides are thresholds given on the command line; zero keeps the
-// configured value.
+// Overrides are thresholds given on the command line, as written ("5d");
+// empty keeps the configured value. They are validated as the YAML's are.
 type Overrides struct {
-	WarnBefore time.Duration
-	CritBefore time.Duration
+	WarnBefore string
+	CritBefore string
 }
 
 // Run loads the configuration, inspects everything once, writes the report
@@ -39,18 +38,15 @@ func Run(ctx context.Context, w io.Writer, opts Options) int {
 		opts.Now = time.Now()
 	}
 	var res rules.Result
-	cfg, err := config.Load(opts.ConfigFile)
+	cfg, err := rules.Load(opts.ConfigFile)
+	if err == nil {
+		err = cfg.OverrideThresholds(opts.Overrides.WarnBefore, opts.Overrides.CritBefore)
+	}
 	if err != nil {
 		res = rules.Failed(err)
 	} else {
 		set := sources.New(cfg, sources.Options{ByDatabaseUser: true})
 		defer set.Close()
-		if opts.Overrides.WarnBefore > 0 {
-			set.Thresholds.WarnBefore = opts.Overrides.WarnBefore
-		}
-		if opts.Overrides.CritBefore > 0 {
-			set.Thresholds.CritBefore = opts.Overrides.CritBefore
-		}
 		res = Evaluate(ctx, set, opts.Now)
 	}
 	render := WriteText
@@ -68,14 +64,14 @@ func Run(ctx context.Context, w io.Writer, opts Options) int {
 // renew's state and the CA rotation's, and judges it all.
 func Evaluate(ctx context.Context, set *sources.Set, now time.Time) rules.Result {
 	report := set.Inspector.Inspect(now)
-	findings := rules.FileFindings(report, set.Thresholds, set.StrictKeyOwners)
+	findings := rules.FileFindings(report, set.Policy)
 	probes := set.Prober.ProbeAll(ctx, report)
-	findings = append(findings, rules.ProbeFindings(probes, set.Thresholds, now)...)
+	findings = append(findings, rules.ProbeFindings(probes, set.Policy, now)...)
 	findings = append(findings, SessionFindings(ctx, set)...)
 	findings = append(findings, AuditFindings(ctx, set)...)
 	findings = append(findings, rules.RenewFindings(set.RenewStateDir(), now)...)
 	findings = append(findings, rules.CARotationFindings(set.RenewStateDir(), now, set.RotationMaxAge)...)
 	res := rules.Summarize(findings)
-	res.Perf = append(rules.ExpiryPerf(report, probes, set.Thresholds, now), rules.CARotationPerf(set.RenewStateDir(), set.Thresholds, now)...)
+	res.Perf = append(rules.ExpiryPerf(report, probes, set.Policy, now), rules.CARotationPerf(set.RenewStateDir(), set.Policy, now)...)
 	return res
 }

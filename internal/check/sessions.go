@@ -17,13 +17,13 @@ func SessionFindings(ctx context.Context, set *sources.Set) []rules.Finding {
 	for i, src := range set.Postgres {
 		wg.Go(func() {
 			r, err := src.Collect(ctx)
-			results[i] = rules.PostgresFindings(src.Name(), r, err)
+			results[i] = rules.PostgresFindings(src.Name(), r, err, set.Policy)
 		})
 	}
 	for i, src := range set.PgBouncer {
 		wg.Go(func() {
 			r, err := src.Collect(ctx)
-			results[len(set.Postgres)+i] = rules.PgBouncerFindings(src.Name(), src.ExpectServerTLS(), r, err)
+			results[len(set.Postgres)+i] = rules.PgBouncerFindings(src.Name(), src.ExpectServerTLS(), r, err, set.Policy)
 		})
 	}
 	wg.Wait()

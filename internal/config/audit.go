@@ -6,8 +6,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-
-	"github.com/magflow/pgtls_exporter/internal/suggest"
 )
 
 // Defaults of the audit policy.
@@ -40,16 +38,6 @@ var authMethods = []string{"scram-sha-256", "md5", "password", "plain", "cert", 
 // TLSVersions are the values of min_tls_version, oldest first, as
 // PostgreSQL's ssl_min_protocol_version spells them.
 var TLSVersions = []string{"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}
-
-// AcknowledgeableCodes are the problem codes an audit.acknowledge entry may
-// name: the audit's own codes (its rows of the rules table, which a test
-// compares with this list).
-func AcknowledgeableCodes() []string {
-	return []string{"audit_source_failed", "audit_grant_missing", "audit_config_unparsable", "pg_ssl_off",
-		"tls_min_version_weak", "weak_ciphers", "password_encryption_weak", "hba_rule_error", "hba_trust_tcp",
-		"hba_plaintext_allowed", "hba_weak_auth", "pgbouncer_client_plaintext_allowed", "pgbouncer_server_unverified",
-		"pgbouncer_weak_protocols", "pgbouncer_trust_auth", "pgbouncer_weak_auth", "served_file_unwatched"}
-}
 
 // Audit configures the TLS posture audit: what the servers allow (TLS
 // switched off, plaintext pg_hba rules, weak TLS versions, ciphers and
@@ -216,19 +204,11 @@ func (c *Config) validateAuditFiles(list string, paths []string, add func(path, 
 }
 
 func (c *Config) validateAcknowledgements(add func(path, format string, args ...any)) {
-	codes := AcknowledgeableCodes()
 	seen := map[Acknowledgement]int{}
 	for i, a := range c.Audit.Acknowledge {
 		p := fmt.Sprintf("audit.acknowledge[%d]", i)
-		switch {
-		case a.Code == "":
+		if a.Code == "" { // which codes are the audit's, the rules table says (rules.Load)
 			add(p+".code", "is required")
-		case !slices.Contains(codes, a.Code):
-			msg := fmt.Sprintf("%q is not a code of the audit", a.Code)
-			if s := suggest.Closest(a.Code, codes); s != "" {
-				msg += fmt.Sprintf("; did you mean %q?", s)
-			}
-			add(p+".code", "%s", msg)
 		}
 		if a.Subject == "" {
 			add(p+".subject", "is required (postgres/NAME, pgbouncer/NAME or an audited file as configured)")

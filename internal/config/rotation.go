@@ -2,16 +2,13 @@ package config
 
 import (
 	"fmt"
+	"github.com/magflow/pgtls_exporter/internal/rules/defaults"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
 )
-
-// DefaultMaxPhaseAge is how long a CA rotation may stay prepared or
-// switched before it is reported as stalled.
-const DefaultMaxPhaseAge = 7 * 24 * time.Hour
 
 // CARotation configures `renew --rotate-ca`: where the new CA and the
 // trust bundle go, which other files hold the trusted CAs, and how the
@@ -59,7 +56,7 @@ func (r CARotation) MaxPhaseAgeDuration() time.Duration {
 	if r.MaxPhaseAge > 0 {
 		return time.Duration(r.MaxPhaseAge)
 	}
-	return DefaultMaxPhaseAge
+	return defaults.MaxPhaseAge
 }
 
 // RotationNewCert is where the new CA certificate goes, as configured

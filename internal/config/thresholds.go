@@ -1,17 +1,13 @@
 package config
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/prometheus/common/model"
-)
 
-// Default expiry thresholds.
-const (
-	DefaultWarnBefore   = 30 * 24 * time.Hour
-	DefaultCritBefore   = 7 * 24 * time.Hour
-	DefaultCAWarnBefore = 90 * 24 * time.Hour
-	DefaultCACritBefore = 30 * 24 * time.Hour
+	"github.com/magflow/pgtls_exporter/internal/rules/defaults"
 )
 
 // Thresholds decide when a certificate's expiry is a warning or critical,
@@ -35,8 +31,8 @@ func (t Thresholds) Durations() (warn, crit, caWarn, caCrit time.Duration) {
 		}
 		return def
 	}
-	return pick(t.WarnBefore, DefaultWarnBefore), pick(t.CritBefore, DefaultCritBefore),
-		pick(t.CAWarnBefore, DefaultCAWarnBefore), pick(t.CACritBefore, DefaultCACritBefore)
+	return pick(t.WarnBefore, defaults.WarnBefore), pick(t.CritBefore, defaults.CritBefore),
+		pick(t.CAWarnBefore, defaults.CAWarnBefore), pick(t.CACritBefore, defaults.CACritBefore)
 }
 
 // validateThresholds refuses negative thresholds and a critical threshold
@@ -51,12 +47,12 @@ func (c *Config) validateThresholds(add func(path, format string, args ...any)) 
 			add("thresholds."+f.key, "must not be negative")
 		}
 	}
-	warn, crit := c.warnSetting(), c.durationSetting("thresholds.crit_before", t.CritBefore, DefaultCritBefore)
+	warn, crit := c.warnSetting(), c.durationSetting("thresholds.crit_before", t.CritBefore, defaults.CritBefore)
 	if crit.value >= warn.value {
 		add(crit.path, "%s must be shorter than %s", crit.subject(), warn.reference())
 	}
-	caWarn := c.durationSetting("thresholds.ca_warn_before", t.CAWarnBefore, DefaultCAWarnBefore)
-	caCrit := c.durationSetting("thresholds.ca_crit_before", t.CACritBefore, DefaultCACritBefore)
+	caWarn := c.durationSetting("thresholds.ca_warn_before", t.CAWarnBefore, defaults.CAWarnBefore)
+	caCrit := c.durationSetting("thresholds.ca_crit_before", t.CACritBefore, defaults.CACritBefore)
 	if caCrit.value >= caWarn.value {
 		add(caCrit.path, "%s must be shorter than %s", caCrit.subject(), caWarn.reference())
 	}
@@ -64,17 +60,7 @@ func (c *Config) validateThresholds(add func(path, format string, args ...any)) 
 
 // warnSetting is thresholds.warn_before, for messages.
 func (c *Config) warnSetting() setting {
-	return c.durationSetting("thresholds.warn_before", c.Thresholds.WarnBefore, DefaultWarnBefore)
-}
-
-// StrictKeyOwners lists the entries whose key_owner is set: PostgreSQL
-// reads their key, so a mode it refuses is critical.
-func (c *Config) StrictKeyOwners() map[string]bool {
-	out := make(map[string]bool, len(c.Certificates))
-	for _, e := range c.Certificates {
-		out[e.Name] = e.KeyOwner != ""
-	}
-	return out
+	return c.durationSetting("thresholds.warn_before", c.Thresholds.WarnBefore, defaults.WarnBefore)
 }
 
 // RenewBefore is when renew treats an entry as due: renew.renew_before,
@@ -86,4 +72,38 @@ func (c *Config) RenewBefore() time.Duration {
 	}
 	warn, _, _, _ := c.Thresholds.Durations()
 	return warn
+}
+
+// OverrideThresholds replaces thresholds.warn_before and crit_before with
+// values given elsewhere (check's --warn-before and --crit-before; empty
+// text keeps the configured value), written as given, and validates the
+// thresholds again as the YAML's are: the same messages refuse the same
+// values.
+func (c *Config) OverrideThresholds(warnText, critText string) error {
+	var errs []error
+	add := func(path, format string, args ...any) {
+		errs = append(errs, &FieldError{Path: path, Message: fmt.Sprintf(format, args...)})
+	}
+	for _, o := range []struct {
+		path, text string
+		dst        *model.Duration
+	}{{"thresholds.warn_before", warnText, &c.Thresholds.WarnBefore}, {"thresholds.crit_before", critText, &c.Thresholds.CritBefore}} {
+		if o.text == "" {
+			continue
+		}
+		d, err := model.ParseDuration(o.text)
+		if err != nil {
+			add(o.path, "%v", err)
+			continue
+		}
+		*o.dst = d
+		if c.written == nil {
+			c.written = map[string]string{}
+		}
+		c.written[o.path] = o.text
+	}
+	if len(errs) == 0 {
+		c.validateThresholds(add)
+	}
+	return errors.Join(errs...)
 }

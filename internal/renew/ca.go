@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"syscall"
 	"time"
 
+	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/issue"
 	"github.com/magflow/pgtls_exporter/internal/regfile"
@@ -74,8 +76,8 @@ func loadCA(cfg *config.Config, init bool, now time.Time) (CAPlan, *signer) {
 		return p, nil
 	}
 	p.Subject, p.NotAfter = cert.Subject.String(), cert.NotAfter
-	if keyInfo.Mode().Perm()&0o077 != 0 {
-		p.Warnings = append(p.Warnings, fmt.Sprintf("CA key %s has mode %04o: it should be 0600", cfg.CA.Key, keyInfo.Mode().Perm()))
+	if warning := caKeyModeWarning(cfg.CA.Key, keyInfo); warning != "" {
+		p.Warnings = append(p.Warnings, warning)
 	}
 	keyData, err := regfile.Read(keyPath, regfile.MaxSmall)
 	if err != nil {
@@ -112,4 +114,19 @@ func createCA(cfg *config.Config, now time.Time) (*signer, error) {
 		return nil, err
 	}
 	return &signer{cert: cert, key: key}, nil
+}
+
+// caKeyModeWarning judges the CA key file by the key-file rule every key is
+// judged by (certs.JudgeKeyFile, PostgreSQL's), for the file's owner: ""
+// when it passes.
+func caKeyModeWarning(path string, fi fs.FileInfo) string {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return ""
+	}
+	v := certs.JudgeKeyFile(certs.FileFacts{Mode: fi.Mode(), UID: st.Uid, GID: st.Gid}, certs.ServerUser{UID: st.Uid})
+	if v.Accepted {
+		return ""
+	}
+	return fmt.Sprintf("CA key %s has mode %04o: %s", path, fi.Mode().Perm(), v.Reason)
 }

@@ -78,9 +78,7 @@ func makePlan(in planInput) *Plan {
 			p.Err = errors.Join(p.Err, fmt.Errorf("--only %s: no certificates entry has that name", name))
 		}
 	}
-	th := rules.ThresholdsOf(in.cfg.Thresholds)
-	th.WarnBefore = in.cfg.RenewBefore()
-	th.CritBefore = min(th.CritBefore, th.WarnBefore)
+	th := rules.PolicyOf(in.cfg).Renewal()
 	for _, e := range in.cfg.Certificates {
 		ep := EntryPlan{Entry: e}
 		er := in.report.Entry(e.Name)
@@ -111,9 +109,9 @@ func makePlan(in planInput) *Plan {
 // judge returns why an entry needs renewal, or its status when it does
 // not: the entry's problems whose rule says renew, judged with renew_before
 // as the warning threshold.
-func judge(er *inspect.EntryReport, now time.Time, th rules.Thresholds) (reasons []string, status string) {
+func judge(er *inspect.EntryReport, now time.Time, th rules.Policy) (reasons []string, status string) {
 	seen := map[string]bool{}
-	for _, f := range rules.EntryFindings(er, now, th, false, true) {
+	for _, f := range rules.EntryFindings(er, now, th, true) {
 		rule, ok := rules.Lookup(f.Code)
 		if !f.Problem() || !ok || !rule.Renew {
 			continue

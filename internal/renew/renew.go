@@ -15,6 +15,7 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
+	"github.com/magflow/pgtls_exporter/internal/rules"
 )
 
 // Exit codes of a renew run.
@@ -108,7 +109,7 @@ func Run(ctx context.Context, opts Options) int {
 	if r.opts.Checkpoint == nil {
 		r.opts.Checkpoint = func(string) {}
 	}
-	cfg, err := config.Load(opts.ConfigFile)
+	cfg, err := rules.Load(opts.ConfigFile)
 	if err != nil {
 		r.log.Error("renew: configuration not loaded", "err", err)
 		fmt.Fprintf(r.out, "renew: %v\n", err)
@@ -186,7 +187,7 @@ func (r *runner) renew(ctx context.Context) int {
 	now := plan.Now
 	writePlan(r.out, r.cfg, plan, r.stateDir)
 	for _, w := range plan.Warnings {
-		r.log.Warn("renew plan", "warning", w)
+		r.log.Warn("renew plan", "caveat", w)
 	}
 	r.checkpoint("planned")
 	for _, e := range plan.Entries {

@@ -93,7 +93,7 @@ func (r *runner) rotationStep(ctx context.Context, step string) int {
 	p := r.planRotation(ctx, step, st, now)
 	writeRotationPlan(r.out, r.cfg, p, r.stateDir)
 	for _, w := range p.Warnings {
-		r.log.Warn("CA rotation plan", "warning", w)
+		r.log.Warn("CA rotation plan", "caveat", w)
 	}
 	r.checkpoint("planned")
 	renewing := p.renewing()

@@ -18,7 +18,7 @@ const (
 )
 
 // AuditFindings judges what the audit found about one subject.
-func AuditFindings(f *audit.Facts, p AuditPolicy) []Finding {
+func AuditFindings(f *audit.Facts, p Policy) []Finding {
 	if f.Err != nil {
 		return []Finding{problem(SourceAudit, f.Subject, CheckAudit, "", AuditSourceFailed, "%v", f.Err)}
 	}
@@ -47,7 +47,7 @@ func AuditFindings(f *audit.Facts, p AuditPolicy) []Finding {
 func at(s audit.Setting) string { return s.Where }
 
 // postgresFindings judges PostgreSQL's TLS and password settings.
-func postgresFindings(f *audit.Facts, p AuditPolicy) []Finding {
+func postgresFindings(f *audit.Facts, p Policy) []Finding {
 	s := f.Settings
 	ssl := s["ssl"]
 	out := []Finding{ok(SourceAudit, f.Subject, CheckAudit, "", "PostgreSQL %s", orDash(f.Version))}
@@ -78,7 +78,7 @@ func passwordFinding(subject string, s audit.Setting) Finding {
 
 // cipherFinding judges one cipher setting; spec is the OpenSSL string it
 // stands for.
-func cipherFinding(subject, name string, s audit.Setting, spec string, p AuditPolicy) Finding {
+func cipherFinding(subject, name string, s audit.Setting, spec string, p Policy) Finding {
 	weak := weakCiphers(spec, p.WeakCiphers)
 	if len(weak) == 0 {
 		return ok(SourceAudit, subject, name, at(s), "%s", cipherVerdict(name, s.Value, nil))
@@ -88,7 +88,7 @@ func cipherFinding(subject, name string, s audit.Setting, spec string, p AuditPo
 
 // hbaFindings judges every pg_hba rule: an erroneous one, trust over TCP,
 // TCP without TLS, and methods the policy does not allow over TCP.
-func hbaFindings(subject string, rules []pghba.Rule, p AuditPolicy) []Finding {
+func hbaFindings(subject string, rules []pghba.Rule, p Policy) []Finding {
 	var out []Finding
 	tcp := 0
 	for _, r := range rules {
@@ -188,7 +188,7 @@ func sideOn(f *audit.Facts, setting string) bool {
 
 // JudgeAudit judges one subject's facts and applies the acknowledgements:
 // the findings, and the acknowledgements that covered some of them.
-func JudgeAudit(f *audit.Facts, p AuditPolicy, acks []config.Acknowledgement) ([]Finding, []Acknowledged) {
+func JudgeAudit(f *audit.Facts, p Policy, acks []config.Acknowledgement) ([]Finding, []Acknowledged) {
 	findings := AuditFindings(f, p)
 	return findings, Acknowledge(findings, acks)
 }

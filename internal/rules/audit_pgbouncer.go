@@ -12,7 +12,7 @@ var pgbouncerAuthTypes = []string{"any", "trust", "plain", "md5", "cert", "hba",
 
 // pgbouncerFindings judges PgBouncer's TLS modes, protocols, ciphers and
 // authentication, live (SHOW CONFIG) or from pgbouncer.ini.
-func pgbouncerFindings(f *audit.Facts, p AuditPolicy) []Finding {
+func pgbouncerFindings(f *audit.Facts, p Policy) []Finding {
 	s := f.Settings
 	var out []Finding
 	if f.Kind == audit.KindPgBouncer {
@@ -72,7 +72,7 @@ func sslModeFinding(subject, name string, v audit.Setting, shown, least string, 
 }
 
 // protocolFinding judges client_tls_protocols or server_tls_protocols.
-func protocolFinding(subject, name string, setting func(string) (audit.Setting, string), p AuditPolicy) Finding {
+func protocolFinding(subject, name string, setting func(string) (audit.Setting, string), p Policy) Finding {
 	v, shown := setting(name)
 	versions, parsed := pgbouncerProtocols(v.Value)
 	if !parsed {
@@ -93,7 +93,7 @@ func protocolFinding(subject, name string, setting func(string) (audit.Setting, 
 }
 
 // authFinding judges auth_type.
-func authFinding(subject string, setting func(string) (audit.Setting, string), p AuditPolicy) Finding {
+func authFinding(subject string, setting func(string) (audit.Setting, string), p Policy) Finding {
 	v, shown := setting("auth_type")
 	method := strings.ToLower(v.Value)
 	switch {

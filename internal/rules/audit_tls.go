@@ -8,25 +8,6 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/config"
 )
 
-// AuditPolicy is what the audit calls weak.
-type AuditPolicy struct {
-	// MinTLSVersion is the oldest version a server may accept, as
-	// PostgreSQL spells it (TLSv1, TLSv1.1, TLSv1.2, TLSv1.3).
-	MinTLSVersion string
-	// ServerTLSSSLMode is the weakest server_tls_sslmode PgBouncer may use.
-	ServerTLSSSLMode string
-	// WeakCiphers are OpenSSL cipher-string keywords a setting must not enable.
-	WeakCiphers []string
-	// AuthMethods are the authentication methods allowed over TCP.
-	AuthMethods []string
-}
-
-// AuditPolicyOf returns the configured policy with its defaults.
-func AuditPolicyOf(p config.AuditPolicy) AuditPolicy {
-	return AuditPolicy{MinTLSVersion: p.MinTLSVersionOrDefault(), ServerTLSSSLMode: p.ServerTLSSSLModeOrDefault(),
-		WeakCiphers: p.WeakCiphersOrDefault(), AuthMethods: p.AuthMethodsOrDefault()}
-}
-
 // tlsRank orders TLS versions; PostgreSQL's empty ssl_min_protocol_version
 // (PostgreSQL 12) accepts any.
 func tlsRank(v string) int {

@@ -28,17 +28,17 @@ const (
 // key_owner is configured: PostgreSQL reads their key, so a refused mode
 // is key_mode_refused (it would not load the key); for others it is
 // key_mode_loose.
-func FileFindings(r *inspect.Report, th Thresholds, strictOwners map[string]bool) []Finding {
+func FileFindings(r *inspect.Report, th Policy) []Finding {
 	var out []Finding
 	caUsable := r.Authority != nil
 	for _, e := range r.All() {
-		out = append(out, EntryFindings(e, r.Time, th, strictOwners[e.Name], caUsable)...)
+		out = append(out, EntryFindings(e, r.Time, th, caUsable)...)
 	}
 	return out
 }
 
 // EntryFindings judges one entry (or the CA) at now.
-func EntryFindings(e *inspect.EntryReport, now time.Time, th Thresholds, strict, caUsable bool) []Finding {
+func EntryFindings(e *inspect.EntryReport, now time.Time, th Policy, caUsable bool) []Finding {
 	var out []Finding
 	add := func(f Finding) { out = append(out, f) }
 	isCA := false
@@ -75,7 +75,7 @@ func EntryFindings(e *inspect.EntryReport, now time.Time, th Thresholds, strict,
 		// would only repeat this one problem.
 		add(problem(SourceFiles, e.Name, CheckFile, cf.Path, LeafNotFirst, "%s: put the server's certificate first", e.LeafNotFirst))
 		for _, kp := range e.KeyPermissions {
-			add(permissionFinding(e.Name, kp, strict && kp.Role == inspect.RoleKey))
+			add(permissionFinding(e.Name, kp))
 		}
 		return out
 	}
@@ -121,7 +121,7 @@ func EntryFindings(e *inspect.EntryReport, now time.Time, th Thresholds, strict,
 		}
 	}
 	for _, kp := range e.KeyPermissions {
-		add(permissionFinding(e.Name, kp, strict && kp.Role == inspect.RoleKey))
+		add(permissionFinding(e.Name, kp))
 	}
 	return out
 }
@@ -188,7 +188,7 @@ func ExpiryFinding(src Source, entry, check, path string, c inspect.CertFacts, n
 
 // NextChange is the first moment after now at which an expiry verdict of
 // the entry changes with time alone (a threshold is crossed); zero if none.
-func NextChange(e *inspect.EntryReport, now time.Time, th Thresholds) time.Time {
+func NextChange(e *inspect.EntryReport, now time.Time, th Policy) time.Time {
 	var next time.Time
 	consider := func(t time.Time) {
 		if t.After(now) && (next.IsZero() || t.Before(next)) {
@@ -210,7 +210,10 @@ func NextChange(e *inspect.EntryReport, now time.Time, th Thresholds) time.Time 
 	return next
 }
 
-func permissionFinding(entry string, kp inspect.KeyPermission, strict bool) Finding {
+// permissionFinding judges a key file: refused when key_owner names the
+// server that reads it (its refusal is certain), loose otherwise.
+func permissionFinding(entry string, kp inspect.KeyPermission) Finding {
+	strict := kp.KeyOwner != "" && kp.Role == inspect.RoleKey
 	switch {
 	case kp.Err != nil:
 		return problem(SourceFiles, entry, CheckPermissions, kp.Path, KeyModeUnknown, "%s", permissionText(kp, false))

@@ -3,8 +3,6 @@ package rules
 import (
 	"fmt"
 	"time"
-
-	"github.com/magflow/pgtls_exporter/internal/config"
 )
 
 // Finding is one judged fact: an OK row or a problem. check renders every
@@ -30,26 +28,6 @@ type Finding struct {
 // Problem reports whether the finding is a problem: it has a code and no
 // acknowledgement covers it.
 func (f Finding) Problem() bool { return f.Code != "" && f.Acknowledged == "" }
-
-// Thresholds decide when an expiry becomes a warning or critical, for
-// server certificates and for the CA.
-type Thresholds struct {
-	WarnBefore   time.Duration
-	CritBefore   time.Duration
-	CAWarnBefore time.Duration
-	CACritBefore time.Duration
-}
-
-// DefaultThresholds are 30 and 7 days for server certificates, 90 and 30
-// days for the CA.
-func DefaultThresholds() Thresholds { return ThresholdsOf(config.Thresholds{}) }
-
-// ThresholdsOf returns the configured thresholds with their defaults.
-func ThresholdsOf(t config.Thresholds) Thresholds {
-	var th Thresholds
-	th.WarnBefore, th.CritBefore, th.CAWarnBefore, th.CACritBefore = t.Durations()
-	return th
-}
 
 // Result is the outcome of a whole check.
 type Result struct {

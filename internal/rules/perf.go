@@ -32,7 +32,7 @@ var perfLabelUnsafe = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
 
 // ExpiryPerf is the days left of the CA, of every entry's leaf and of
 // every served leaf, with their thresholds.
-func ExpiryPerf(r *inspect.Report, probes []*targets.Report, th Thresholds, now time.Time) []Perf {
+func ExpiryPerf(r *inspect.Report, probes []*targets.Report, th Policy, now time.Time) []Perf {
 	var out []Perf
 	add := func(label string, notAfter time.Time, warn, crit time.Duration) {
 		out = append(out, daysLeft(perfLabelUnsafe.ReplaceAllString(label, "_")+"_days_left", notAfter, warn, crit, now))

@@ -54,13 +54,14 @@ func TestPermissionFindingWording(t *testing.T) {
 	root := certs.ServerUser{Name: "root", UID: 0}
 	kp := inspect.KeyPermission{Mode: 0o644, Owner: "root", Group: "root", User: "root",
 		Verdict: certs.JudgeKeyFile(certs.FileFacts{Mode: 0o644}, root)}
-	loose := permissionFinding("pg", kp, false)
+	loose := permissionFinding("pg", kp)
 	if loose.Code != KeyModeLoose || loose.Detail != "root:root 0644: PostgreSQL would refuse it as ssl_key_file: has group or world access; "+
 		"File must have permissions u=rw (0600) or less if owned by the database user (no key_owner is set: set it to the server's user to judge for that user)" {
 		t.Errorf("loose: %s %q", loose.Code, loose.Detail)
 	}
-	refused := permissionFinding("pg", kp, true)
-	if refused.Code != KeyModeRefused || refused.Detail != "root:root 0644: PostgreSQL refuses it: has group or world access; "+
+	kp.KeyOwner, kp.Role = "root", inspect.RoleKey // key_owner names the server: its refusal is certain
+	refused := permissionFinding("pg", kp)
+	if refused.Code != KeyModeRefused || refused.Detail != "root:root 0644: PostgreSQL (running as root) refuses it: has group or world access; "+
 		"File must have permissions u=rw (0600) or less if owned by the database user" {
 		t.Errorf("refused: %s %q", refused.Code, refused.Detail)
 	}

@@ -12,11 +12,11 @@ import (
 // TestSingularCounts: a count of one takes the singular, everywhere.
 func TestSingularCounts(t *testing.T) {
 	pg := PostgresFindings("db", &sessions.PostgresReport{Settings: sessions.Settings{SSL: "on", ServerVersion: "15.14"},
-		Groups: []sessions.PostgresGroup{{Transport: sessions.TransportTLS, Version: "TLSv1.1", Database: "magflow", User: "app", Count: 1}}}, nil)
+		Groups: []sessions.PostgresGroup{{Transport: sessions.TransportTLS, Version: "TLSv1.1", Database: "magflow", User: "app", Count: 1}}}, nil, DefaultPolicy())
 	bouncer := PgBouncerFindings("pgb", false, &sessions.PgBouncerReport{Version: "1.18.0", Groups: []sessions.PgBouncerGroup{
 		{Side: sessions.SideClient, Transport: sessions.TransportPlaintext, Database: "magflow", User: "app", Count: 1},
 		{Side: sessions.SideServer, Transport: sessions.TransportPlaintext, Database: "magflow", User: "app", Count: 1},
-	}}, nil)
+	}}, nil, DefaultPolicy())
 	var got []string
 	for _, f := range append(pg, bouncer...) {
 		got = append(got, f.Detail)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/certs"
-	"github.com/magflow/pgtls_exporter/internal/sessions"
 	"github.com/magflow/pgtls_exporter/internal/targets"
 	"github.com/magflow/pgtls_exporter/probe"
 )
@@ -22,7 +21,7 @@ const (
 
 // ProbeFindings judges live handshakes. Findings are labelled with the
 // target name and its address.
-func ProbeFindings(reports []*targets.Report, th Thresholds, now time.Time) []Finding {
+func ProbeFindings(reports []*targets.Report, th Policy, now time.Time) []Finding {
 	var out []Finding
 	for _, r := range reports {
 		out = append(out, TargetFindings(r, th, now)...)
@@ -31,7 +30,7 @@ func ProbeFindings(reports []*targets.Report, th Thresholds, now time.Time) []Fi
 }
 
 // TargetFindings judges one probe.
-func TargetFindings(r *targets.Report, th Thresholds, now time.Time) []Finding {
+func TargetFindings(r *targets.Report, th Policy, now time.Time) []Finding {
 	t := r.Target
 	var out []Finding
 	add := func(f Finding) { out = append(out, f) }
@@ -41,7 +40,7 @@ func TargetFindings(r *targets.Report, th Thresholds, now time.Time) []Finding {
 	res := r.Result
 	add(ok(SourceProbes, t.Name, CheckHandshake, t.Address, "%s %s (%s) in %s", res.TLSVersion, res.CipherSuite,
 		res.KeyExchangeGroup, res.Duration.Round(time.Millisecond)))
-	if sessions.OldTLSVersion(res.TLSVersion) {
+	if th.OldTLS(res.TLSVersion) {
 		add(problem(SourceProbes, t.Name, CheckServedTLS, t.Address, OldTLSVersion, "negotiated %s", res.TLSVersion))
 	}
 	roots := ""

@@ -52,7 +52,7 @@ func JudgeCARotation(path string, st *renewstate.Rotation, readErr error, now ti
 // CARotationPerf is the days left of the old and the new CA while a
 // rotation is prepared or switched (both are trusted then), with the CA
 // thresholds; nothing otherwise.
-func CARotationPerf(stateDir string, th Thresholds, now time.Time) []Perf {
+func CARotationPerf(stateDir string, th Policy, now time.Time) []Perf {
 	st, err := renewstate.ReadRotation(renewstate.RotationPath(stateDir))
 	if err != nil || st.Phase == renewstate.PhaseFinished {
 		return nil

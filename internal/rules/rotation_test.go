@@ -66,7 +66,7 @@ func TestCARotationFindings(t *testing.T) {
 func TestCARotationPerf(t *testing.T) {
 	now := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
 	dir := t.TempDir()
-	th := DefaultThresholds()
+	th := DefaultPolicy()
 	if got := CARotationPerf(dir, th, now); got != nil {
 		t.Fatalf("no rotation: %v", got)
 	}

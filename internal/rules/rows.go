@@ -129,7 +129,7 @@ var table = [...]Rule{
 		Summary: "The served certificate cannot be compared with its file (the file is unusable).",
 		Action:  "Fix the entry's certificate file."},
 	{Code: OldTLSVersion, Severity: Critical, Sources: []Source{SourceProbes, SourceSessions}, For: "5m",
-		Summary: "A handshake or session uses TLS older than 1.2.",
+		Summary: "A handshake or session uses TLS older than the policy's minimum (audit.policy.min_tls_version, default TLSv1.2).",
 		Action:  "Set ssl_min_protocol_version = 'TLSv1.2' (PostgreSQL) and client_tls_protocols / server_tls_protocols = secure (PgBouncer)."},
 
 	// Sessions.

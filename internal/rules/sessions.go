@@ -18,8 +18,8 @@ const (
 
 // PostgresFindings judges one collection from a PostgreSQL server: an
 // unreachable server is UNKNOWN, plaintext client sessions are a WARNING,
-// TLS older than 1.2 is CRITICAL.
-func PostgresFindings(name string, r *sessions.PostgresReport, err error) []Finding {
+// TLS older than the policy's minimum is CRITICAL.
+func PostgresFindings(name string, r *sessions.PostgresReport, err error, p Policy) []Finding {
 	entry := "pg_stat_ssl/" + name
 	if err != nil {
 		return []Finding{problem(SourceSessions, entry, CheckSessions, "", SessionSourceFailed, "%v", err)}
@@ -31,21 +31,21 @@ func PostgresFindings(name string, r *sessions.PostgresReport, err error) []Find
 		if g.Transport == sessions.TransportPlaintext {
 			plain.add(who, g.Count)
 		}
-		if sessions.OldTLSVersion(g.Version) {
+		if p.OldTLS(g.Version) {
 			old.add(g.Version+" "+who, g.Count)
 		}
 	}
 	out := []Finding{ok(SourceSessions, entry, CheckSessions, "", "PostgreSQL %s, ssl=%s, ssl_min_protocol_version=%s: %s",
 		r.Settings.ServerVersion, r.Settings.SSL, orDash(r.Settings.MinProtocolVersion), transportSummary(all, "client session", "client sessions"))}
-	out = append(out, plaintextFinding(entry, plain, "client session", "client sessions"), versionFinding(entry, old))
+	out = append(out, plaintextFinding(entry, plain, "client session", "client sessions"), versionFinding(entry, old, p))
 	return out
 }
 
 // PgBouncerFindings judges one collection from a PgBouncer: an
 // unreachable console is UNKNOWN, plaintext client connections are a
 // WARNING, plaintext server connections are CRITICAL when expectServerTLS
-// and a WARNING otherwise, TLS older than 1.2 on either side is CRITICAL.
-func PgBouncerFindings(name string, expectServerTLS bool, r *sessions.PgBouncerReport, err error) []Finding {
+// and a WARNING otherwise, TLS older than the policy's minimum on either side is CRITICAL.
+func PgBouncerFindings(name string, expectServerTLS bool, r *sessions.PgBouncerReport, err error, p Policy) []Finding {
 	entry := "pgbouncer/" + name
 	if err != nil {
 		return []Finding{problem(SourceSessions, entry, CheckSessions, "", SessionSourceFailed, "%v", err)}
@@ -61,7 +61,7 @@ func PgBouncerFindings(name string, expectServerTLS bool, r *sessions.PgBouncerR
 		if g.Transport == sessions.TransportPlaintext {
 			plain.add(who, g.Count)
 		}
-		if sessions.OldTLSVersion(g.Version) {
+		if p.OldTLS(g.Version) {
 			old.add(g.Version+" "+g.Side+" "+who, g.Count)
 		}
 	}
@@ -77,7 +77,7 @@ func PgBouncerFindings(name string, expectServerTLS bool, r *sessions.PgBouncerR
 		server = problem(SourceSessions, entry, CheckServerTLS, "", code, "%d %s without TLS: %s%s", n,
 			plural(n, "server connection", "server connections"), plainServers, suffix)
 	}
-	return append(out, server, versionFinding(entry, old))
+	return append(out, server, versionFinding(entry, old, p))
 }
 
 func plaintextFinding(entry string, plain tally, one, many string) Finding {
@@ -88,12 +88,12 @@ func plaintextFinding(entry string, plain tally, one, many string) Finding {
 		plain.total, plural(plain.total, one, many), plain)
 }
 
-func versionFinding(entry string, old tally) Finding {
+func versionFinding(entry string, old tally, p Policy) Finding {
 	if old.total == 0 {
-		return ok(SourceSessions, entry, CheckTLSVersion, "", "no TLS older than 1.2")
+		return ok(SourceSessions, entry, CheckTLSVersion, "", "no TLS older than %s", p.minTLSWords())
 	}
-	return problem(SourceSessions, entry, CheckTLSVersion, "", OldTLSVersion, "%d %s TLS older than 1.2: %s",
-		old.total, plural(old.total, "connection uses", "connections use"), old)
+	return problem(SourceSessions, entry, CheckTLSVersion, "", OldTLSVersion, "%d %s TLS older than %s: %s",
+		old.total, plural(old.total, "connection uses", "connections use"), p.minTLSWords(), old)
 }
 
 // plural picks the singular or plural wording for n.

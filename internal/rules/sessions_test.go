@@ -24,7 +24,7 @@ func TestPostgresFindings(t *testing.T) {
 		{Source: SourceSessions, Entry: "pg_stat_ssl/db", Check: CheckPlaintext, Code: PlaintextSessions, Status: Warning, Detail: "3 plaintext client sessions: app@magflow 2, etl@dw 1"},
 		{Source: SourceSessions, Entry: "pg_stat_ssl/db", Check: CheckTLSVersion, Code: OldTLSVersion, Status: Critical, Detail: "3 connections use TLS older than 1.2: TLSv1.1 legacy@magflow 3"},
 	}
-	if got := PostgresFindings("db", r, nil); !reflect.DeepEqual(got, want) {
+	if got := PostgresFindings("db", r, nil, DefaultPolicy()); !reflect.DeepEqual(got, want) {
 		t.Errorf("findings:\n%+v\nwant\n%+v", got, want)
 	}
 	healthy := &sessions.PostgresReport{Settings: sessions.Settings{SSL: "on", ServerVersion: "17.2"}}
@@ -33,10 +33,10 @@ func TestPostgresFindings(t *testing.T) {
 		{Source: SourceSessions, Entry: "pg_stat_ssl/db", Check: CheckPlaintext, Status: OK, Detail: "no plaintext client sessions"},
 		{Source: SourceSessions, Entry: "pg_stat_ssl/db", Check: CheckTLSVersion, Status: OK, Detail: "no TLS older than 1.2"},
 	}
-	if got := PostgresFindings("db", healthy, nil); !reflect.DeepEqual(got, want) {
+	if got := PostgresFindings("db", healthy, nil, DefaultPolicy()); !reflect.DeepEqual(got, want) {
 		t.Errorf("healthy findings:\n%+v\nwant\n%+v", got, want)
 	}
-	got := PostgresFindings("db", nil, errors.New(`postgres "db": connect: connection refused`))
+	got := PostgresFindings("db", nil, errors.New(`postgres "db": connect: connection refused`), DefaultPolicy())
 	if len(got) != 1 || got[0].Status != Unknown || got[0].Code != SessionSourceFailed || got[0].Detail != `postgres "db": connect: connection refused` {
 		t.Errorf("unreachable: %+v", got)
 	}
@@ -62,7 +62,7 @@ func TestPgBouncerFindings(t *testing.T) {
 			server,
 			{Source: SourceSessions, Entry: "pgbouncer/pgb", Check: CheckTLSVersion, Status: OK, Detail: "no TLS older than 1.2"},
 		}
-		if got := PgBouncerFindings("pgb", expect, r, nil); !reflect.DeepEqual(got, want) {
+		if got := PgBouncerFindings("pgb", expect, r, nil, DefaultPolicy()); !reflect.DeepEqual(got, want) {
 			t.Errorf("expect_server_tls=%v:\n%+v\nwant\n%+v", expect, got, want)
 		}
 	}

@@ -52,7 +52,7 @@ func (s *Server) serveProbe(w http.ResponseWriter, r *http.Request) {
 		s.logger.Debug("probe failed", "target", key, "err", report.Err)
 	}
 	w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
-	if err := collector.WriteProbe(w, key, report, rt.sources.Thresholds, now); err != nil {
+	if err := collector.WriteProbe(w, key, report, rt.sources.Policy, now); err != nil {
 		s.logger.Debug("probe answer not written", "target", key, "err", err)
 	}
 }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/magflow/pgtls_exporter/collector"
 	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/rules"
 )
 
 // Options configure the server.
@@ -87,7 +88,7 @@ func New(opts Options) (*Server, error) {
 		versioncollector.NewCollector("pgtls_exporter"),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	cfg, err := config.Load(s.opts.ConfigFile)
+	cfg, err := rules.Load(s.opts.ConfigFile)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +99,7 @@ func New(opts Options) (*Server, error) {
 // Reload loads the configuration file again. On failure the running
 // configuration stays in force and the failure is logged and exported.
 func (s *Server) Reload() error {
-	cfg, err := config.Load(s.opts.ConfigFile)
+	cfg, err := rules.Load(s.opts.ConfigFile)
 	if err != nil {
 		s.reloadOK.Set(0)
 		s.logger.Error("configuration not loaded; keeping the running one", "file", s.opts.ConfigFile, "err", err)

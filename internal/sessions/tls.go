@@ -98,13 +98,3 @@ func checkVersion(v string) error {
 	}
 	return nil
 }
-
-// OldTLSVersion reports whether a protocol version (as PostgreSQL and
-// PgBouncer print it) is older than TLS 1.2.
-func OldTLSVersion(v string) bool {
-	switch v {
-	case "SSLv2", "SSLv3", "TLSv1", "TLSv1.0", "TLSv1.1":
-		return true
-	}
-	return false
-}

@@ -50,14 +50,6 @@ func TestParsePgBouncerTLS(t *testing.T) {
 	}
 }
 
-func TestOldTLSVersion(t *testing.T) {
-	for v, old := range map[string]bool{"SSLv3": true, "TLSv1": true, "TLSv1.1": true, "TLSv1.2": false, "TLSv1.3": false, "": false, UnknownTLS: false} {
-		if OldTLSVersion(v) != old {
-			t.Errorf("OldTLSVersion(%q) = %v", v, !old)
-		}
-	}
-}
-
 func TestClassify(t *testing.T) {
 	tests := []struct {
 		addr, tls string

@@ -26,11 +26,9 @@ type Set struct {
 	// Audit are the audit's subjects: the session servers (over the same
 	// connections) and the configured files.
 	Audit []audit.Target
-	// Thresholds and StrictKeyOwners are what findings are judged with.
-	Thresholds      rules.Thresholds
-	StrictKeyOwners map[string]bool
-	// AuditPolicy and Acknowledge judge the audit.
-	AuditPolicy rules.AuditPolicy
+	// Policy is what every finding is judged with.
+	Policy rules.Policy
+	// Acknowledge are the audit findings accepted with a reason.
 	Acknowledge []config.Acknowledgement
 	// RotationMaxAge is how long a CA rotation may stay in a phase.
 	RotationMaxAge time.Duration
@@ -48,8 +46,7 @@ type Options struct {
 // New builds the sources of cfg. Session sources connect on first use.
 func New(cfg *config.Config, opts Options) *Set {
 	s := &Set{Config: cfg, Inspector: inspect.New(cfg, opts.Workers), Prober: targets.New(cfg),
-		Thresholds: rules.ThresholdsOf(cfg.Thresholds), StrictKeyOwners: cfg.StrictKeyOwners(),
-		AuditPolicy: rules.AuditPolicyOf(cfg.Audit.Policy), Acknowledge: cfg.Audit.Acknowledge,
+		Policy: rules.PolicyOf(cfg), Acknowledge: cfg.Audit.Acknowledge,
 		RotationMaxAge: cfg.Renew.CARotation.MaxPhaseAgeDuration()}
 	for _, o := range sessions.PostgresOptions(cfg) {
 		o.ByDatabaseUser = o.ByDatabaseUser || opts.ByDatabaseUser

@@ -1,0 +1,23 @@
+// Package defaults holds the default policy values of the rules table:
+// the expiry thresholds and how long a CA rotation may rest in a phase.
+// The configuration names them in its messages and rules.Policy applies
+// them; nothing else writes them down.
+package defaults
+
+import "time"
+
+const day = 24 * time.Hour
+
+// Expiry thresholds: server certificates (files and served) are
+// expires_soon within WarnBefore and expires_very_soon within CritBefore;
+// the CA within CAWarnBefore and CACritBefore.
+const (
+	WarnBefore   = 30 * day
+	CritBefore   = 7 * day
+	CAWarnBefore = 90 * day
+	CACritBefore = 30 * day
+)
+
+// MaxPhaseAge is how long a CA rotation may stay prepared or switched
+// before it is ca_rotation_stalled.
+const MaxPhaseAge = 7 * day

@@ -13,9 +13,9 @@ import (
 
 	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/config"
-	"github.com/magflow/pgtls_exporter/internal/inspect"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
 	"github.com/magflow/pgtls_exporter/internal/rules"
+	"github.com/magflow/pgtls_exporter/internal/sources"
 )
 
 // Exit codes of a renew run.
@@ -168,7 +168,9 @@ func (r *runner) dryRun() int {
 // CA.
 func (r *runner) plan() (*Plan, *signer) {
 	now := r.opts.Now()
-	report := inspect.New(r.cfg, 0).Inspect(now)
+	set := sources.New(r.cfg, sources.Options{})
+	defer set.Close()
+	report := set.Inspector.Inspect(now)
 	caPlan, ca := loadCA(r.cfg, r.opts.Init, now)
 	switch st, err := readRotation(r.stateDir); {
 	case err != nil:

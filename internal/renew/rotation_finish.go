@@ -11,8 +11,8 @@ import (
 
 	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/config"
-	"github.com/magflow/pgtls_exporter/internal/inspect"
 	"github.com/magflow/pgtls_exporter/internal/sessions"
+	"github.com/magflow/pgtls_exporter/internal/sources"
 	"github.com/magflow/pgtls_exporter/internal/targets"
 )
 
@@ -24,7 +24,7 @@ import (
 // one issued. What cannot be looked at counts too: it may need them.
 // PgBouncer does not show its clients' certificates, so its clients are
 // not seen.
-func (r *runner) oldCAUsers(ctx context.Context, old []*x509.Certificate, now time.Time) []string {
+func (r *runner) oldCAUsers(ctx context.Context, set *sources.Set, old []*x509.Certificate, now time.Time) []string {
 	var out []string
 	issuedByOld := func(list []*x509.Certificate) (*x509.Certificate, *x509.Certificate) {
 		for _, c := range list {
@@ -60,8 +60,7 @@ func (r *runner) oldCAUsers(ctx context.Context, old []*x509.Certificate, now ti
 	for _, d := range configuredDSNs(cfg) {
 		file(d.field+" sslcert", cfg.ClientCertFile(d.dsn))
 	}
-	report := inspect.New(cfg, 1).Inspect(now)
-	for _, t := range targets.New(cfg).ProbeAll(ctx, report) {
+	for _, t := range set.Prober.ProbeAll(ctx, set.Inspector.Inspect(now)) {
 		switch c, o := issuedByOld(servedChain(t)); {
 		case t.Err != nil:
 			out = append(out, fmt.Sprintf("target %s (%s): cannot be probed, so it may still serve a certificate of the old CA: %v", t.Target.Name, t.Target.Address, t.Err))
@@ -69,7 +68,7 @@ func (r *runner) oldCAUsers(ctx context.Context, old []*x509.Certificate, now ti
 			out = append(out, fmt.Sprintf("target %s (%s) serves serial %s, issued by the old CA %q", t.Target.Name, t.Target.Address, certs.Serial(c), o.Subject.String()))
 		}
 	}
-	return append(out, oldCASessions(ctx, cfg, old)...)
+	return append(out, oldCASessions(ctx, set.Postgres, old)...)
 }
 
 // servedChain is what a probe saw served.
@@ -82,14 +81,12 @@ func servedChain(t *targets.Report) []*x509.Certificate {
 
 // oldCASessions lists the PostgreSQL servers of sessions.postgres where
 // client sessions use a certificate issued by one of the old CAs.
-func oldCASessions(ctx context.Context, cfg *config.Config, old []*x509.Certificate) []string {
+func oldCASessions(ctx context.Context, servers []*sessions.Postgres, old []*x509.Certificate) []string {
 	var out []string
-	for _, o := range sessions.PostgresOptions(cfg) {
-		src := sessions.NewPostgres(o)
+	for _, src := range servers {
 		issuers, err := src.ClientCertIssuers(ctx)
-		src.Close()
 		if err != nil {
-			out = append(out, fmt.Sprintf("sessions of %s cannot be read, so clients may still use certificates of the old CA: %v", o.Name, err))
+			out = append(out, fmt.Sprintf("sessions of %s cannot be read, so clients may still use certificates of the old CA: %v", src.Name(), err))
 			continue
 		}
 		names := make([]string, 0, len(issuers))
@@ -100,7 +97,7 @@ func oldCASessions(ctx context.Context, cfg *config.Config, old []*x509.Certific
 		for _, dn := range names {
 			cn := commonNameOf(dn)
 			if cn != "" && slices.ContainsFunc(old, func(c *x509.Certificate) bool { return c.Subject.CommonName == cn }) {
-				out = append(out, fmt.Sprintf("server %s: %d client sessions use a certificate issued by the old CA %q", o.Name, issuers[dn], dn))
+				out = append(out, fmt.Sprintf("server %s: %d client sessions use a certificate issued by the old CA %q", src.Name(), issuers[dn], dn))
 			}
 		}
 	}

@@ -9,9 +9,8 @@ import (
 
 	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/config"
-	"github.com/magflow/pgtls_exporter/internal/inspect"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
-	"github.com/magflow/pgtls_exporter/internal/targets"
+	"github.com/magflow/pgtls_exporter/internal/sources"
 )
 
 // rotationPlan is what one step of a CA rotation will do, decided before
@@ -92,20 +91,22 @@ func (r *runner) planRotation(ctx context.Context, step string, st *renewstate.R
 	if st != nil {
 		p.Old, p.New = st.OldCA, st.NewCA
 	}
+	set := sources.New(r.cfg, sources.Options{}) // the files and servers as the step finds them
+	defer set.Close()
 	switch step {
 	case StepPrepare:
-		r.planPrepare(ctx, p)
+		r.planPrepare(ctx, set, p)
 	case StepSwitch:
-		r.planSwitch(ctx, p)
+		r.planSwitch(ctx, set, p)
 	case StepFinish:
-		r.planFinish(ctx, p)
+		r.planFinish(ctx, set, p)
 	}
 	return p
 }
 
 // planPrepare: the configured CA must be usable, the new CA's files must
 // not exist, and every target must pass verify-full now.
-func (r *runner) planPrepare(ctx context.Context, p *rotationPlan) {
+func (r *runner) planPrepare(ctx context.Context, set *sources.Set, p *rotationPlan) {
 	caPlan, old := loadCA(r.cfg, false, p.Now)
 	if caPlan.Err != nil {
 		p.refuse(caPlan.Err)
@@ -126,25 +127,25 @@ func (r *runner) planPrepare(ctx context.Context, p *rotationPlan) {
 	if len(p.trusted) > 1 {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("ca.cert holds %d certificates: all of them stay trusted until finish", len(p.trusted)))
 	}
-	p.refuseFailingTargets(ctx, r.cfg)
+	p.refuseFailingTargets(ctx, set)
 }
 
 // refuseFailingTargets refuses the step while a target fails verify-full:
 // the step could verify nothing, nor its rollback.
-func (p *rotationPlan) refuseFailingTargets(ctx context.Context, cfg *config.Config) {
-	for _, why := range failingTargets(ctx, cfg, p.Now) {
+func (p *rotationPlan) refuseFailingTargets(ctx context.Context, set *sources.Set) {
+	for _, why := range failingTargets(ctx, set, p.Now) {
 		p.refuse(fmt.Errorf("%s: a rotation step starts from targets that pass verify-full", why))
 	}
 }
 
 // planSwitch: the rotation is prepared, the new CA is the one prepare
 // made and is trusted by ca.cert; every entry is reissued under it.
-func (r *runner) planSwitch(ctx context.Context, p *rotationPlan) {
+func (r *runner) planSwitch(ctx context.Context, set *sources.Set, p *rotationPlan) {
 	if !r.startsFrom(p, renewstate.PhasePrepared) {
 		return
 	}
-	p.refuseFailingTargets(ctx, r.cfg)
-	report := inspect.New(r.cfg, 0).Inspect(p.Now)
+	p.refuseFailingTargets(ctx, set)
+	report := set.Inspector.Inspect(p.Now)
 	ca := CAPlan{CertPath: p.Paths.NewCert, KeyPath: p.Paths.NewKey, Subject: p.next.cert.Subject.String(), NotAfter: p.next.cert.NotAfter}
 	p.Entries = makePlan(planInput{cfg: r.cfg, report: report, ca: ca, now: p.Now, force: true, reload: true})
 	for i := range p.Entries.Entries {
@@ -162,7 +163,7 @@ func (r *runner) planSwitch(ctx context.Context, p *rotationPlan) {
 
 // planFinish: the rotation is switched, --finish was given, and nothing
 // still needs the old CA.
-func (r *runner) planFinish(ctx context.Context, p *rotationPlan) {
+func (r *runner) planFinish(ctx context.Context, set *sources.Set, p *rotationPlan) {
 	if !r.startsFrom(p, renewstate.PhaseSwitched) {
 		return
 	}
@@ -172,7 +173,7 @@ func (r *runner) planFinish(ctx context.Context, p *rotationPlan) {
 			old = append(old, c)
 		}
 	}
-	p.Blockers = r.oldCAUsers(ctx, old, p.Now)
+	p.Blockers = r.oldCAUsers(ctx, set, old, p.Now)
 	if len(p.Blockers) > 0 {
 		p.refuse(fmt.Errorf("%d things still need the old CA (listed above): switch them to the new CA first", len(p.Blockers)))
 	}
@@ -205,10 +206,9 @@ func (r *runner) readNewCA(p *rotationPlan) {
 }
 
 // failingTargets probes every target and says which fail verify-full.
-func failingTargets(ctx context.Context, cfg *config.Config, now time.Time) []string {
-	report := inspect.New(cfg, 1).Inspect(now)
+func failingTargets(ctx context.Context, set *sources.Set, now time.Time) []string {
 	var out []string
-	for _, t := range targets.New(cfg).ProbeAll(ctx, report) {
+	for _, t := range set.Prober.ProbeAll(ctx, set.Inspector.Inspect(now)) {
 		switch {
 		case t.Err != nil:
 			out = append(out, fmt.Sprintf("target %s (%s): probe failed: %v", t.Target.Name, t.Target.Address, t.Err))

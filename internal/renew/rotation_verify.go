@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/certs"
-	"github.com/magflow/pgtls_exporter/internal/inspect"
 	"github.com/magflow/pgtls_exporter/internal/issue"
 	"github.com/magflow/pgtls_exporter/internal/regfile"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
+	"github.com/magflow/pgtls_exporter/internal/sources"
 )
 
 // expectationsOf lists what the targets must serve once a transaction's
@@ -23,7 +23,7 @@ import (
 // with the trust now in ca.cert (both CAs, then the new one alone). Its
 // switch is a renewal whose new certificates must moreover chain to the
 // new CA alone.
-func (r *runner) expectationsOf(j *Journal, old bool) ([]expectation, error) {
+func (r *runner) expectationsOf(set *sources.Set, j *Journal, old bool) ([]expectation, error) {
 	if j.Rotation == nil || j.Rotation.Phase == renewstate.PhaseSwitched {
 		exps := expectations(r.cfg, j, old)
 		if j.Rotation == nil || old {
@@ -43,7 +43,7 @@ func (r *runner) expectationsOf(j *Journal, old bool) ([]expectation, error) {
 		}
 		return exps, nil
 	}
-	report := inspect.New(r.cfg, 1).Inspect(time.Now())
+	report := set.Inspector.Inspect(time.Now())
 	var judge func([][]byte) string
 	if !old {
 		st, err := readRotation(r.stateDir)

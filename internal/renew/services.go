@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/sources"
 )
 
 // reloadAndVerify runs the install and reload steps of every service of
@@ -20,11 +22,13 @@ func (r *runner) reloadAndVerify(ctx context.Context, j *Journal) error {
 	if err := r.reloadServices(ctx, j); err != nil {
 		return err
 	}
-	exps, err := r.expectationsOf(j, false)
+	set := sources.New(r.cfg, sources.Options{Workers: 1})
+	defer set.Close()
+	exps, err := r.expectationsOf(set, j, false)
 	if err != nil {
 		return err
 	}
-	if err := waitServed(ctx, r.cfg, exps, r.cfg.Renew.VerifyTimeoutDuration(), r.log); err != nil {
+	if err := waitServed(ctx, set, exps, r.cfg.Renew.VerifyTimeoutDuration(), r.log); err != nil {
 		if j.Rotation != nil {
 			return fmt.Errorf("the servers do not serve what the CA rotation's %s phase needs: %w", j.Rotation.Phase, err)
 		}
@@ -65,14 +69,16 @@ func (r *runner) reloadServices(ctx context.Context, j *Journal) error {
 // serves the old ones. Without targets to prove it, it is not.
 func (r *runner) reloadOld(ctx context.Context, j *Journal) error {
 	reloadErr := r.reloadServices(ctx, j)
-	exps, err := r.expectationsOf(j, true)
+	set := sources.New(r.cfg, sources.Options{Workers: 1})
+	defer set.Close()
+	exps, err := r.expectationsOf(set, j, true)
 	if err != nil {
 		return err
 	}
 	if reloadErr != nil && len(exps) == 0 {
 		return fmt.Errorf("reload after restoring: %w (and no target can confirm the old certificates are served)", reloadErr)
 	}
-	if err := waitServed(ctx, r.cfg, exps, r.cfg.Renew.VerifyTimeoutDuration(), r.log); err != nil {
+	if err := waitServed(ctx, set, exps, r.cfg.Renew.VerifyTimeoutDuration(), r.log); err != nil {
 		if reloadErr != nil {
 			err = fmt.Errorf("%w; reload after restoring: %w", err, reloadErr)
 		}

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/magflow/pgtls_exporter/internal/inspect"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
+	"github.com/magflow/pgtls_exporter/internal/sources"
 )
 
 // done records the run in the state file, prints and logs the outcome,
@@ -33,7 +33,9 @@ func (r *runner) record(code int, msg, summary string) int {
 	} else if prev != nil {
 		st.LastSuccess = prev.LastSuccess
 	}
-	report := inspect.New(r.cfg, 0).Inspect(now)
+	set := sources.New(r.cfg, sources.Options{})
+	defer set.Close()
+	report := set.Inspector.Inspect(now)
 	for _, c := range r.cfg.Certificates {
 		e, ok := r.results[c.Name]
 		var before renewstate.Entry

@@ -9,7 +9,7 @@ import (
 
 	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/config"
-	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/sources"
 	"github.com/magflow/pgtls_exporter/internal/targets"
 )
 
@@ -62,12 +62,16 @@ func expectations(cfg *config.Config, j *Journal, old bool) []expectation {
 // always reports what a complete probe found (an old serial, a failed
 // verification), never a probe cut short by the wait. ctx still ends
 // everything.
-func waitServed(ctx context.Context, cfg *config.Config, exps []expectation, timeout time.Duration, log *slog.Logger) error {
+//
+// set is built for this verification, once the files are in place: its
+// files are the CA to verify against, and its prober's memory of verified
+// chains does not pass a new certificate for the old one, since it is
+// keyed by the exact served chain and the verifier.
+func waitServed(ctx context.Context, set *sources.Set, exps []expectation, timeout time.Duration, log *slog.Logger) error {
 	if len(exps) == 0 {
 		return nil
 	}
-	report := inspect.New(cfg, 1).Inspect(time.Now()) // the CA to verify against
-	prober := targets.New(cfg)
+	report := set.Inspector.Inspect(time.Now())
 	start := time.Now()
 	deadline := start.Add(timeout)
 	pending := exps
@@ -75,7 +79,7 @@ func waitServed(ctx context.Context, cfg *config.Config, exps []expectation, tim
 	for {
 		var next []expectation
 		for _, e := range pending {
-			r := prober.Probe(ctx, e.target, report)
+			r := set.Prober.Probe(ctx, e.target, report)
 			if problem := check(r, e); problem != "" {
 				why[e.target.Name] = problem
 				next = append(next, e)

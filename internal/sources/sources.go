@@ -2,7 +2,10 @@
 // configuration names: the file inspector, the prober, the session
 // sources, the audit's targets and renew's state folder (its runs and the
 // CA rotation). serve turns a Set into collectors; check evaluates the
-// same Set once.
+// same Set once; renew builds a Set for each look it takes (a plan, the
+// verification after each reload, the state it records), so that every
+// look reads the files anew and probes with a prober whose memory of
+// verified chains began with it.
 package sources
 
 import (

@@ -3,12 +3,11 @@ package config
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/common/model"
-
-	"github.com/magflow/pgtls_exporter/probe"
 )
 
 // DefaultProbeTimeout bounds one probe when neither the target nor the
@@ -28,7 +27,7 @@ type Target struct {
 	// serve; empty means no drift check.
 	Certificate string `yaml:"certificate"`
 	// Negotiation is "postgres" (SSLRequest) or "direct" (TLS with ALPN).
-	Negotiation probe.Negotiation `yaml:"negotiation"`
+	Negotiation Negotiation `yaml:"negotiation"`
 	// Timeout bounds one probe of this target; zero means probe.timeout.
 	Timeout model.Duration `yaml:"timeout"`
 	// ClientCert and ClientKey are presented when the server asks for a
@@ -114,7 +113,7 @@ func (c *Config) validateTargets(add func(path, format string, args ...any)) {
 			}
 		}
 		if t.Negotiation != "" && !t.Negotiation.Valid() {
-			add(p+".negotiation", "%q is not one of %v", t.Negotiation, probe.Negotiations())
+			add(p+".negotiation", "%q is not one of %v", t.Negotiation, Negotiations())
 		}
 		if t.Timeout < 0 {
 			add(p+".timeout", "must not be negative")
@@ -127,3 +126,23 @@ func (c *Config) validateTargets(add func(path, format string, args ...any)) {
 		add("probe.timeout", "must not be negative")
 	}
 }
+
+// Negotiation is how a target is asked for TLS: NegotiationPostgres (the
+// default) or NegotiationDirect.
+type Negotiation string
+
+// The negotiations a target may name; Negotiations lists them.
+const (
+	// NegotiationPostgres sends PostgreSQL's SSLRequest first; every
+	// PostgreSQL and PgBouncer understands it.
+	NegotiationPostgres Negotiation = "postgres"
+	// NegotiationDirect starts TLS at once with ALPN "postgresql"
+	// (PostgreSQL 17+, PgBouncer 1.25+).
+	NegotiationDirect Negotiation = "direct"
+)
+
+// Negotiations lists every negotiation, the default first.
+func Negotiations() []Negotiation { return []Negotiation{NegotiationPostgres, NegotiationDirect} }
+
+// Valid reports whether n is one of Negotiations.
+func (n Negotiation) Valid() bool { return slices.Contains(Negotiations(), n) }

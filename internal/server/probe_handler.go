@@ -10,7 +10,6 @@ import (
 
 	"github.com/magflow/pgtls_exporter/collector"
 	"github.com/magflow/pgtls_exporter/internal/config"
-	"github.com/magflow/pgtls_exporter/probe"
 )
 
 // serveProbe answers /probe?target=NAME_OR_ADDRESS&module=NEGOTIATION with
@@ -19,13 +18,13 @@ func (s *Server) serveProbe(w http.ResponseWriter, r *http.Request) {
 	rt := s.current()
 	query := r.URL.Query()
 	key := query.Get("target")
-	module := probe.Negotiation(query.Get("module"))
+	module := config.Negotiation(query.Get("module"))
 	if key == "" {
 		http.Error(w, "the target parameter is missing", http.StatusBadRequest)
 		return
 	}
 	if module != "" && !module.Valid() {
-		http.Error(w, fmt.Sprintf("unknown module %q; modules are %v", module, probe.Negotiations()), http.StatusBadRequest)
+		http.Error(w, fmt.Sprintf("unknown module %q; modules are %v", module, config.Negotiations()), http.StatusBadRequest)
 		return
 	}
 	t, ok := rt.cfg.TargetByName(key)

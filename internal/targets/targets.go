@@ -144,7 +144,7 @@ func (p *Prober) Probe(ctx context.Context, t config.Target, files *inspect.Repo
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.TargetTimeout(t))
 	defer cancel()
 	r := &Report{Target: t}
-	opts := probe.Options{Address: t.Address, ServerName: t.ServerName, Negotiation: t.Negotiation,
+	opts := probe.Options{Address: t.Address, ServerName: t.ServerName, Negotiation: negotiation(t.Negotiation),
 		Dialer: &net.Dialer{}}
 	switch {
 	case files != nil && files.Authority != nil:
@@ -193,4 +193,13 @@ func compare(entry string, served inspect.CertFacts, files *inspect.Report) *Dri
 	d.FileSerial = cf.Certificates[0].Serial
 	d.Matches = cf.Certificates[0].Fingerprint == served.Fingerprint
 	return d
+}
+
+// negotiation is the probe's way to ask for TLS that the configuration
+// names.
+func negotiation(n config.Negotiation) probe.Negotiation {
+	if n == config.NegotiationDirect {
+		return probe.NegotiationDirect
+	}
+	return probe.NegotiationPostgres
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/issue"
 	"github.com/magflow/pgtls_exporter/internal/regfile"
@@ -82,7 +83,7 @@ func loadCA(cfg *config.Config, init bool, now time.Time) (CAPlan, *signer) {
 		p.Err = fmt.Errorf("read CA key %s: %w", cfg.CA.Key, err)
 		return p, nil
 	}
-	key, err := issue.ParseKey(keyData)
+	key, err := certs.ParsePrivateKey(keyData)
 	clear(keyData)
 	if err != nil {
 		p.Err = fmt.Errorf("CA key %s: %w", cfg.CA.Key, err)

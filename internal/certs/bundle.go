@@ -2,6 +2,7 @@ package certs
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -69,17 +70,24 @@ var pemBegin = []byte("-----BEGIN ")
 // PARAMETERS are skipped), or a DER certificate, certificate sequence or
 // private key.
 func ParseBundle(data []byte) (*Bundle, error) {
+	return parseBundle(data, nil)
+}
+
+// parseBundle is ParseBundle; keep, when not nil, receives the private
+// half of each usable key, in file order (nil for an encrypted or
+// unsupported key).
+func parseBundle(data []byte, keep func(crypto.Signer)) (*Bundle, error) {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
 		return nil, &ParseError{Reason: ReasonEmpty}
 	}
 	if bytes.Contains(trimmed, pemBegin) {
-		return parsePEM(trimmed)
+		return parsePEM(trimmed, keep)
 	}
-	return parseDER(data)
+	return parseDER(data, keep)
 }
 
-func parsePEM(rest []byte) (*Bundle, error) {
+func parsePEM(rest []byte, keep func(crypto.Signer)) (*Bundle, error) {
 	b := &Bundle{Encoding: EncodingPEM}
 	for n := 1; ; n++ {
 		var block *pem.Block
@@ -98,11 +106,14 @@ func parsePEM(rest []byte) (*Bundle, error) {
 			}
 			b.Certificates = append(b.Certificates, cert)
 		case isKeyBlock(block.Type):
-			key, err := parsePEMKey(block)
+			key, signer, err := parsePEMKey(block)
 			if err != nil {
 				return nil, &ParseError{Reason: ReasonBadKey, Block: n, Err: err}
 			}
 			b.Keys = append(b.Keys, key)
+			if keep != nil {
+				keep(signer)
+			}
 		}
 	}
 	if len(b.Certificates) == 0 && len(b.Keys) == 0 {
@@ -111,12 +122,15 @@ func parsePEM(rest []byte) (*Bundle, error) {
 	return b, nil
 }
 
-func parseDER(data []byte) (*Bundle, error) {
+func parseDER(data []byte, keep func(crypto.Signer)) (*Bundle, error) {
 	certs, certErr := x509.ParseCertificates(data)
 	if certErr == nil && len(certs) > 0 {
 		return &Bundle{Encoding: EncodingDER, Certificates: certs}, nil
 	}
-	if key, err := parseDERKey(data); err == nil {
+	if key, signer, err := parseDERKey(data); err == nil {
+		if keep != nil {
+			keep(signer)
+		}
 		return &Bundle{Encoding: EncodingDER, Keys: []Key{key}}, nil
 	}
 	if len(data) > 0 && data[0] == 0x30 { // an ASN.1 SEQUENCE: DER, but broken

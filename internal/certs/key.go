@@ -55,13 +55,16 @@ func isKeyBlock(typ string) bool {
 		typ == "EC PRIVATE KEY" || typ == "ENCRYPTED PRIVATE KEY"
 }
 
-func parsePEMKey(block *pem.Block) (Key, error) {
+// parsePEMKey parses a private key PEM block. The signer is nil for an
+// encrypted key (PKCS#8 ENCRYPTED PRIVATE KEY, or OpenSSL's legacy
+// "Proc-Type: 4,ENCRYPTED" header) and for an algorithm Go cannot use.
+func parsePEMKey(block *pem.Block) (Key, crypto.Signer, error) {
 	if block.Type == "ENCRYPTED PRIVATE KEY" {
-		return Key{Format: "PKCS#8", Encrypted: true}, nil
+		return Key{Format: "PKCS#8", Encrypted: true}, nil, nil
 	}
 	format := map[string]string{"PRIVATE KEY": "PKCS#8", "RSA PRIVATE KEY": "PKCS#1", "EC PRIVATE KEY": "SEC1"}[block.Type]
 	if strings.Contains(block.Headers["Proc-Type"], "ENCRYPTED") {
-		return Key{Format: format, Encrypted: true}, nil
+		return Key{Format: format, Encrypted: true}, nil, nil
 	}
 	var (
 		priv any
@@ -75,20 +78,21 @@ func parsePEMKey(block *pem.Block) (Key, error) {
 	default:
 		priv, err = x509.ParsePKCS8PrivateKey(block.Bytes)
 		if alg := unsupportedPKCS8(block.Bytes); err != nil && alg != "" {
-			return Key{Format: format, Unsupported: alg}, nil
+			return Key{Format: format, Unsupported: alg}, nil, nil
 		}
 	}
 	if err != nil {
-		return Key{}, fmt.Errorf("%s key: %w", format, err)
+		return Key{}, nil, fmt.Errorf("%s key: %w", format, err)
 	}
 	return publicHalf(priv, format)
 }
 
-func parseDERKey(der []byte) (Key, error) {
+// parseDERKey parses a DER private key: PKCS#8, PKCS#1 or SEC1.
+func parseDERKey(der []byte) (Key, crypto.Signer, error) {
 	if priv, err := x509.ParsePKCS8PrivateKey(der); err == nil {
 		return publicHalf(priv, "PKCS#8")
 	} else if alg := unsupportedPKCS8(der); alg != "" {
-		return Key{Format: "PKCS#8", Unsupported: alg}, nil
+		return Key{Format: "PKCS#8", Unsupported: alg}, nil, nil
 	}
 	if priv, err := x509.ParsePKCS1PrivateKey(der); err == nil {
 		return publicHalf(priv, "PKCS#1")
@@ -96,26 +100,29 @@ func parseDERKey(der []byte) (Key, error) {
 	if priv, err := x509.ParseECPrivateKey(der); err == nil {
 		return publicHalf(priv, "SEC1")
 	}
-	return Key{}, errors.New("not a DER private key")
+	return Key{}, nil, errors.New("not a DER private key")
 }
 
-func publicHalf(priv any, format string) (Key, error) {
+func publicHalf(priv any, format string) (Key, crypto.Signer, error) {
 	signer, ok := priv.(crypto.Signer)
 	if !ok {
-		return Key{}, fmt.Errorf("unsupported private key type %T", priv)
+		return Key{}, nil, fmt.Errorf("unsupported private key type %T", priv)
 	}
-	return Key{Public: signer.Public(), Format: format}, nil
+	return Key{Public: signer.Public(), Format: format}, signer, nil
 }
 
-// ErrKeyEncrypted means a key is encrypted, so whether it matches cannot be told.
-var ErrKeyEncrypted = errors.New("private key is encrypted; cannot check that it matches")
+// ErrKeyEncrypted is wrapped by the errors for a private key encrypted with
+// a passphrase (PKCS#8 ENCRYPTED PRIVATE KEY, or OpenSSL's legacy
+// "Proc-Type: 4,ENCRYPTED" PEM header): it cannot be matched or used
+// without the passphrase.
+var ErrKeyEncrypted = errors.New("private key is encrypted")
 
 // KeyMatches reports whether key is the private half of cert's public key.
 // It returns ErrKeyEncrypted for an encrypted key, and an error naming both
 // algorithms when they differ.
 func KeyMatches(cert *x509.Certificate, key Key) (bool, error) {
 	if key.Encrypted {
-		return false, ErrKeyEncrypted
+		return false, fmt.Errorf("%w; cannot check that it matches", ErrKeyEncrypted)
 	}
 	if key.Unsupported != "" {
 		return false, unsupportedKeyError(key.Unsupported)

@@ -17,8 +17,17 @@ type FileFacts struct {
 type ServerUser struct {
 	Name string
 	UID  uint32
-	// GIDs holds the primary and supplementary groups.
+	// GIDs holds the primary group first, then the supplementary groups.
 	GIDs []uint32
+}
+
+// PrimaryGID is the user's primary group; ok is false when no group is
+// known (a key_owner given as a bare UID).
+func (u ServerUser) PrimaryGID() (gid uint32, ok bool) {
+	if len(u.GIDs) == 0 {
+		return 0, false
+	}
+	return u.GIDs[0], true
 }
 
 // KeyFileVerdict is PostgreSQL's judgement of a key file for a user.

@@ -2,8 +2,12 @@ package config
 
 import (
 	"fmt"
+	"os/user"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/magflow/pgtls_exporter/internal/certs"
 )
 
 // MaxID is the largest uid or gid a key_owner may name: 4294967295 is
@@ -55,4 +59,49 @@ func ParseID(s string) (uint32, error) {
 func looksNumeric(s string) bool {
 	s = strings.TrimLeft(s, "+-")
 	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// LookupKeyOwner resolves a key_owner to the user a server runs as, the
+// one resolver for check (which judges key files for that user) and renew
+// (which writes them for it). A user name is looked up in the user
+// database; its groups are its primary group first, then every
+// supplementary group, since the server opens the key with all of them. A
+// numeric "UID" or "UID:GID" is taken as is (containers often have no
+// passwd entry for the database user): its one group is GID, none for a
+// bare UID.
+func LookupKeyOwner(keyOwner string) (certs.ServerUser, error) {
+	num, isNum, err := ParseNumericOwner(keyOwner)
+	if err != nil {
+		return certs.ServerUser{}, fmt.Errorf("key_owner %q: %w", keyOwner, err)
+	}
+	if isNum {
+		su := certs.ServerUser{Name: keyOwner, UID: num.UID}
+		if num.HasGID {
+			su.GIDs = []uint32{num.GID}
+		}
+		return su, nil
+	}
+	u, err := user.Lookup(keyOwner)
+	if err != nil {
+		return certs.ServerUser{}, fmt.Errorf("key_owner %q: %w", keyOwner, err)
+	}
+	uid, err := ParseID(u.Uid)
+	if err != nil {
+		return certs.ServerUser{}, fmt.Errorf("key_owner %q: user database: uid %w", keyOwner, err)
+	}
+	primary, err := ParseID(u.Gid)
+	if err != nil {
+		return certs.ServerUser{}, fmt.Errorf("key_owner %q: user database: gid %w", keyOwner, err)
+	}
+	su := certs.ServerUser{Name: keyOwner, UID: uid, GIDs: []uint32{primary}}
+	groups, err := u.GroupIds()
+	if err != nil {
+		return su, nil // the primary group is known; supplementary ones are not
+	}
+	for _, g := range groups {
+		if n, err := ParseID(g); err == nil && !slices.Contains(su.GIDs, n) {
+			su.GIDs = append(su.GIDs, n)
+		}
+	}
+	return su, nil
 }

@@ -138,7 +138,8 @@ type SQLReload struct {
 	// DSN must not hold a password; use PasswordFile. Paths inside it
 	// (sslrootcert, host=/socket/dir) are used as written.
 	DSN string `yaml:"dsn"`
-	// PasswordFile holds the password (a trailing newline is ignored).
+	// PasswordFile holds the password, read by certs.ReadPasswordFile (a
+	// trailing newline is ignored, an empty file is refused).
 	PasswordFile string `yaml:"password_file"`
 }
 

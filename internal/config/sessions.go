@@ -25,8 +25,9 @@ type SessionSource struct {
 	// DSN is a libpq connection string; relative sslrootcert, sslcert and
 	// sslkey paths are resolved against the configuration folder.
 	DSN DSN `yaml:"dsn"`
-	// PasswordFile holds the password (a trailing newline is ignored); it
-	// is read on every new connection. Empty: the DSN's own mechanisms
+	// PasswordFile holds the password, read by certs.ReadPasswordFile (a
+	// trailing newline is ignored, an empty file is refused); it is read
+	// on every new connection. Empty: the DSN's own mechanisms
 	// (password=, PGPASSWORD, .pgpass).
 	PasswordFile string `yaml:"password_file"`
 	// ByDatabaseUser adds database and user labels to the counts.

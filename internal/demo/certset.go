@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/issue"
 	"github.com/magflow/pgtls_exporter/internal/testenv"
 )
@@ -98,7 +99,7 @@ func writeFaultyReplica(dir string, now time.Time) (*x509.Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read demo CA key: %w", err)
 	}
-	caKey, err := issue.ParseKey(caKeyPEM)
+	caKey, err := certs.ParsePrivateKey(caKeyPEM)
 	if err != nil {
 		return nil, fmt.Errorf("demo CA key: %w", err)
 	}

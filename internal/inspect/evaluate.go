@@ -184,7 +184,7 @@ func judgePermissions(role Role, configured string, id identity, keyOwner string
 	user := certs.ServerUser{Name: kp.Owner, UID: id.uid}
 	if keyOwner != "" {
 		var err error
-		if user, err = lookupServerUser(keyOwner); err != nil {
+		if user, err = config.LookupKeyOwner(keyOwner); err != nil {
 			kp.Err = err
 			return kp
 		}

@@ -116,43 +116,6 @@ func CheckCA(ca *x509.Certificate, key crypto.Signer, now time.Time) error {
 	return nil
 }
 
-// ParseKey decodes the first private key PEM block in data (PKCS#8,
-// PKCS#1 or SEC1). Encrypted keys are refused. Errors never quote the
-// key material.
-func ParseKey(data []byte) (crypto.Signer, error) {
-	for rest := data; ; {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			return nil, errors.New("no private key PEM block")
-		}
-		var (
-			priv any
-			err  error
-		)
-		switch block.Type {
-		case "PRIVATE KEY":
-			priv, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-		case "RSA PRIVATE KEY":
-			priv, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-		case "EC PRIVATE KEY":
-			priv, err = x509.ParseECPrivateKey(block.Bytes)
-		case "ENCRYPTED PRIVATE KEY":
-			return nil, errors.New("the private key is encrypted")
-		default:
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s block does not parse", block.Type)
-		}
-		signer, ok := priv.(crypto.Signer)
-		if !ok {
-			return nil, fmt.Errorf("unsupported private key type %T", priv)
-		}
-		return signer, nil
-	}
-}
-
 // ParseCertificate decodes the first CERTIFICATE PEM block in data, or data
 // as DER.
 func ParseCertificate(data []byte) (*x509.Certificate, error) {

@@ -84,7 +84,7 @@ func loadCA(cfg *config.Config, init bool, now time.Time) (CAPlan, *signer) {
 		p.Err = fmt.Errorf("read CA key %s: %w", cfg.CA.Key, err)
 		return p, nil
 	}
-	key, err := issue.ParseKey(keyData)
+	key, err := certs.ParsePrivateKey(keyData)
 	clear(keyData)
 	if err != nil {
 		p.Err = fmt.Errorf("CA key %s: %w", cfg.CA.Key, err)

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/user"
 	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/atomicfile"
+	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/issue"
 )
@@ -58,9 +58,8 @@ type issued struct {
 }
 
 // issueEntries signs a new certificate and key for each renewed entry and
-// lays out their files: certificate 0644, key and combined PEM 0600 (or the
-// old file's 0640, see keptKeyMode) owned
-// by key_owner (or by the old file's owner).
+// lays out their files: certificate 0644 owned as the old file; key and
+// combined PEM as keyFileOwner decides.
 func issueEntries(cfg *config.Config, plan *Plan, ca *signer, now time.Time) ([]issued, error) {
 	var out []issued
 	for _, ep := range plan.Renewing() {
@@ -91,12 +90,11 @@ func issueEntries(cfg *config.Config, plan *Plan, ca *signer, now time.Time) ([]
 			if err := refuseCAFile(cfg, path); err != nil {
 				return fmt.Errorf("entry %s: %s file %s: %w", e.Name, role, configured, err)
 			}
-			owner, err := fileOwner(path, keyOwner)
-			if err != nil {
-				return fmt.Errorf("entry %s: %s file %s: %w", e.Name, role, configured, err)
-			}
+			owner := fileOwner(path)
 			if mode == keyMode {
-				mode = keptKeyMode(path)
+				if owner, mode, err = keyFileOwner(path, keyOwner); err != nil {
+					return fmt.Errorf("entry %s: %s file %s: %w", e.Name, role, configured, err)
+				}
 			}
 			is.files = append(is.files, newFile{entry: e.Name, role: role, path: path, data: data, mode: mode, owner: owner})
 			return nil
@@ -165,39 +163,52 @@ func caFiles(cfg *config.Config, ca *signer) ([]newFile, error) {
 	}, nil
 }
 
-// fileOwner is who a new file belongs to: keyOwner when set (a user name,
-// or UID[:GID]), else the owner of the file it replaces, else the process.
-func fileOwner(path, keyOwner string) (atomicfile.Owner, error) {
-	owner := atomicfile.Unchanged()
+// fileOwner is the owner of the file path replaces, or Unchanged (the
+// process) for a new file.
+func fileOwner(path string) atomicfile.Owner {
 	if fi, err := os.Stat(path); err == nil {
 		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-			owner = atomicfile.Owner{UID: int(st.Uid), GID: int(st.Gid)}
+			return atomicfile.Owner{UID: int(st.Uid), GID: int(st.Gid)}
 		}
 	}
+	return atomicfile.Unchanged()
+}
+
+// keyFileOwner is the owner and mode of a new key or combined PEM. Without
+// key_owner: the old file's owner and keptKeyMode. With key_owner (a user
+// name, or UID[:GID], resolved by config.LookupKeyOwner as check resolves
+// it): its uid, and its primary group or the GID given (a bare UID keeps
+// the old file's group); the mode is keptKeyMode when PostgreSQL, running
+// as key_owner with all its groups, accepts and can read the file so
+// (certs.JudgeKeyFile, check's verdict), else 0600. Owned by the server's
+// user, a key may have no group bits: an old root-owned 0640 key becomes
+// the user's 0600 key.
+func keyFileOwner(path, keyOwner string) (atomicfile.Owner, fs.FileMode, error) {
+	owner, mode := fileOwner(path), keptKeyMode(path)
 	if keyOwner == "" {
-		return owner, nil
+		return owner, mode, nil
 	}
-	num, isNum, err := config.ParseNumericOwner(keyOwner)
+	user, err := config.LookupKeyOwner(keyOwner)
 	if err != nil {
-		return owner, fmt.Errorf("key_owner %q: %w", keyOwner, err)
+		return owner, 0, err
 	}
-	if isNum {
-		owner.UID = int(num.UID)
-		if num.HasGID {
-			owner.GID = int(num.GID)
-		}
-		return owner, nil
+	owner.UID = int(user.UID)
+	if gid, ok := user.PrimaryGID(); ok {
+		owner.GID = int(gid)
 	}
-	u, err := user.Lookup(keyOwner)
-	if err != nil {
-		return owner, fmt.Errorf("key_owner %q: %w", keyOwner, err)
+	gid := uint32(os.Getegid()) // a new file's group when none is set
+	if owner.GID >= 0 {
+		gid = uint32(owner.GID)
 	}
-	uid, uerr := config.ParseID(u.Uid)
-	gid, gerr := config.ParseID(u.Gid)
-	if err := errors.Join(uerr, gerr); err != nil {
-		return owner, fmt.Errorf("key_owner %q: user database: %w", keyOwner, err)
+	facts := certs.FileFacts{Mode: mode, UID: user.UID, GID: gid}
+	if certs.JudgeKeyFile(facts, user).OK() {
+		return owner, mode, nil
 	}
-	return atomicfile.Owner{UID: int(uid), GID: int(gid)}, nil
+	facts.Mode = keyMode
+	if v := certs.JudgeKeyFile(facts, user); !v.OK() {
+		return owner, 0, fmt.Errorf("key_owner %q: PostgreSQL would refuse the new key: %s", keyOwner, v.Reason)
+	}
+	return owner, keyMode, nil
 }
 
 // stagedPath is where a file's new content waits beside it.

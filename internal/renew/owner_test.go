@@ -21,12 +21,12 @@ func TestKeyOwnerNeverWraps(t *testing.T) {
 		"4294967296:0":  `key_owner "4294967296:0": uid "4294967296" is not a number in 0..4294967294`,
 		"-1:-1":         `key_owner "-1:-1": uid "-1" is not a number in 0..4294967294`,
 	} {
-		owner, err := fileOwner(path, in)
+		owner, _, err := keyFileOwner(path, in)
 		if err == nil || err.Error() != want {
-			t.Errorf("fileOwner(%q) = %+v, %v; want error %q", in, owner, err, want)
+			t.Errorf("keyFileOwner(%q) = %+v, %v; want error %q", in, owner, err, want)
 		}
 	}
-	owner, err := fileOwner(path, "4294967294:7")
+	owner, _, err := keyFileOwner(path, "4294967294:7")
 	if err != nil || owner != (atomicfile.Owner{UID: 4294967294, GID: 7}) {
 		t.Fatalf("largest uid: %+v %v", owner, err)
 	}

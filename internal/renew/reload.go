@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/regfile"
 )
@@ -87,11 +88,11 @@ func connectSimple(ctx context.Context, dsn, passwordFile string) (*pgx.Conn, er
 		return nil, fmt.Errorf("parse dsn: %w", err)
 	}
 	if passwordFile != "" {
-		pw, err := regfile.Read(passwordFile, regfile.MaxSmall)
+		pw, err := certs.ReadPasswordFile(passwordFile)
 		if err != nil {
-			return nil, fmt.Errorf("read password_file: %w", err)
+			return nil, err
 		}
-		pc.Password = strings.TrimRight(string(pw), "\r\n")
+		pc.Password = pw
 	}
 	pc.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	conn, err := pgx.ConnectConfig(ctx, pc)

@@ -60,11 +60,7 @@ func (r *runner) buildRotation(p *rotationPlan, id string) ([]newFile, []issued,
 			return nil, nil, fmt.Errorf("read the new CA key: %w", err)
 		}
 		files = append(files, trustFiles(p.Paths, issue.EncodeCertificate(p.next.cert))...)
-		owner, err := fileOwner(p.Paths.CAKey, "")
-		if err != nil {
-			return nil, nil, err
-		}
-		files = append(files, newFile{entry: config.CAName, role: roleCAKey, path: p.Paths.CAKey, data: keyPEM, mode: keyMode, owner: owner})
+		files = append(files, newFile{entry: config.CAName, role: roleCAKey, path: p.Paths.CAKey, data: keyPEM, mode: keyMode, owner: fileOwner(p.Paths.CAKey)})
 		for _, f := range []struct{ role, path string }{{roleNewCAKey, p.Paths.NewKey}, {roleNewCACert, p.Paths.NewCert}} {
 			files = append(files, newFile{entry: config.CAName, role: f.role, path: f.path, mode: keyMode, owner: atomicfile.Unchanged(), remove: true})
 		}
@@ -97,7 +93,7 @@ func keptFile(entry, role, path string, data []byte, mode fs.FileMode) newFile {
 	owner := atomicfile.Unchanged()
 	if fi, err := os.Stat(path); err == nil {
 		mode = fi.Mode().Perm()
-		owner, _ = fileOwner(path, "")
+		owner = fileOwner(path)
 	}
 	return newFile{entry: entry, role: role, path: path, data: data, mode: mode, owner: owner}
 }

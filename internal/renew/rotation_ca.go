@@ -93,7 +93,7 @@ func readCA(certPath, keyPath, want string, now time.Time) (*signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read new CA key: %w", err)
 	}
-	key, err := issue.ParseKey(keyData)
+	key, err := certs.ParsePrivateKey(keyData)
 	clear(keyData)
 	if err != nil {
 		return nil, fmt.Errorf("new CA key %s: %w", keyPath, err)

@@ -93,11 +93,7 @@ func TestStackRollbackWhenPgBouncerKeepsOldTLS(t *testing.T) {
 	before := snapshot(t, sf.path("certs"))
 	stranger := testcerts.Issue(t, nil, testcerts.Options{CommonName: "stranger"})
 	code, out := sf.run(t, Options{BeforeReload: func(context.Context) error {
-		owner, err := fileOwner(sf.path("certs/pgbouncer.key"), "")
-		if err != nil {
-			return err
-		}
-		return atomicfile.Write(sf.path("certs/pgbouncer.key"), stranger.KeyPEM, 0o600, owner)
+		return atomicfile.Write(sf.path("certs/pgbouncer.key"), stranger.KeyPEM, 0o600, fileOwner(sf.path("certs/pgbouncer.key")))
 	}})
 	requireRolledBack(t, sf, code, out, before, old)
 	if !strings.Contains(out, "target pgbouncer") {

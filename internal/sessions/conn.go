@@ -6,16 +6,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	promconfig "github.com/prometheus/common/config"
 
+	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/config"
-	"github.com/magflow/pgtls_exporter/internal/regfile"
 )
 
 // DefaultTimeout bounds one collection when Options.Timeout is zero; a
@@ -136,12 +134,12 @@ func (c *conn) getPool() (*pgxpool.Pool, error) {
 	cc.RuntimeParams["application_name"] = c.appName
 	if c.opts.PasswordFile != "" {
 		pc.BeforeConnect = func(_ context.Context, cfg *pgx.ConnConfig) error {
-			pw, err := readPasswordFile(c.opts.PasswordFile)
+			pw, err := certs.ReadPasswordFile(c.opts.PasswordFile)
 			if err != nil {
 				return err
 			}
-			c.addSecret(string(pw))
-			cfg.Password = string(pw)
+			c.addSecret(pw)
+			cfg.Password = pw
 			return nil
 		}
 	}
@@ -151,19 +149,6 @@ func (c *conn) getPool() (*pgxpool.Pool, error) {
 	}
 	c.pool = pool
 	return pool, nil
-}
-
-// readPasswordFile reads a password, without trailing newlines.
-func readPasswordFile(path string) (promconfig.Secret, error) {
-	data, err := regfile.Read(path, regfile.MaxSmall)
-	if err != nil {
-		return "", fmt.Errorf("read password file: %w", err)
-	}
-	pw := strings.TrimRight(string(data), "\r\n")
-	if pw == "" {
-		return "", fmt.Errorf("password file %s is empty", path)
-	}
-	return promconfig.Secret(pw), nil
 }
 
 // dropPool discards a pool that failed to connect, so that the next

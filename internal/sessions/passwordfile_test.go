@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/magflow/pgtls_exporter/internal/certs"
 )
 
 // TestPasswordFileNeverBlocks: a password_file that is a FIFO or a link to
@@ -23,7 +25,7 @@ func TestPasswordFileNeverBlocks(t *testing.T) {
 		fifo: "read password file: read " + fifo + ": is a named pipe (FIFO), not a regular file",
 		zero: "read password file: read " + zero + ": is a character device, not a regular file",
 	} {
-		if _, err := readPasswordFile(path); err == nil || err.Error() != want {
+		if _, err := certs.ReadPasswordFile(path); err == nil || err.Error() != want {
 			t.Errorf("%s: %v", path, err)
 		}
 	}

@@ -30,7 +30,7 @@ func TestLegacyEncryptedKeySameVerdict(t *testing.T) {
 	}
 
 	var got []string
-	for _, fd := range rules.FileFindings(inspect.New(f.config(t), 1).Inspect(time.Now()), rules.DefaultThresholds(), nil) {
+	for _, fd := range rules.FileFindings(inspect.New(f.config(t), 1).Inspect(time.Now()), rules.DefaultPolicy()) {
 		if fd.Code == rules.KeyEncrypted {
 			got = append(got, fd.Entry+" "+fd.Path+": "+fd.Detail)
 		}
@@ -102,7 +102,7 @@ func requirePermissionsOK(t *testing.T, f *fixture, when string, paths ...string
 	t.Helper()
 	var rows []string
 	accepted := 0
-	for _, fd := range rules.FileFindings(inspect.New(f.config(t), 1).Inspect(time.Now()), rules.DefaultThresholds(), map[string]bool{"postgres": true}) {
+	for _, fd := range rules.FileFindings(inspect.New(f.config(t), 1).Inspect(time.Now()), rules.DefaultPolicy()) {
 		if fd.Entry == "postgres" && fd.Check == rules.CheckPermissions {
 			rows = append(rows, fmt.Sprintf("%s %s: %s", fd.Code, fd.Path, fd.Detail))
 			if slices.Contains(paths, fd.Path) && fd.Code == "" {

@@ -37,23 +37,56 @@ func FileFindings(r *inspect.Report, th Policy) []Finding {
 	return out
 }
 
-// EntryFindings judges one entry (or the CA) at now.
+// EntryFindings judges one entry (or the CA) at now: its files and their
+// expiry, then, when the certificate file starts with the server's own
+// certificate, the names, the chain and the key; the key files' modes
+// always.
 func EntryFindings(e *inspect.EntryReport, now time.Time, th Policy, caUsable bool) []Finding {
-	var out []Finding
-	add := func(f Finding) { out = append(out, f) }
-	isCA := false
+	out := fileRows(e, now, th)
+	cf := e.CertFile()
+	if cf == nil {
+		return out
+	}
+	if e.LeafNotFirst != "" {
+		// The names, chain and key of another certificate than the server's
+		// would only repeat this one problem.
+		out = append(out, problem(SourceFiles, e.Name, CheckFile, cf.Path, LeafNotFirst, "%s: put the server's certificate first", e.LeafNotFirst))
+	} else {
+		out = append(out, nameRows(e, cf)...)
+		if f, ok := verifyRow(e, cf, caUsable); ok {
+			out = append(out, f)
+		}
+		out = append(out, keyMatchRows(e)...)
+	}
+	for _, kp := range e.KeyPermissions {
+		out = append(out, permissionFinding(e.Name, kp))
+	}
+	return out
+}
+
+// isCAEntry reports whether the entry is the configured CA.
+func isCAEntry(e *inspect.EntryReport) bool {
 	for _, fr := range e.Files {
 		if fr.Role == inspect.RoleCA {
-			isCA = true
+			return true
 		}
+	}
+	return false
+}
+
+// fileRows judges whether each file is usable, and the expiry of every
+// certificate in the certificate and CA files.
+func fileRows(e *inspect.EntryReport, now time.Time, th Policy) []Finding {
+	var out []Finding
+	for _, fr := range e.Files {
 		if fr.Err != nil {
-			add(problem(SourceFiles, e.Name, CheckFile, fr.Path, FileCode(fr.Err), "%s file unusable: %v", fr.Role, fr.Err))
+			out = append(out, problem(SourceFiles, e.Name, CheckFile, fr.Path, FileCode(fr.Err), "%s file unusable: %v", fr.Role, fr.Err))
 			if fr.Role == inspect.RoleCert || fr.Role == inspect.RoleCA {
-				add(problem(SourceFiles, e.Name, CheckExpiry, fr.Path, NotChecked, "cannot judge expiry: the %s file is unusable", fr.Role))
+				out = append(out, problem(SourceFiles, e.Name, CheckExpiry, fr.Path, NotChecked, "cannot judge expiry: the %s file is unusable", fr.Role))
 			}
 			continue
 		}
-		add(ok(SourceFiles, e.Name, CheckFile, fr.Path, "%s", fileSummary(fr)))
+		out = append(out, ok(SourceFiles, e.Name, CheckFile, fr.Path, "%s", fileSummary(fr)))
 		if fr.Role == inspect.RoleCombined {
 			continue // its certificate is compared with the certificate file under key-match
 		}
@@ -62,66 +95,73 @@ func EntryFindings(e *inspect.EntryReport, now time.Time, th Policy, caUsable bo
 			warn, crit = th.CAWarnBefore, th.CACritBefore
 		}
 		for _, c := range fr.Certificates {
-			add(ExpiryFinding(SourceFiles, e.Name, CheckExpiry, fr.Path, c, now, warn, crit))
+			out = append(out, ExpiryFinding(SourceFiles, e.Name, CheckExpiry, fr.Path, c, now, warn, crit))
 		}
 	}
-	cf := e.CertFile()
-	if cf == nil {
-		return out
-	}
-	certUsable := cf.Err == nil
-	if e.LeafNotFirst != "" {
-		// The names, chain and key of another certificate than the server's
-		// would only repeat this one problem.
-		add(problem(SourceFiles, e.Name, CheckFile, cf.Path, LeafNotFirst, "%s: put the server's certificate first", e.LeafNotFirst))
-		for _, kp := range e.KeyPermissions {
-			add(permissionFinding(e.Name, kp))
-		}
-		return out
-	}
+	return out
+}
+
+// nameRows judges, for each expected name, how libpq matches it.
+func nameRows(e *inspect.EntryReport, cf *inspect.FileReport) []Finding {
+	out := make([]Finding, 0, len(e.ExpectedNames))
 	for _, name := range e.ExpectedNames {
 		cover := e.Coverage(name)
+		var f Finding
 		switch {
-		case !certUsable:
-			add(problem(SourceFiles, e.Name, CheckSAN, cf.Path, NotChecked, "cannot judge whether it covers %s: the certificate file is unusable", name))
+		case cf.Err != nil:
+			f = problem(SourceFiles, e.Name, CheckSAN, cf.Path, NotChecked, "cannot judge whether it covers %s: the certificate file is unusable", name)
 		case cover.Match == libpq.MatchSAN:
-			add(ok(SourceFiles, e.Name, CheckSAN, cf.Path, "covers %s", name))
+			f = ok(SourceFiles, e.Name, CheckSAN, cf.Path, "covers %s", name)
 		case cover.Match == libpq.MatchIPAsDNS:
-			add(problem(SourceFiles, e.Name, CheckSAN, cf.Path, IPAsDNSSAN, "covers %s only as a DNS SAN holding the address as text: %s", name, certs.IPAsDNSClients))
+			f = problem(SourceFiles, e.Name, CheckSAN, cf.Path, IPAsDNSSAN, "covers %s only as a DNS SAN holding the address as text: %s", name, certs.IPAsDNSClients)
 		case cover.CommonNameOnly():
-			add(problem(SourceFiles, e.Name, CheckSAN, cf.Path, CommonNameOnly, "covers %s only through its common name: %s", name, certs.CommonNameClients))
+			f = problem(SourceFiles, e.Name, CheckSAN, cf.Path, CommonNameOnly, "covers %s only through its common name: %s", name, certs.CommonNameClients)
 		default:
-			add(problem(SourceFiles, e.Name, CheckSAN, cf.Path, SANMissing, "does not cover %s (SANs: %s)", name, leafSANs(cf)))
+			f = problem(SourceFiles, e.Name, CheckSAN, cf.Path, SANMissing, "does not cover %s (SANs: %s)", name, leafSANs(cf))
 		}
+		out = append(out, f)
 	}
+	return out
+}
+
+// verifyRow judges the chain as libpq verifies it; false when there is
+// nothing to say (no CA configured, or an unusable CA file's own entry).
+func verifyRow(e *inspect.EntryReport, cf *inspect.FileReport, caUsable bool) (Finding, bool) {
+	isCA := isCAEntry(e)
 	switch {
-	case !certUsable:
+	case cf.Err != nil:
 		if caUsable && !isCA {
-			add(problem(SourceFiles, e.Name, CheckVerify, cf.Path, NotChecked, "cannot verify: the certificate file is unusable"))
+			return problem(SourceFiles, e.Name, CheckVerify, cf.Path, NotChecked, "cannot verify: the certificate file is unusable"), true
 		}
 	case e.Verify != nil && e.Verify.OK():
-		add(ok(SourceFiles, e.Name, CheckVerify, cf.Path, "%s", verifiedText(e.Verify, isCA)))
+		return ok(SourceFiles, e.Name, CheckVerify, cf.Path, "%s", verifiedText(e.Verify, isCA)), true
 	case e.Verify != nil:
-		add(problem(SourceFiles, e.Name, CheckVerify, cf.Path, VerifyCode(e.Verify.Reason), "%s", e.Verify.Detail()))
+		return problem(SourceFiles, e.Name, CheckVerify, cf.Path, VerifyCode(e.Verify.Reason), "%s", e.Verify.Detail()), true
 	case e.CAConfigured && !isCA:
-		add(problem(SourceFiles, e.Name, CheckVerify, cf.Path, CAUnusable, "cannot verify: the CA file is unusable"))
+		return problem(SourceFiles, e.Name, CheckVerify, cf.Path, CAUnusable, "cannot verify: the CA file is unusable"), true
 	}
+	return Finding{}, false
+}
+
+// keyMatchRows judges whether the key file and combined PEM belong to the
+// certificate.
+func keyMatchRows(e *inspect.EntryReport) []Finding {
+	out := make([]Finding, 0, len(e.KeyMatches))
 	for _, km := range e.KeyMatches {
+		var f Finding
 		switch {
 		case km.OK:
-			add(ok(SourceFiles, e.Name, CheckKeyMatch, km.Path, "%s matches the certificate", km.Role))
+			f = ok(SourceFiles, e.Name, CheckKeyMatch, km.Path, "%s matches the certificate", km.Role)
 		case errors.Is(km.Err, inspect.ErrNotChecked):
-			add(problem(SourceFiles, e.Name, CheckKeyMatch, km.Path, NotChecked, "cannot judge: %v", km.Err))
+			f = problem(SourceFiles, e.Name, CheckKeyMatch, km.Path, NotChecked, "cannot judge: %v", km.Err)
 		case errors.Is(km.Err, certs.ErrKeyEncrypted):
-			add(problem(SourceFiles, e.Name, CheckKeyMatch, km.Path, KeyEncrypted, "%v", km.Err))
+			f = problem(SourceFiles, e.Name, CheckKeyMatch, km.Path, KeyEncrypted, "%v", km.Err)
 		case errors.Is(km.Err, certs.ErrKeyUnsupported):
-			add(problem(SourceFiles, e.Name, CheckKeyMatch, km.Path, KeyUnsupported, "cannot check that the %s matches the certificate: %v", km.Role, km.Err))
+			f = problem(SourceFiles, e.Name, CheckKeyMatch, km.Path, KeyUnsupported, "cannot check that the %s matches the certificate: %v", km.Role, km.Err)
 		default:
-			add(problem(SourceFiles, e.Name, CheckKeyMatch, km.Path, KeyMismatch, "%s does not match the certificate: %v", km.Role, km.Err))
+			f = problem(SourceFiles, e.Name, CheckKeyMatch, km.Path, KeyMismatch, "%s does not match the certificate: %v", km.Role, km.Err)
 		}
-	}
-	for _, kp := range e.KeyPermissions {
-		add(permissionFinding(e.Name, kp))
+		out = append(out, f)
 	}
 	return out
 }

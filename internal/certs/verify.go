@@ -43,9 +43,6 @@ type Verification struct {
 	// Name is how the host matched, when one was given and the chain
 	// verified.
 	Name libpq.HostMatch
-	// Undecided names a certificate whose key or signature algorithm could
-	// not be checked (see libpq.Verdict.Undecided).
-	Undecided string
 	// Level is the OpenSSL security level the chain was judged at.
 	Level int
 	// RecheckAt is when the outcome can change with time alone; zero when
@@ -95,7 +92,7 @@ func (a *Authority) Verify(chain []*x509.Certificate, host string, now time.Time
 		return Verification{Reason: VerifyNoCertificate, Err: errors.New("no certificate")}
 	}
 	v := libpq.Verify(libpq.Input{Chain: chain, Trust: a.Certs, Host: host, SecurityLevel: a.SecurityLevel, Now: now})
-	out := Verification{Reason: VerifyOK, Name: v.Name, Undecided: v.Undecided, Level: a.SecurityLevel, RecheckAt: v.Changes, StableSince: v.Since}
+	out := Verification{Reason: VerifyOK, Name: v.Name, Level: a.SecurityLevel, RecheckAt: v.Changes, StableSince: v.Since}
 	switch {
 	case v.Err != nil:
 		out.Reason = chainReason(v.Err)

@@ -140,12 +140,7 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 	fail := func(phase Phase, err error) (Result, error) {
 		return Result{}, &Error{Address: opts.Address, Phase: phase, Err: err}
 	}
-
-	dialer := opts.Dialer
-	if dialer == nil {
-		dialer = &net.Dialer{}
-	}
-	conn, err := dialer.DialContext(ctx, "tcp", opts.Address)
+	conn, err := dial(ctx, opts.Dialer, opts.Address)
 	if err != nil {
 		return fail(PhaseDial, reason(ctx, err, time.Since(start)))
 	}
@@ -154,24 +149,91 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 	// the connection needs no deadline of its own.
 	defer closeOnDone(ctx, conn)()
 	deadline, _ := ctx.Deadline()
-
 	if negotiation == NegotiationPostgres {
-		if phase, err := requestSSL(conn, deadline); err != nil {
-			err = reason(ctx, err, time.Since(start))
-			if phase == PhaseSSLReply && errors.Is(err, ErrConnectionClosed) {
-				err = fmt.Errorf("%w (servers that expect TLS right away do this: try negotiation direct)", err)
-			}
+		if phase, err := askForTLS(ctx, conn, deadline, start); err != nil {
 			return fail(phase, err)
 		}
 	}
 
 	var (
-		requested bool
-		clientCAs [][]byte
-		watch     = &verdictConn{Conn: conn}
-		bye       = &goodbye{raw: conn}
+		hs    = &handshakeState{haveCert: opts.ClientCertificate != nil}
+		watch = &verdictConn{Conn: conn}
+		bye   = &goodbye{raw: conn}
 	)
-	tc := tls.Client(watch, &tls.Config{
+	tc := tls.Client(watch, clientConfig(serverName, opts.ClientCertificate, hs, bye))
+	bye.tc = tc
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return fail(PhaseHandshake, handshakeFailure(ctx, err, opts, serverName, negotiation, hs, start))
+	}
+	duration := time.Since(start)
+	cs := tc.ConnectionState()
+	awaiting := hs.requested && cs.Version >= tls.VersionTLS13
+	if awaiting {
+		watch.arm()
+	}
+	// The client's Finished, close_notify and the FIN leave together; the
+	// goodbye also asks for the verdict (readVerdict).
+	bye.say()
+	// Verifying now overlaps the server's round trip to its verdict, for a
+	// chain that opts.Verified does not remember.
+	verification := verify(cs.PeerCertificates, serverName, opts.Verifier, time.Now(), opts.Verified)
+	if awaiting {
+		if err := readVerdict(tc, duration, deadline); err != nil {
+			return fail(PhaseHandshake, handshakeReason(ctx, err, time.Since(start), "", hs.requested, hs.haveCert))
+		}
+	}
+	if negotiation == NegotiationDirect {
+		if err := checkALPN(cs.NegotiatedProtocol); err != nil {
+			return fail(PhaseHandshake, err)
+		}
+	}
+	return Result{
+		Duration:                   duration,
+		TLSVersion:                 versionName(cs.Version),
+		CipherSuite:                tls.CipherSuiteName(cs.CipherSuite),
+		KeyExchangeGroup:           groupName(cs.CurveID),
+		NegotiatedProtocol:         cs.NegotiatedProtocol,
+		PeerCertificates:           cs.PeerCertificates,
+		Verification:               verification,
+		ClientCertificateRequested: hs.requested,
+		ClientCAs:                  hs.clientCAs,
+	}, nil
+}
+
+// dial makes the TCP connection, with a zero net.Dialer when none is given.
+func dial(ctx context.Context, dialer *net.Dialer, address string) (net.Conn, error) {
+	if dialer == nil {
+		dialer = &net.Dialer{}
+	}
+	return dialer.DialContext(ctx, "tcp", address)
+}
+
+// askForTLS sends PostgreSQL's SSLRequest and reads the answer; on
+// failure it says in which phase, and why.
+func askForTLS(ctx context.Context, conn net.Conn, deadline, start time.Time) (Phase, error) {
+	phase, err := requestSSL(conn, deadline)
+	if err == nil {
+		return "", nil
+	}
+	err = reason(ctx, err, time.Since(start))
+	if phase == PhaseSSLReply && errors.Is(err, ErrConnectionClosed) {
+		err = fmt.Errorf("%w (servers that expect TLS right away do this: try negotiation direct)", err)
+	}
+	return phase, err
+}
+
+// handshakeState is what the handshake learns of the server's request
+// for a client certificate.
+type handshakeState struct {
+	requested bool     // the server asked for a client certificate
+	clientCAs [][]byte // the CAs it named for it
+	haveCert  bool     // the probe has one to present
+}
+
+// clientConfig is the probe's TLS client: any certificate is accepted by
+// the handshake (verify-full is judged after it, apart from success).
+func clientConfig(serverName string, clientCert *tls.Certificate, hs *handshakeState, bye *goodbye) *tls.Config {
+	return &tls.Config{
 		ServerName: serverName, // SNI; crypto/tls leaves it out for IP addresses
 		// The handshake must succeed whatever the certificate: the chain is
 		// verified after it and reported apart from success.
@@ -185,9 +247,9 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 		// ssl_ecdh_curve (prime256v1) asks for P-256 in a second hello.
 		CurvePreferences: probeGroups(),
 		GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
-			requested, clientCAs = true, cri.AcceptableCAs
-			if opts.ClientCertificate != nil {
-				return opts.ClientCertificate, nil
+			hs.requested, hs.clientCAs = true, cri.AcceptableCAs
+			if clientCert != nil {
+				return clientCert, nil
 			}
 			return &tls.Certificate{}, nil // send none
 		},
@@ -205,52 +267,21 @@ func Probe(ctx context.Context, opts Options) (Result, error) {
 			}
 			return nil
 		},
-	})
-	bye.tc = tc
-	haveCert := opts.ClientCertificate != nil
-	if err := tc.HandshakeContext(ctx); err != nil {
-		why := handshakeReason(ctx, err, time.Since(start), negotiation, requested, haveCert)
-		if alert, ok := remoteAlert(err); ok && alert == 40 && !requested { // handshake_failure
-			if alg := unsupportedServerKey(ctx, opts, serverName, negotiation); alg != "" {
-				why = fmt.Errorf("%w: the server's certificate has an %s key, which libpq (OpenSSL) can use but Go's TLS cannot negotiate: %w",
-					ErrUnsupportedKeyType, alg, err)
-			}
-		}
-		return fail(PhaseHandshake, why)
 	}
-	duration := time.Since(start)
-	cs := tc.ConnectionState()
-	awaiting := requested && cs.Version >= tls.VersionTLS13
-	if awaiting {
-		watch.arm()
-	}
-	// The client's Finished, close_notify and the FIN leave together; the
-	// goodbye also asks for the verdict (readVerdict).
-	bye.say()
-	// Verifying now overlaps the server's round trip to its verdict, for a
-	// chain that opts.Verified does not remember.
-	verification := verify(cs.PeerCertificates, serverName, opts.Verifier, time.Now(), opts.Verified)
-	if awaiting {
-		if err := readVerdict(tc, duration, deadline); err != nil {
-			return fail(PhaseHandshake, handshakeReason(ctx, err, time.Since(start), "", requested, haveCert))
+}
+
+// handshakeFailure explains a failed handshake; a handshake_failure alert
+// without a certificate request may be a server key Go's TLS cannot
+// negotiate, which a second look tells.
+func handshakeFailure(ctx context.Context, err error, opts Options, serverName string, negotiation Negotiation, hs *handshakeState, start time.Time) error {
+	why := handshakeReason(ctx, err, time.Since(start), negotiation, hs.requested, hs.haveCert)
+	if alert, ok := remoteAlert(err); ok && alert == 40 && !hs.requested { // handshake_failure
+		if alg := unsupportedServerKey(ctx, opts, serverName, negotiation); alg != "" {
+			why = fmt.Errorf("%w: the server's certificate has an %s key, which libpq (OpenSSL) can use but Go's TLS cannot negotiate: %w",
+				ErrUnsupportedKeyType, alg, err)
 		}
 	}
-	if negotiation == NegotiationDirect {
-		if err := checkALPN(cs.NegotiatedProtocol); err != nil {
-			return fail(PhaseHandshake, err)
-		}
-	}
-	return Result{
-		Duration:                   duration,
-		TLSVersion:                 versionName(cs.Version),
-		CipherSuite:                tls.CipherSuiteName(cs.CipherSuite),
-		KeyExchangeGroup:           groupName(cs.CurveID),
-		NegotiatedProtocol:         cs.NegotiatedProtocol,
-		PeerCertificates:           cs.PeerCertificates,
-		Verification:               verification,
-		ClientCertificateRequested: requested,
-		ClientCAs:                  clientCAs,
-	}, nil
+	return why
 }
 
 // probeGroups are the key exchange groups a probe offers, in order.

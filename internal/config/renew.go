@@ -5,7 +5,8 @@ import (
 
 	"github.com/prometheus/common/model"
 
-	"github.com/magflow/pgtls_exporter/internal/issue"
+	"github.com/magflow/pgtls_exporter/internal/keytype"
+	"github.com/magflow/pgtls_exporter/internal/rules/defaults"
 )
 
 // Defaults of the renew section.
@@ -44,7 +45,7 @@ type Renew struct {
 	// Validity of a new server certificate (default 365d; never past the CA).
 	Validity model.Duration `yaml:"validity"`
 	// KeyType of new server keys (default ecdsa-p256).
-	KeyType issue.KeyType `yaml:"key_type"`
+	KeyType keytype.KeyType `yaml:"key_type"`
 	// KeepBackups is how many backup folders to keep (default 5, at least 1).
 	KeepBackups int `yaml:"keep_backups"`
 	// VerifyTimeout bounds the wait for servers to serve the new (or, on
@@ -62,9 +63,9 @@ type Renew struct {
 
 // RenewCA describes a CA created by `renew --init`.
 type RenewCA struct {
-	CommonName string         `yaml:"common_name"`
-	Validity   model.Duration `yaml:"validity"` // default 3650d
-	KeyType    issue.KeyType  `yaml:"key_type"` // default ecdsa-p256
+	CommonName string          `yaml:"common_name"`
+	Validity   model.Duration  `yaml:"validity"` // default 3650d
+	KeyType    keytype.KeyType `yaml:"key_type"` // default ecdsa-p256
 }
 
 // DockerCompose is the docker compose invocation shared by services.
@@ -159,15 +160,15 @@ func (r Renew) ValidityDuration() time.Duration {
 	if r.Validity > 0 {
 		return time.Duration(r.Validity)
 	}
-	return issue.DefaultServerValidity
+	return defaults.ServerValidity
 }
 
 // KeyTypeOrDefault is key_type with its default.
-func (r Renew) KeyTypeOrDefault() issue.KeyType {
+func (r Renew) KeyTypeOrDefault() keytype.KeyType {
 	if r.KeyType != "" {
 		return r.KeyType
 	}
-	return issue.ECDSAP256
+	return keytype.ECDSAP256
 }
 
 // KeepBackupsOrDefault is keep_backups with its default.
@@ -217,7 +218,7 @@ func (r RenewCA) CAValidityDuration() time.Duration {
 	if r.Validity > 0 {
 		return time.Duration(r.Validity)
 	}
-	return issue.DefaultCAValidity
+	return defaults.CAValidity
 }
 
 // CommonNameOrDefault is ca.common_name with its default.
@@ -229,11 +230,11 @@ func (r RenewCA) CommonNameOrDefault() string {
 }
 
 // KeyTypeOrDefault is ca.key_type with its default.
-func (r RenewCA) KeyTypeOrDefault() issue.KeyType {
+func (r RenewCA) KeyTypeOrDefault() keytype.KeyType {
 	if r.KeyType != "" {
 		return r.KeyType
 	}
-	return issue.ECDSAP256
+	return keytype.ECDSAP256
 }
 
 // TimeoutDuration is the service's step timeout with its default.

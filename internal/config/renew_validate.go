@@ -7,7 +7,8 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/magflow/pgtls_exporter/internal/issue"
+	"github.com/magflow/pgtls_exporter/internal/keytype"
+	"github.com/magflow/pgtls_exporter/internal/rules/defaults"
 )
 
 // passwordInDSN finds a password keyword in a key=value DSN.
@@ -38,12 +39,12 @@ func (c *Config) validateRenew(add func(path, format string, args ...any)) {
 	}
 	if r.Validity < 0 {
 		add("renew.validity", "must not be negative")
-	} else if validity, before := c.durationSetting("renew.validity", r.Validity, issue.DefaultServerValidity),
+	} else if validity, before := c.durationSetting("renew.validity", r.Validity, defaults.ServerValidity),
 		c.inherit("renew.renew_before", r.RenewBefore, c.warnSetting()); validity.value <= before.value {
 		add(validity.path, "%s must be longer than %s, or every run renews again", validity.subject(), before.reference())
 	}
-	if r.KeyType != "" && !issue.ValidKeyType(r.KeyType) {
-		add("renew.key_type", "%q is not one of %v", r.KeyType, issue.KeyTypes())
+	if r.KeyType != "" && !r.KeyType.Valid() {
+		add("renew.key_type", "%q is not one of %v", r.KeyType, keytype.All())
 	}
 	if r.KeepBackups < 0 {
 		add("renew.keep_backups", "must be at least 1 (0 means the default, %d)", DefaultRenewKeepBackups)
@@ -54,8 +55,8 @@ func (c *Config) validateRenew(add func(path, format string, args ...any)) {
 	if r.CA.Validity < 0 {
 		add("renew.ca.validity", "must not be negative")
 	}
-	if r.CA.KeyType != "" && !issue.ValidKeyType(r.CA.KeyType) {
-		add("renew.ca.key_type", "%q is not one of %v", r.CA.KeyType, issue.KeyTypes())
+	if r.CA.KeyType != "" && !r.CA.KeyType.Valid() {
+		add("renew.ca.key_type", "%q is not one of %v", r.CA.KeyType, keytype.All())
 	}
 	checkArgv("renew.docker_compose.command", r.DockerCompose.Command, add)
 	for i, f := range r.DockerCompose.Files {

@@ -16,22 +16,22 @@ import (
 	"math/big"
 	"net"
 	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/keytype"
 )
 
-// KeyType names a key algorithm as written in configuration.
-type KeyType string
+// KeyType names a key algorithm (package keytype); GenerateKey makes
+// keys of each.
+type KeyType = keytype.KeyType
 
-// Supported key types.
+// The key types, by their names in the configuration.
 const (
-	ECDSAP256 KeyType = "ecdsa-p256"
-	RSA2048   KeyType = "rsa-2048"
-	RSA3072   KeyType = "rsa-3072"
-	RSA4096   KeyType = "rsa-4096"
-	Ed25519   KeyType = "ed25519"
+	ECDSAP256 = keytype.ECDSAP256
+	RSA2048   = keytype.RSA2048
+	RSA3072   = keytype.RSA3072
+	RSA4096   = keytype.RSA4096
+	Ed25519   = keytype.Ed25519
 )
-
-// KeyTypes lists every supported key type.
-func KeyTypes() []KeyType { return []KeyType{ECDSAP256, RSA2048, RSA3072, RSA4096, Ed25519} }
 
 // GenerateKey creates a private key of type kt.
 func GenerateKey(kt KeyType) (crypto.Signer, error) {

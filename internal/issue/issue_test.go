@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
+	"github.com/magflow/pgtls_exporter/internal/keytype"
 	"math/big"
 	"net"
 	"slices"
@@ -85,12 +86,12 @@ func TestKeyTypes(t *testing.T) {
 	if _, err := GenerateKey("dsa-1024"); err == nil || err.Error() != `unknown key type "dsa-1024"` {
 		t.Fatalf("unknown type: %v", err)
 	}
-	for _, kt := range KeyTypes() {
-		if !ValidKeyType(kt) {
+	for _, kt := range keytype.All() {
+		if !kt.Valid() {
 			t.Errorf("%s not valid", kt)
 		}
 	}
-	if ValidKeyType("rsa-1024") || ValidKeyType("") {
+	if keytype.KeyType("rsa-1024").Valid() || keytype.KeyType("").Valid() {
 		t.Error("invalid key type accepted")
 	}
 }

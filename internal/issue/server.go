@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/pemcert"
+	"github.com/magflow/pgtls_exporter/internal/rules/defaults"
 )
 
 // Default lifetimes, as the reference set-up recommends.
 const (
-	DefaultCAValidity     = 10 * 365 * 24 * time.Hour
-	DefaultServerValidity = 365 * 24 * time.Hour
+	DefaultCAValidity     = defaults.CAValidity
+	DefaultServerValidity = defaults.ServerValidity
 )
 
 // backdate is how far before "now" a new certificate becomes valid, so that
@@ -134,14 +135,4 @@ func ParseCertificate(data []byte) (*x509.Certificate, error) {
 		return nil, errors.New("no certificate (neither a CERTIFICATE PEM block nor DER)")
 	}
 	return c, nil
-}
-
-// ValidKeyType reports whether kt is one of KeyTypes.
-func ValidKeyType(kt KeyType) bool {
-	for _, k := range KeyTypes() {
-		if k == kt {
-			return true
-		}
-	}
-	return false
 }

@@ -21,3 +21,10 @@ const (
 // MaxPhaseAge is how long a CA rotation may stay prepared or switched
 // before it is ca_rotation_stalled.
 const MaxPhaseAge = 7 * day
+
+// Lifetimes of what renew issues: a server certificate (renew.validity)
+// and a CA that --init creates (renew.ca.validity).
+const (
+	ServerValidity = 365 * day
+	CAValidity     = 3650 * day
+)

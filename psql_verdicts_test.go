@@ -131,6 +131,11 @@ func TestVerdictsPredictPsql(t *testing.T) {
 				if !slices.ContainsFunc(got, func(f rules.Finding) bool { return f.Code == sh.code && f.Status == want }) {
 					t.Errorf("check %s: %+v, want %s %s", row, got, sh.code, want)
 				}
+				for _, f := range got {
+					if f.Code == sh.code {
+						t.Logf("check %s: %s %s: %s", row, f.Status, f.Code, f.Detail)
+					}
+				}
 			}
 			if codes := probeCodes(t, cfg, "live"); !slices.Equal(codes, []string{string(sh.code)}) {
 				t.Errorf("/probe?target=live: pgtls_problem codes %q, want [%s]", codes, sh.code)
@@ -242,6 +247,11 @@ func probeCodes(t *testing.T, cfg, target string) []string {
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, "pgtls_problem{") || strings.HasPrefix(line, "pgtls_probe_verify_success") {
+			t.Logf("/probe?target=%s: %s", target, line)
+		}
 	}
 	var codes []string
 	for _, m := range problemCode.FindAllStringSubmatch(string(body), -1) {

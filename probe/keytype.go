@@ -51,7 +51,7 @@ func unsupportedServerKey(ctx context.Context, opts Options, serverName string, 
 		return ""
 	}
 	if negotiation == NegotiationPostgres {
-		if _, err := requestSSL(conn, deadline); err != nil {
+		if _, err := RequestSSL(conn, deadline); err != nil {
 			return ""
 		}
 	}

@@ -211,7 +211,7 @@ func dial(ctx context.Context, dialer *net.Dialer, address string) (net.Conn, er
 // askForTLS sends PostgreSQL's SSLRequest and reads the answer; on
 // failure it says in which phase, and why.
 func askForTLS(ctx context.Context, conn net.Conn, deadline, start time.Time) (Phase, error) {
-	phase, err := requestSSL(conn, deadline)
+	phase, err := RequestSSL(conn, deadline)
 	if err == nil {
 		return "", nil
 	}

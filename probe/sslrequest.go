@@ -23,11 +23,11 @@ const (
 	serverMessageWait = 250 * time.Millisecond
 )
 
-// requestSSL sends the SSLRequest and reads the one-byte answer. It sends
+// RequestSSL sends PostgreSQL's SSLRequest and reads the one-byte answer. It sends
 // nothing else: PostgreSQL fails the connection if any byte follows the
 // SSLRequest before its answer. On failure it returns the phase and the raw
 // error (a *ReplyError or ErrNoTLS when the server answered).
-func requestSSL(conn net.Conn, deadline time.Time) (Phase, error) {
+func RequestSSL(conn net.Conn, deadline time.Time) (Phase, error) {
 	if _, err := io.WriteString(conn, sslRequest); err != nil {
 		return PhaseSSLRequest, err
 	}

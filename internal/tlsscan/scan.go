@@ -1,0 +1,149 @@
+// Package tlsscan learns what a PostgreSQL or PgBouncer server really
+// accepts, by handshakes rather than by its settings: the protocol versions
+// it completes a hello for, from SSLv3 to TLS 1.3, and for each the cipher
+// suites it picks, including those Go's crypto/tls cannot offer (NULL,
+// anon, EXPORT, DES, 3DES, RC4, static RSA). Like testssl.sh and sslyze it
+// writes the ClientHello itself and reads only the ServerHello: no
+// handshake is finished, no key is exchanged.
+package tlsscan
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"time"
+
+	"github.com/magflow/pgtls_exporter/probe"
+)
+
+// Options describe one scan.
+type Options struct {
+	// Address is the server's host:port.
+	Address string
+	// ServerName is sent as SNI (not for an IP address).
+	ServerName string
+	// Direct starts TLS at once; otherwise PostgreSQL's SSLRequest comes first.
+	Direct bool
+	// Interval is the least time between two connections to the server
+	// (a limit on handshakes per second); zero: none.
+	Interval time.Duration
+	// Dialer makes the TCP connections; nil means a zero net.Dialer.
+	Dialer *net.Dialer
+}
+
+// Result is what a server accepted.
+type Result struct {
+	// Versions holds every version tried, oldest first.
+	Versions []VersionResult
+	// Handshakes counts the hellos sent.
+	Handshakes int
+	Duration   time.Duration
+}
+
+// VersionResult is one protocol version: whether the server completed a
+// hello for it, and the suites it picked, in the order it picked them.
+type VersionResult struct {
+	Version  Version
+	Accepted bool
+	Suites   []Suite
+}
+
+// Accepted lists the names of the versions the server accepted.
+func (r *Result) Accepted() []string {
+	var out []string
+	for _, v := range r.Versions {
+		if v.Accepted {
+			out = append(out, v.Version.Name)
+		}
+	}
+	return out
+}
+
+// Scan tries every version, then every suite of each version the server
+// accepts, one hello per connection, spaced by opts.Interval. An error
+// means the scan could not be made (the server does not answer, refuses
+// TLS, or is not PostgreSQL); a server that refuses a hello is an answer.
+func Scan(ctx context.Context, opts Options) (*Result, error) {
+	start := time.Now()
+	s := &scanner{opts: opts}
+	res := &Result{}
+	for _, v := range Versions() {
+		vr := VersionResult{Version: v}
+		candidates := suitesFor(v.ID)
+		for len(candidates) > 0 {
+			sh, err := s.hello(ctx, v.ID, candidates)
+			if errors.Is(err, errRefused) || err == nil && sh.version != v.ID {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			i := slices.IndexFunc(candidates, func(c Suite) bool { return c.ID == sh.suite })
+			if i < 0 {
+				return nil, fmt.Errorf("%s: the server picked suite 0x%04x, which was not offered", v.Name, sh.suite)
+			}
+			vr.Accepted = true
+			vr.Suites = append(vr.Suites, candidates[i])
+			candidates = slices.Delete(candidates, i, i+1)
+		}
+		res.Versions = append(res.Versions, vr)
+	}
+	res.Handshakes, res.Duration = s.handshakes, time.Since(start)
+	return res, nil
+}
+
+// scanner sends hellos to one server.
+type scanner struct {
+	opts       Options
+	handshakes int
+	last       time.Time
+}
+
+// hello sends one ClientHello for version v offering suites on a new
+// connection, and reads the answer.
+func (s *scanner) hello(ctx context.Context, v uint16, suites []Suite) (serverHello, error) {
+	if wait := s.opts.Interval - time.Since(s.last); s.handshakes > 0 && wait > 0 {
+		select {
+		case <-ctx.Done():
+			return serverHello{}, fmt.Errorf("scan %s: %w", s.opts.Address, ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+	s.last = time.Now()
+	s.handshakes++
+	record, err := clientHello(v, suites, s.opts.ServerName)
+	if err != nil {
+		return serverHello{}, err
+	}
+	dialer := s.opts.Dialer
+	if dialer == nil {
+		dialer = &net.Dialer{}
+	}
+	conn, err := dialer.DialContext(ctx, "tcp", s.opts.Address)
+	if err != nil {
+		return serverHello{}, fmt.Errorf("scan %s: dial: %w", s.opts.Address, err)
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	defer stop()
+	deadline, _ := ctx.Deadline()
+	if !s.opts.Direct {
+		if _, err := probe.RequestSSL(conn, deadline); err != nil {
+			return serverHello{}, fmt.Errorf("scan %s: SSLRequest: %w", s.opts.Address, err)
+		}
+	}
+	if _, err := conn.Write(record); err != nil {
+		return serverHello{}, fmt.Errorf("%w: %v", errRefused, err)
+	}
+	sh, err := readServerHello(bufio.NewReader(conn))
+	if err != nil && ctx.Err() != nil {
+		return serverHello{}, fmt.Errorf("scan %s: %w", s.opts.Address, ctx.Err())
+	}
+	if err != nil && !errors.Is(err, errRefused) {
+		return serverHello{}, fmt.Errorf("scan %s: %w", s.opts.Address, err)
+	}
+	return sh, err
+}

@@ -1,0 +1,112 @@
+package tlsscan
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/magflow/pgtls_exporter/internal/testenv"
+)
+
+// opensslAccepts reports whether `openssl s_client -starttls postgres`
+// completes a handshake with version flag (-tls1, -tls1_2, ...) and, when
+// given, only cipher (an OpenSSL cipher name, or a TLS 1.3 suite).
+func opensslAccepts(t *testing.T, addr, version, cipher string, tls13 bool) bool {
+	t.Helper()
+	args := []string{"s_client", "-connect", addr, "-starttls", "postgres", version, "-brief"}
+	if cipher != "" && tls13 {
+		args = append(args, "-ciphersuites", cipher)
+	} else if cipher != "" {
+		args = append(args, "-cipher", cipher+":@SECLEVEL=0")
+	} else {
+		args = append(args, "-cipher", "ALL:COMPLEMENTOFALL:@SECLEVEL=0")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "openssl", args...)
+	cmd.Stdin = strings.NewReader("")
+	out, err := cmd.CombinedOutput()
+	return err == nil && strings.Contains(string(out), "CONNECTION ESTABLISHED")
+}
+
+// TestScanAgreesWithOpenSSL scans a real PostgreSQL, hardened and weak,
+// and requires the accepted versions and, for each, the accepted suites to
+// be exactly those `openssl s_client` completes a handshake with.
+func TestScanAgreesWithOpenSSL(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		testenv.SkipOrFatal(t, "openssl: %v", err)
+	}
+	flags := map[string]string{"SSLv3": "-ssl3", "TLSv1": "-tls1", "TLSv1.1": "-tls1_1", "TLSv1.2": "-tls1_2", "TLSv1.3": "-tls1_3"}
+	for _, tc := range []struct {
+		name     string
+		conf     []string
+		versions []string
+	}{
+		{"hardened", nil, []string{"TLSv1.2", "TLSv1.3"}},
+		{"weak", []string{"ssl_min_protocol_version = 'TLSv1'", "ssl_ciphers = 'DEFAULT:@SECLEVEL=0'"}, []string{"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tcerts := testenv.WriteTestCerts(t, filepath.Join(t.TempDir(), "certs"))
+			s := testenv.StartT(t, testenv.Options{Certs: tcerts.Files, PostgresConf: tc.conf})
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			res, err := Scan(ctx, Options{Address: s.PostgresAddr(), ServerName: "localhost"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := res.Accepted(); !slices.Equal(got, tc.versions) {
+				t.Fatalf("accepted versions %v, want %v", got, tc.versions)
+			}
+			for _, vr := range res.Versions {
+				if vr.Version.Name == "SSLv3" {
+					continue // Debian's OpenSSL 3.0 has no SSLv3 to compare with
+				}
+				flag := flags[vr.Version.Name]
+				if want := opensslAccepts(t, s.PostgresAddr(), flag, "", false); vr.Accepted != want {
+					t.Errorf("%s: scan says accepted %v, openssl s_client %v", vr.Version.Name, vr.Accepted, want)
+				}
+				if !vr.Accepted {
+					continue
+				}
+				tls13 := vr.Version.Name == "TLSv1.3"
+				var got, want []string
+				for _, suite := range suitesFor(vr.Version.ID) {
+					if suite.OpenSSL == "" {
+						continue // not in this OpenSSL: the server cannot pick it either
+					}
+					name := suite.OpenSSL
+					if tls13 {
+						name = suite.Name
+					}
+					if opensslAccepts(t, s.PostgresAddr(), flag, name, tls13) {
+						want = append(want, suite.Name)
+					}
+				}
+				for _, suite := range vr.Suites {
+					got = append(got, suite.Name)
+				}
+				slices.Sort(got)
+				slices.Sort(want)
+				if !slices.Equal(got, want) {
+					t.Errorf("%s suites:\nscan    %v\nopenssl %v", vr.Version.Name, got, want)
+				}
+				t.Logf("%s: %d suites, weak: %v", vr.Version.Name, len(got), weakNames(vr.Suites))
+			}
+			t.Logf("%d handshakes in %s", res.Handshakes, res.Duration.Round(time.Millisecond))
+		})
+	}
+}
+
+func weakNames(suites []Suite) []string {
+	var out []string
+	for _, s := range suites {
+		if s.Weak() != "" {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}

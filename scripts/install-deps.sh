@@ -2,7 +2,8 @@
 # Installs what the tests and the demo need on Debian: PostgreSQL and
 # PgBouncer (real servers for integration tests), promtool (package
 # prometheus), openssl, systemd-analyze
-# (package systemd, to verify the units in deploy/systemd). Does nothing for what is already installed.
+# (package systemd, to verify the units in deploy/systemd), testssl.sh (the
+# scanner the TLS scan is compared with). Does nothing for what is already installed.
 set -euo pipefail
 
 need=()
@@ -13,6 +14,7 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 command -v stress-ng >/dev/null 2>&1 || need+=(stress-ng)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+command -v testssl >/dev/null 2>&1 || need+=(testssl.sh)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

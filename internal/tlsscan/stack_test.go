@@ -33,10 +33,11 @@ func opensslAccepts(t *testing.T, addr, version, cipher string, tls13 bool) bool
 	return err == nil && strings.Contains(string(out), "CONNECTION ESTABLISHED")
 }
 
-// TestScanAgreesWithOpenSSL scans a real PostgreSQL, hardened and weak,
-// and requires the accepted versions and, for each, the accepted suites to
-// be exactly those `openssl s_client` completes a handshake with.
-func TestScanAgreesWithOpenSSL(t *testing.T) {
+// TestScanAgreesWithOpenSSL scans a real PostgreSQL with its default
+// settings, hardened and weak, and requires the accepted versions and, for
+// each, the accepted suites to be exactly those `openssl s_client`
+// completes a handshake with, and those testssl.sh finds.
+func TestScanAgreesWithOpenSSLAndTestssl(t *testing.T) {
 	if _, err := exec.LookPath("openssl"); err != nil {
 		testenv.SkipOrFatal(t, "openssl: %v", err)
 	}
@@ -46,6 +47,7 @@ func TestScanAgreesWithOpenSSL(t *testing.T) {
 		conf     []string
 		versions []string
 	}{
+		{"default", []string{"ssl_ciphers = 'HIGH:MEDIUM:+3DES:!aNULL'"}, []string{"TLSv1.2", "TLSv1.3"}},
 		{"hardened", nil, []string{"TLSv1.2", "TLSv1.3"}},
 		{"weak", []string{"ssl_min_protocol_version = 'TLSv1'", "ssl_ciphers = 'DEFAULT:@SECLEVEL=0'"}, []string{"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}},
 	} {
@@ -97,6 +99,7 @@ func TestScanAgreesWithOpenSSL(t *testing.T) {
 				t.Logf("%s: %d suites, weak: %v", vr.Version.Name, len(got), weakNames(vr.Suites))
 			}
 			t.Logf("%d handshakes in %s", res.Handshakes, res.Duration.Round(time.Millisecond))
+			compareWithTestssl(t, s.PostgresAddr(), res)
 		})
 	}
 }

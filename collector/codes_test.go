@@ -25,6 +25,7 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/inspect"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
 	"github.com/magflow/pgtls_exporter/internal/rules"
+	"github.com/magflow/pgtls_exporter/internal/scans"
 	"github.com/magflow/pgtls_exporter/internal/sessions"
 	"github.com/magflow/pgtls_exporter/internal/targets"
 	"github.com/magflow/pgtls_exporter/internal/testcerts"
@@ -156,6 +157,10 @@ func TestEveryCodeReachesPrometheus(t *testing.T) {
 	// Live handshakes.
 	got = append(got, problems(t, probeFaults(t, dir, ca, other, quiet))...)
 
+	// TLS scans: a server that accepts TLS 1.0, 3DES and static RSA, and
+	// one that is no PostgreSQL.
+	got = append(got, problems(t, scanFaults(t))...)
+
 	// Sessions.
 	plain := &sessions.PostgresReport{Server: "db", Groups: []sessions.PostgresGroup{
 		{Transport: sessions.TransportPlaintext, Count: 2},
@@ -219,6 +224,10 @@ func TestEveryCodeReachesPrometheus(t *testing.T) {
 		"files outside_constraint name_constraint_violation critical",
 		"files sha1 weak_signature critical",
 		"files weak_rsa weak_key critical",
+		"scans not_postgres_scan scan_failed unknown",
+		"scans weak_tls no_forward_secrecy_accepted warning",
+		"scans weak_tls old_tls_accepted critical",
+		"scans weak_tls weak_cipher_accepted critical",
 		"files client_only chain_invalid critical",
 		"files cn_only common_name_only warning",
 		"files ed448_key key_unsupported unknown",
@@ -459,4 +468,35 @@ func libpqFaults(t *testing.T, ca *testcerts.Issued, quiet *slog.Logger) []Sourc
 		sources = append(sources, NewFiles(inspect.New(cfg, 1), rules.PolicyOf(cfg), quiet))
 	}
 	return sources
+}
+
+// scanReports is a scans source over reports scanned once, without a schedule.
+type scanReports struct{ reports []scans.Report }
+
+func (s scanReports) Name() string { return "scans" }
+func (s scanReports) Update(_ context.Context, ch chan<- prometheus.Metric) error {
+	for _, m := range ScanMetrics(s.reports, rules.DefaultPolicy()) {
+		ch <- m
+	}
+	return nil
+}
+
+// scanFaults scans a Go server that accepts TLS 1.0 with 3DES and static
+// RSA suites, and a peer that answers SSLRequest as no PostgreSQL does.
+func scanFaults(t *testing.T) Source {
+	t.Helper()
+	rsaCA := testcerts.CA(t, "Scan CA")
+	weak := serverTLS(testcerts.Issue(t, rsaCA, testcerts.Options{DNSNames: []string{"db"}, KeyType: testcerts.RSA2048}))
+	weak.MinVersion = tls.VersionTLS10
+	weak.CipherSuites = []uint16{tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA, tls.TLS_RSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}
+	weakAddr := testpeer.Start(t, testpeer.TLSAfterS(weak)).Addr
+	garbage := testpeer.Start(t, testpeer.Answer([]byte("HTTP/1.1 400 Bad Request\r\n\r\n"), false)).Addr
+	cfg, err := config.Parse([]byte(fmt.Sprintf("targets:\n  - {name: weak_tls, address: %q, server_name: db}\n  - {name: not_postgres_scan, address: %q, timeout: 2s}\n",
+		weakAddr, garbage)), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return scanReports{reports: scans.New(cfg).ScanAll(ctx)}
 }

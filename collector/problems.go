@@ -55,6 +55,9 @@ func FromSources(set *sources.Set, logger *slog.Logger) ([]Source, *Files) {
 		NewRenew(set.RenewStateDir(), logger),
 		NewCARotation(set.RenewStateDir(), set.RotationMaxAge, logger),
 	}
+	if len(set.Config.Targets) > 0 {
+		out = append(out, NewScans(set.Scanner, set.Policy))
+	}
 	for _, p := range set.Postgres {
 		out = append(out, NewPostgresSessions(p, set.Policy))
 	}

@@ -148,6 +148,9 @@ func Build() Dashboard {
 	b.add(table("TLS versions and ciphers", "What each target negotiated.",
 		instant(fmt.Sprintf("pgtls_probe_tls_version_info{%s}", byTgt), ""),
 		instant(fmt.Sprintf("pgtls_probe_cipher_info{%s}", byTgt), "")), 24, 7)
+	b.add(table("Versions the servers accept (TLS scan)", "Protocol versions each target completed a hello for in its last scan (scan.interval), whatever its settings say; old_tls_accepted alerts on those older than the policy's minimum.",
+		instant(fmt.Sprintf("pgtls_scan_version_accepted{%s} == 1", byTgt), ""),
+		instant(fmt.Sprintf("count by (instance, target, version) (pgtls_scan_cipher_accepted{%s})", byTgt), "")), 24, 7)
 
 	b.row("Sessions")
 	b.add(timeseries("PostgreSQL client sessions by TLS", "From pg_stat_ssl joined with pg_stat_activity (client backends).", "none",

@@ -215,11 +215,13 @@ audit:
 
 	// The 3-day certificate makes the expires_very_soon alert fire, for the
 	// file and for what is served (by both jobs), with the exported
-	// severity; the dead target's alert waits out its for-duration;
-	// nothing else fires or is pending.
+	// severity; the dead target's alerts (its handshake, and its TLS scan,
+	// which /metrics alone exports) wait out their for-durations; nothing
+	// else fires or is pending.
 	want := []string{"PgTLSExpiresVerySoon/pgtls/files/postgres/critical/firing", "PgTLSExpiresVerySoon/pgtls/probes/postgres/critical/firing",
 		"PgTLSExpiresVerySoon/pgtls-probe/probes/postgres/critical/firing",
-		"PgTLSConnectionRefused/pgtls/probes/down/critical/pending", "PgTLSConnectionRefused/pgtls-probe/probes/down/critical/pending"}
+		"PgTLSConnectionRefused/pgtls/probes/down/critical/pending", "PgTLSConnectionRefused/pgtls-probe/probes/down/critical/pending",
+		"PgTLSScanFailed/pgtls/scans/down/unknown/pending"}
 	sort.Strings(want)
 	var got []string
 	waitFor(t, 30*time.Second, "expiry alerts firing", func() bool {

@@ -60,13 +60,16 @@ func Run(ctx context.Context, w io.Writer, opts Options) int {
 }
 
 // Evaluate inspects every file of set once, probes every target against
-// that report, collects the sessions, audits the servers and files, reads
+// that report, scans what every target accepts, collects the sessions, audits the servers and files, reads
 // renew's state and the CA rotation's, and judges it all.
 func Evaluate(ctx context.Context, set *sources.Set, now time.Time) rules.Result {
 	report := set.Inspector.Inspect(now)
 	findings := rules.FileFindings(report, set.Policy)
 	probes := set.Prober.ProbeAll(ctx, report)
 	findings = append(findings, rules.ProbeFindings(probes, set.Policy, now)...)
+	for _, r := range set.Scanner.ScanAll(ctx) {
+		findings = append(findings, rules.ScanFindings(r, set.Policy)...)
+	}
 	findings = append(findings, SessionFindings(ctx, set)...)
 	findings = append(findings, AuditFindings(ctx, set)...)
 	findings = append(findings, rules.RenewFindings(set.RenewStateDir(), now)...)

@@ -30,6 +30,7 @@ type Config struct {
 	Thresholds   Thresholds    `yaml:"thresholds"`
 	Audit        Audit         `yaml:"audit"`
 	Verify       Verify        `yaml:"verify"`
+	Scan         Scan          `yaml:"scan"`
 
 	// baseDir is the folder relative paths are resolved against.
 	baseDir string

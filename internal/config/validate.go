@@ -81,6 +81,7 @@ func (c *Config) Validate() error {
 	c.validateRenew(add)
 	c.validateThresholds(add)
 	c.validateVerify(add)
+	c.validateScan(add)
 	c.validateAudit(add)
 	return errors.Join(errs...)
 }

@@ -28,6 +28,7 @@ const (
 	SourceAudit    Source = "audit"
 	// SourceCARotation is renew's CA rotation (its state file).
 	SourceCARotation Source = "ca_rotation"
+	SourceScans      Source = "scans"
 )
 
 // Problem codes. Each one has exactly one row in Table.
@@ -111,6 +112,11 @@ const (
 	PgBouncerTrustAuth              Code = "pgbouncer_trust_auth"
 	PgBouncerWeakAuth               Code = "pgbouncer_weak_auth"
 	ServedFileUnwatched             Code = "served_file_unwatched"
+
+	OldTLSAccepted           Code = "old_tls_accepted"
+	WeakCipherAccepted       Code = "weak_cipher_accepted"
+	NoForwardSecrecyAccepted Code = "no_forward_secrecy_accepted"
+	ScanFailed               Code = "scan_failed"
 )
 
 // Rule is what a problem code means.

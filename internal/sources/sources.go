@@ -15,6 +15,7 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
 	"github.com/magflow/pgtls_exporter/internal/rules"
+	"github.com/magflow/pgtls_exporter/internal/scans"
 	"github.com/magflow/pgtls_exporter/internal/sessions"
 	"github.com/magflow/pgtls_exporter/internal/targets"
 )
@@ -24,6 +25,8 @@ type Set struct {
 	Config    *config.Config
 	Inspector *inspect.Inspector
 	Prober    *targets.Prober
+	// Scanner scans the targets' TLS (scheduled by serve, live in check).
+	Scanner   *scans.Scanner
 	Postgres  []*sessions.Postgres
 	PgBouncer []*sessions.PgBouncer
 	// Audit are the audit's subjects: the session servers (over the same
@@ -48,7 +51,7 @@ type Options struct {
 
 // New builds the sources of cfg. Session sources connect on first use.
 func New(cfg *config.Config, opts Options) *Set {
-	s := &Set{Config: cfg, Inspector: inspect.New(cfg, opts.Workers), Prober: targets.New(cfg),
+	s := &Set{Config: cfg, Inspector: inspect.New(cfg, opts.Workers), Prober: targets.New(cfg), Scanner: scans.New(cfg),
 		Policy: rules.PolicyOf(cfg), Acknowledge: cfg.Audit.Acknowledge,
 		RotationMaxAge: cfg.Renew.CARotation.MaxPhaseAgeDuration()}
 	for _, o := range sessions.PostgresOptions(cfg) {

@@ -30,6 +30,8 @@ type Options struct {
 	// Interval is the least time between two connections to the server
 	// (a limit on handshakes per second); zero: none.
 	Interval time.Duration
+	// Timeout bounds each hello, from dial to ServerHello; zero: only ctx.
+	Timeout time.Duration
 	// Dialer makes the TCP connections; nil means a zero net.Dialer.
 	Dialer *net.Dialer
 }
@@ -114,6 +116,11 @@ func (s *scanner) hello(ctx context.Context, v uint16, suites []Suite) (serverHe
 	}
 	s.last = time.Now()
 	s.handshakes++
+	if s.opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.opts.Timeout)
+		defer cancel()
+	}
 	record, err := clientHello(v, suites, s.opts.ServerName)
 	if err != nil {
 		return serverHello{}, err

@@ -28,3 +28,10 @@ const (
 	ServerValidity = 365 * day
 	CAValidity     = 3650 * day
 )
+
+// The TLS scan: how often every target is scanned, and how many hellos a
+// scan sends one server per second at most.
+const (
+	ScanInterval            = time.Hour
+	ScanHandshakesPerSecond = 20
+)

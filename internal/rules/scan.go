@@ -1,0 +1,58 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/magflow/pgtls_exporter/internal/scans"
+)
+
+// CheckScan is the check name of findings about a target's TLS scan.
+const CheckScan = "scan"
+
+// ScanFindings judges the last scan of a target by what the server
+// accepted: versions older than the policy's minimum, weak suites, static
+// RSA key exchange. A target not scanned yet has no finding.
+func ScanFindings(r scans.Report, p Policy) []Finding {
+	t := r.Target
+	switch {
+	case r.Err != nil:
+		return []Finding{problem(SourceScans, t.Name, CheckScan, t.Address, ScanFailed, "%v", r.Err)}
+	case r.Result == nil:
+		return nil
+	}
+	var summary, old, weak, static []string
+	for _, v := range r.Result.Versions {
+		if !v.Accepted {
+			continue
+		}
+		summary = append(summary, fmt.Sprintf("%s: %d %s", v.Version.Name, len(v.Suites), plural(len(v.Suites), "suite", "suites")))
+		if p.OldTLS(v.Version.Name) {
+			old = append(old, v.Version.Name)
+		}
+		for _, s := range v.Suites {
+			if w := s.Weak(); w != "" {
+				weak = append(weak, fmt.Sprintf("%s %s (%s)", v.Version.Name, s.Name, w))
+			}
+			if s.StaticRSA() {
+				static = append(static, v.Version.Name+" "+s.Name)
+			}
+		}
+	}
+	if len(summary) == 0 {
+		summary = []string{"no version accepted"}
+	}
+	out := []Finding{ok(SourceScans, t.Name, CheckScan, t.Address, "accepts %s", strings.Join(summary, "; "))}
+	if len(old) > 0 {
+		out = append(out, problem(SourceScans, t.Name, CheckScan, t.Address, OldTLSAccepted,
+			"completed a hello for %s, older than %s", strings.Join(old, ", "), p.MinTLSVersion))
+	}
+	if len(weak) > 0 {
+		out = append(out, problem(SourceScans, t.Name, CheckScan, t.Address, WeakCipherAccepted, "accepts %s", strings.Join(weak, ", ")))
+	}
+	if len(static) > 0 {
+		out = append(out, problem(SourceScans, t.Name, CheckScan, t.Address, NoForwardSecrecyAccepted,
+			"accepts %d %s without forward secrecy: %s", len(static), plural(len(static), "suite", "suites"), strings.Join(static, ", ")))
+	}
+	return out
+}

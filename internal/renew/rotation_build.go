@@ -10,6 +10,7 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/issue"
 	"github.com/magflow/pgtls_exporter/internal/regfile"
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
 )
 
@@ -27,9 +28,9 @@ func (r *runner) buildRotation(p *rotationPlan, id string) ([]newFile, []issued,
 	if p.state != nil {
 		st = *p.state
 	}
-	st.Phase, st.Since = stepReaches(p.Step), p.Now
+	st.Phase, st.Since = rotation.Reaches(p.Step), p.Now
 	switch p.Step {
-	case StepPrepare:
+	case rotation.StepPrepare:
 		rc := r.cfg.Renew.CA
 		cert, key, err := issue.NewCA(p.NewCommonName, rc.KeyTypeOrDefault(), p.Now, rc.CAValidityDuration())
 		if err != nil {
@@ -41,20 +42,20 @@ func (r *runner) buildRotation(p *rotationPlan, id string) ([]newFile, []issued,
 		}
 		r.log.Info("created the new CA (in memory, installed by this step)", "subject", cert.Subject.String(), "not_after", cert.NotAfter,
 			"cert", p.Paths.NewCert, "key", p.Paths.NewKey)
-		p.New = caInfo(cert)
+		p.New = rotation.CAInfo(cert)
 		st = renewstate.Rotation{Phase: renewstate.PhasePrepared, Started: p.Now, Since: p.Now, OldCA: p.Old, NewCA: p.New,
 			NewCert: p.Paths.NewCert, NewKey: p.Paths.NewKey, Bundle: p.Paths.Bundle}
 		files = append(files,
 			newFile{entry: config.CAName, role: roleNewCAKey, path: p.Paths.NewKey, data: keyPEM, mode: keyMode, owner: atomicfile.Unchanged(), noReplace: true},
 			newFile{entry: config.CAName, role: roleNewCACert, path: p.Paths.NewCert, data: issue.EncodeCertificate(cert), mode: certMode, owner: atomicfile.Unchanged(), noReplace: true})
-		files = append(files, trustFiles(p.Paths, append(encodeCerts(p.trusted), issue.EncodeCertificate(cert)...))...)
-	case StepSwitch:
+		files = append(files, trustFiles(p.Paths, append(rotation.EncodeCerts(p.trusted), issue.EncodeCertificate(cert)...))...)
+	case rotation.StepSwitch:
 		var err error
 		if entries, err = issueEntries(r.cfg, p.Entries, p.next, p.Now); err != nil {
 			return nil, nil, err
 		}
 		r.logIssued(entries)
-	case StepFinish:
+	case rotation.StepFinish:
 		keyPEM, err := regfile.Read(p.Paths.NewKey, regfile.MaxSmall)
 		if err != nil {
 			return nil, nil, fmt.Errorf("read the new CA key: %w", err)
@@ -64,7 +65,7 @@ func (r *runner) buildRotation(p *rotationPlan, id string) ([]newFile, []issued,
 		for _, f := range []struct{ role, path string }{{roleNewCAKey, p.Paths.NewKey}, {roleNewCACert, p.Paths.NewCert}} {
 			files = append(files, newFile{entry: config.CAName, role: f.role, path: f.path, mode: keyMode, owner: atomicfile.Unchanged(), remove: true})
 		}
-		if exists(p.Paths.CAKey) {
+		if rotation.Exists(p.Paths.CAKey) {
 			st.RetiredKey = filepath.Join(backupDir(r.stateDir, id), config.CAName+"."+roleCAKey)
 		}
 	}
@@ -78,7 +79,7 @@ func (r *runner) buildRotation(p *rotationPlan, id string) ([]newFile, []issued,
 
 // trustFiles lays out what every trust file gets: ca.cert, the bundle for
 // clients and the other trust files.
-func trustFiles(paths rotationPaths, pem []byte) []newFile {
+func trustFiles(paths rotation.Paths, pem []byte) []newFile {
 	out := []newFile{keptFile(config.CAName, roleCACert, paths.CACert, pem, certMode),
 		keptFile(config.CAName, roleBundle, paths.Bundle, pem, certMode)}
 	for i, t := range paths.Trust {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
 	"github.com/magflow/pgtls_exporter/internal/sources"
 )
@@ -20,7 +21,7 @@ type rotationPlan struct {
 	// From is the phase before the step.
 	From  string
 	Now   time.Time
-	Paths rotationPaths
+	Paths rotation.Paths
 	// Old is the CA trusted before the rotation; New the rotation's new CA
 	// (known once prepared).
 	Old, New renewstate.CAInfo
@@ -56,8 +57,8 @@ func (p *rotationPlan) refuse(err error) { p.Err = errors.Join(p.Err, err) }
 // planRotation inspects the CA files, the targets and the rotation state
 // and decides what step does.
 func (r *runner) planRotation(ctx context.Context, step string, st *renewstate.Rotation, now time.Time) *rotationPlan {
-	p := &rotationPlan{Step: step, From: phaseOf(st), Now: now, state: st, Services: r.cfg.Renew.Services, Targets: r.cfg.Targets}
-	if step == StepPrepare {
+	p := &rotationPlan{Step: step, From: rotation.PhaseOf(st), Now: now, state: st, Services: r.cfg.Renew.Services, Targets: r.cfg.Targets}
+	if step == rotation.StepPrepare {
 		p.NewCommonName = r.cfg.Renew.CARotation.CommonName
 		if p.NewCommonName == "" {
 			p.NewCommonName = r.cfg.Renew.CA.CommonNameOrDefault() + " " + now.UTC().Format("2006-01-02")
@@ -68,7 +69,7 @@ func (r *runner) planRotation(ctx context.Context, step string, st *renewstate.R
 		return p
 	}
 	var err error
-	if p.Paths, err = pathsOf(r.cfg, r.stateDir, st); err != nil {
+	if p.Paths, err = rotation.PathsOf(r.cfg, r.stateDir, st); err != nil {
 		p.refuse(err)
 		return p
 	}
@@ -84,7 +85,7 @@ func (r *runner) planRotation(ctx context.Context, step string, st *renewstate.R
 			p.refuse(fmt.Errorf("before anything changed: %w", err))
 		}
 	}
-	if p.trusted, err = trustedCerts(p.Paths.CACert); err != nil {
+	if p.trusted, err = rotation.TrustedCerts(p.Paths.CACert); err != nil {
 		p.refuse(fmt.Errorf("ca.cert: %w", err))
 		return p
 	}
@@ -94,11 +95,11 @@ func (r *runner) planRotation(ctx context.Context, step string, st *renewstate.R
 	set := sources.New(r.cfg, sources.Options{}) // the files and servers as the step finds them
 	defer set.Close()
 	switch step {
-	case StepPrepare:
+	case rotation.StepPrepare:
 		r.planPrepare(ctx, set, p)
-	case StepSwitch:
+	case rotation.StepSwitch:
 		r.planSwitch(ctx, set, p)
-	case StepFinish:
+	case rotation.StepFinish:
 		r.planFinish(ctx, set, p)
 	}
 	return p
@@ -112,9 +113,9 @@ func (r *runner) planPrepare(ctx context.Context, set *sources.Set, p *rotationP
 		p.refuse(caPlan.Err)
 		return
 	}
-	p.Old = caInfo(old.cert)
+	p.Old = rotation.CAInfo(old.cert)
 	for _, f := range []struct{ key, path string }{{"new_cert", p.Paths.NewCert}, {"new_key", p.Paths.NewKey}} {
-		if exists(f.path) {
+		if rotation.Exists(f.path) {
 			p.refuse(fmt.Errorf("renew.ca_rotation.%s %s exists: a new CA is never written over a file; move it away", f.key, f.path))
 		}
 	}
@@ -173,7 +174,7 @@ func (r *runner) planFinish(ctx context.Context, set *sources.Set, p *rotationPl
 			old = append(old, c)
 		}
 	}
-	p.Blockers = r.oldCAUsers(ctx, set, old, p.Now)
+	p.Blockers = rotation.OldCAUsers(ctx, r.cfg, set, old, p.Now)
 	if len(p.Blockers) > 0 {
 		p.refuse(fmt.Errorf("%d things still need the old CA (listed above): switch them to the new CA first", len(p.Blockers)))
 	}
@@ -192,17 +193,17 @@ func (r *runner) startsFrom(p *rotationPlan, phase string) bool {
 
 // readNewCA loads the rotation's new CA and checks that ca.cert trusts it.
 func (r *runner) readNewCA(p *rotationPlan) {
-	next, err := readCA(p.Paths.NewCert, p.Paths.NewKey, p.New.SHA256, p.Now)
+	cert, key, err := rotation.ReadCA(p.Paths.NewCert, p.Paths.NewKey, p.New.SHA256, p.Now)
 	if err != nil {
 		p.refuse(err)
 		return
 	}
-	if !holds(p.trusted, p.New.SHA256) {
+	if !rotation.Holds(p.trusted, p.New.SHA256) {
 		p.refuse(fmt.Errorf("ca.cert %s does not hold the new CA any more (replaced by hand?): restore the bundle %s into it first",
 			r.cfg.CA.Cert, p.Paths.Bundle))
 		return
 	}
-	p.next = next
+	p.next = &signer{cert: cert, key: key}
 }
 
 // failingTargets probes every target and says which fail verify-full.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
 )
 
@@ -13,11 +14,11 @@ import (
 func writeRotationPlan(w io.Writer, cfg *config.Config, p *rotationPlan, stateDir string) {
 	pr := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	pr("CA rotation plan: %s (%s, state in %s)", p.Step, p.Now.UTC().Format("2006-01-02 15:04:05 UTC"), stateDir)
-	pr("  phase    %s -> %s", p.From, stepReaches(p.Step))
+	pr("  phase    %s -> %s", p.From, rotation.Reaches(p.Step))
 	paths := p.Paths
 	rc := cfg.Renew.CA
 	switch p.Step {
-	case StepPrepare:
+	case rotation.StepPrepare:
 		if p.Old.Subject != "" {
 			pr("  old CA   %s: %q, valid until %s, key %s", cfg.CA.Cert, p.Old.Subject, day(p.Old.NotAfter), cfg.CA.Key)
 		}
@@ -25,7 +26,7 @@ func writeRotationPlan(w io.Writer, cfg *config.Config, p *rotationPlan, stateDi
 		pr("        %-13s %s (0600)", "key", paths.NewKey)
 		pr("        %-13s %s (0644)", "cert", paths.NewCert)
 		writeTrust(pr, paths, "what ca.cert holds now + the new CA")
-	case StepSwitch:
+	case rotation.StepSwitch:
 		pr("  new CA   %s: %q, valid until %s, signing key %s", paths.NewCert, p.New.Subject, day(p.New.NotAfter), paths.NewKey)
 		if p.Entries != nil {
 			for _, e := range p.Entries.Renewing() {
@@ -33,14 +34,14 @@ func writeRotationPlan(w io.Writer, cfg *config.Config, p *rotationPlan, stateDi
 				writeFiles(pr, cfg, e.Entry)
 			}
 		}
-	case StepFinish:
+	case rotation.StepFinish:
 		pr("  new CA   %q becomes the configured CA; its key goes to %s", p.New.Subject, cfg.CA.Key)
 		writeTrust(pr, paths, "the new CA alone")
 		pr("  old CA   %q is trusted no more; its key moves to the backup folder, which is never pruned", p.Old.Subject)
 		pr("  remove   %s and %s (ca.cert and ca.key hold them now; the backup keeps them)", paths.NewCert, paths.NewKey)
 		writeBlockers(pr, p)
 	}
-	pr("  state    %s: %s", paths.State, stepReaches(p.Step))
+	pr("  state    %s: %s", paths.State, rotation.Reaches(p.Step))
 	writeRotationSteps(pr, cfg, p, stateDir)
 	for _, w := range p.Warnings {
 		pr("  WARNING: %s", w)
@@ -50,14 +51,14 @@ func writeRotationPlan(w io.Writer, cfg *config.Config, p *rotationPlan, stateDi
 		return
 	}
 	pr("  Next: %s", map[string]string{
-		StepPrepare: fmt.Sprintf("hand %s (both CAs) to every client that verifies the servers; once they all have it, run renew --rotate-ca (switch)", paths.Bundle),
-		StepSwitch:  "clients that trust only the old CA are refused from now on; once no client needs it, run renew --rotate-ca --finish",
-		StepFinish:  "the rotation is over; clients may keep the bundle file, which now holds the new CA alone",
+		rotation.StepPrepare: fmt.Sprintf("hand %s (both CAs) to every client that verifies the servers; once they all have it, run renew --rotate-ca (switch)", paths.Bundle),
+		rotation.StepSwitch:  "clients that trust only the old CA are refused from now on; once no client needs it, run renew --rotate-ca --finish",
+		rotation.StepFinish:  "the rotation is over; clients may keep the bundle file, which now holds the new CA alone",
 	}[p.Step])
 }
 
 // writeTrust lists the files that hold the trusted CAs and what they get.
-func writeTrust(pr func(string, ...any), paths rotationPaths, what string) {
+func writeTrust(pr func(string, ...any), paths rotation.Paths, what string) {
 	pr("  trust    %s, into:", what)
 	pr("        %-13s %s (the exporter and the servers read it)", "ca.cert", paths.CACert)
 	pr("        %-13s %s (for clients)", "bundle", paths.Bundle)
@@ -89,13 +90,13 @@ func writeRotationSteps(pr func(string, ...any), cfg *config.Config, p *rotation
 	wait := cfg.WrittenDuration("renew.verify_timeout", cfg.Renew.VerifyTimeoutDuration())
 	for _, t := range p.Targets {
 		switch {
-		case p.Step == StepSwitch && t.Certificate != "":
+		case p.Step == rotation.StepSwitch && t.Certificate != "":
 			step("verify target %s (%s, name %s) serves the new serial, passes verify-full and chains to the new CA alone (up to %s)",
 				t.Name, t.Address, targetName(t), wait)
-		case p.Step == StepSwitch:
+		case p.Step == rotation.StepSwitch:
 		default:
 			step("verify target %s (%s, name %s) serves the certificate of its file and passes verify-full with %s (up to %s)",
-				t.Name, t.Address, targetName(t), map[string]string{StepPrepare: "both CAs", StepFinish: "the new CA alone"}[p.Step], wait)
+				t.Name, t.Address, targetName(t), map[string]string{rotation.StepPrepare: "both CAs", rotation.StepFinish: "the new CA alone"}[p.Step], wait)
 		}
 	}
 	if p.Link != nil {

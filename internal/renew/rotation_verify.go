@@ -3,14 +3,13 @@ package renew
 import (
 	"context"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
 	"fmt"
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/issue"
 	"github.com/magflow/pgtls_exporter/internal/regfile"
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
 	"github.com/magflow/pgtls_exporter/internal/sources"
 )
@@ -46,11 +45,11 @@ func (r *runner) expectationsOf(set *sources.Set, j *Journal, old bool) ([]expec
 	report := set.Inspector.Inspect(time.Now())
 	var judge func([][]byte) string
 	if !old {
-		st, err := readRotation(r.stateDir)
+		st, err := rotation.Read(r.stateDir)
 		if err != nil || st == nil {
 			return nil, fmt.Errorf("the CA rotation's state: %v", err)
 		}
-		judge = clientCAJudge(j.Rotation.Phase, st)
+		judge = rotation.ClientCAJudge(j.Rotation.Phase, st)
 	}
 	var out []expectation
 	for _, t := range r.cfg.Targets {
@@ -66,36 +65,6 @@ func (r *runner) expectationsOf(set *sources.Set, j *Journal, old bool) ([]expec
 		out = append(out, expectation{target: t, serial: serial, verifyFull: !old, clientCAs: judge})
 	}
 	return out, nil
-}
-
-// clientCAJudge judges the CAs a server names for client certificates
-// after a rotation's prepare or finish. PostgreSQL names the certificates
-// of its ssl_ca_file, so a server that names the old CA read the CA file
-// before prepare and must name the new CA too once it loaded the bundle;
-// one that names the new CA after finish must name the old one no more.
-// A server that names neither reads another CA file (or, as PgBouncer,
-// names none) and is not judged.
-func clientCAJudge(phase string, st *renewstate.Rotation) func([][]byte) string {
-	return func(names [][]byte) string {
-		hasOld, hasNew := false, false
-		for _, der := range names {
-			var rdn pkix.RDNSequence
-			if rest, err := asn1.Unmarshal(der, &rdn); err != nil || len(rest) > 0 {
-				continue
-			}
-			var n pkix.Name
-			n.FillFromRDNSequence(&rdn)
-			hasOld = hasOld || n.String() == st.OldCA.Subject
-			hasNew = hasNew || n.String() == st.NewCA.Subject
-		}
-		switch {
-		case phase == renewstate.PhasePrepared && hasOld && !hasNew:
-			return fmt.Sprintf("accepts client certificates of the old CA %q but not of the new one: its CA file (ssl_ca_file) was not reloaded with both", st.OldCA.Subject)
-		case phase == renewstate.PhaseFinished && hasNew && hasOld:
-			return fmt.Sprintf("still accepts client certificates of the old CA %q: its CA file (ssl_ca_file) was not reloaded with the new CA alone", st.OldCA.Subject)
-		}
-		return ""
-	}
 }
 
 // checkLink runs a CA rotation's link check after a phase's reloads (and
@@ -122,12 +91,12 @@ func (r *runner) rotationDryRun(ctx context.Context) int {
 	if j, err := loadJournal(r.stateDir); err != nil || j != nil {
 		fmt.Fprintf(r.out, "An interrupted renew is pending (%s): the next run finishes or undoes it first.\n", journalPath(r.stateDir))
 	}
-	st, err := readRotation(r.stateDir)
+	st, err := rotation.Read(r.stateDir)
 	if err != nil {
 		fmt.Fprintf(r.out, "renew: CA rotation refused: %v\n", err)
 		return ExitRolledBack
 	}
-	steps, msg, refuse := rotationSteps(phaseOf(st), r.opts.Until, r.opts.Finish)
+	steps, msg, refuse := rotation.StepsFrom(rotation.PhaseOf(st), r.opts.Until, r.opts.Finish)
 	if len(steps) == 0 {
 		fmt.Fprintf(r.out, "CA rotation: %s\nDry run: nothing was written.\n", msg)
 		if refuse {
@@ -139,17 +108,11 @@ func (r *runner) rotationDryRun(ctx context.Context) int {
 	writeRotationPlan(r.out, r.cfg, p, r.stateDir)
 	for _, step := range steps[1:] {
 		fmt.Fprintf(r.out, "Then, in this run, the %s step (%s -> %s), planned once the step before it is done.\n",
-			step, stepPhaseBefore(step), stepReaches(step))
+			step, rotation.PhaseBefore(step), rotation.Reaches(step))
 	}
 	fmt.Fprintln(r.out, "Dry run: nothing was written.")
 	if p.Err != nil {
 		return ExitRolledBack
 	}
 	return ExitOK
-}
-
-// stepPhaseBefore is the phase a step starts from within a run.
-func stepPhaseBefore(step string) string {
-	return map[string]string{StepPrepare: renewstate.PhaseNone, StepSwitch: renewstate.PhasePrepared,
-		StepFinish: renewstate.PhaseSwitched}[step]
 }

@@ -10,75 +10,18 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
 )
 
-// writeRotationPlan prints a CA rotation step's plan.
+// writeRotationPlan prints a CA rotation step's plan: the rotation's
+// lines, with switch's reissue and the transaction's steps between them.
 func writeRotationPlan(w io.Writer, cfg *config.Config, p *rotationPlan, stateDir string) {
 	pr := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
-	pr("CA rotation plan: %s (%s, state in %s)", p.Step, p.Now.UTC().Format("2006-01-02 15:04:05 UTC"), stateDir)
-	pr("  phase    %s -> %s", p.From, rotation.Reaches(p.Step))
-	paths := p.Paths
-	rc := cfg.Renew.CA
-	switch p.Step {
-	case rotation.StepPrepare:
-		if p.Old.Subject != "" {
-			pr("  old CA   %s: %q, valid until %s, key %s", cfg.CA.Cert, p.Old.Subject, day(p.Old.NotAfter), cfg.CA.Key)
-		}
-		pr("  new CA   create %q (%s, %s), never over a file:", p.NewCommonName, rc.KeyTypeOrDefault(), cfg.WrittenDuration("renew.ca.validity", rc.CAValidityDuration()))
-		pr("        %-13s %s (0600)", "key", paths.NewKey)
-		pr("        %-13s %s (0644)", "cert", paths.NewCert)
-		writeTrust(pr, paths, "what ca.cert holds now + the new CA")
-	case rotation.StepSwitch:
-		pr("  new CA   %s: %q, valid until %s, signing key %s", paths.NewCert, p.New.Subject, day(p.New.NotAfter), paths.NewKey)
-		if p.Entries != nil {
-			for _, e := range p.Entries.Renewing() {
-				pr("  reissue  %s: %s", e.Entry.Name, joinReasons(e.Reasons))
-				writeFiles(pr, cfg, e.Entry)
-			}
-		}
-	case rotation.StepFinish:
-		pr("  new CA   %q becomes the configured CA; its key goes to %s", p.New.Subject, cfg.CA.Key)
-		writeTrust(pr, paths, "the new CA alone")
-		pr("  old CA   %q is trusted no more; its key moves to the backup folder, which is never pruned", p.Old.Subject)
-		pr("  remove   %s and %s (ca.cert and ca.key hold them now; the backup keeps them)", paths.NewCert, paths.NewKey)
-		writeBlockers(pr, p)
+	rotation.WriteHead(w, cfg, p.Plan, stateDir)
+	for _, e := range p.renewing() {
+		pr("  reissue  %s: %s", e.Entry.Name, joinReasons(e.Reasons))
+		writeFiles(pr, cfg, e.Entry)
 	}
-	pr("  state    %s: %s", paths.State, rotation.Reaches(p.Step))
+	rotation.WriteState(w, p.Plan)
 	writeRotationSteps(pr, cfg, p, stateDir)
-	for _, w := range p.Warnings {
-		pr("  WARNING: %s", w)
-	}
-	if p.Err != nil {
-		pr("  REFUSED, nothing will be written: %s", refusal(&Plan{Err: p.Err}))
-		return
-	}
-	pr("  Next: %s", map[string]string{
-		rotation.StepPrepare: fmt.Sprintf("hand %s (both CAs) to every client that verifies the servers; once they all have it, run renew --rotate-ca (switch)", paths.Bundle),
-		rotation.StepSwitch:  "clients that trust only the old CA are refused from now on; once no client needs it, run renew --rotate-ca --finish",
-		rotation.StepFinish:  "the rotation is over; clients may keep the bundle file, which now holds the new CA alone",
-	}[p.Step])
-}
-
-// writeTrust lists the files that hold the trusted CAs and what they get.
-func writeTrust(pr func(string, ...any), paths rotation.Paths, what string) {
-	pr("  trust    %s, into:", what)
-	pr("        %-13s %s (the exporter and the servers read it)", "ca.cert", paths.CACert)
-	pr("        %-13s %s (for clients)", "bundle", paths.Bundle)
-	for _, t := range paths.Trust {
-		pr("        %-13s %s", "trust file", t)
-	}
-}
-
-// writeBlockers lists what still needs the old CA.
-func writeBlockers(pr func(string, ...any), p *rotationPlan) {
-	if len(p.Blockers) == 0 {
-		if p.Err == nil {
-			pr("  checked  no configured certificate, served certificate or visible client session needs the old CA")
-		}
-		return
-	}
-	pr("  still needing the old CA:")
-	for _, b := range p.Blockers {
-		pr("        - %s", b)
-	}
+	rotation.WriteNext(w, p.Plan, func(err error) string { return refusal(&Plan{Err: err}) })
 }
 
 // writeRotationSteps lists the transaction of a step.

@@ -210,9 +210,9 @@ func TestPruneKeepsCAKeys(t *testing.T) {
 		testcerts.WriteFile(t, filepath.Join(backupDir(state, id), manifestFile), data, 0o600)
 	}
 	folder("20300101T000000Z", "cert")
-	folder("20300102T000000Z", roleCAKey, roleCACert)
+	folder("20300102T000000Z", rotation.RoleCAKey, rotation.RoleCACert)
 	folder("20300103T000000Z", "key")
-	folder("20300104T000000Z", roleNewCAKey)
+	folder("20300104T000000Z", rotation.RoleNewCAKey)
 	folder("20300105T000000Z", "cert")
 	removed, err := pruneBackups(state, 1)
 	if err != nil || !slices.Equal(removed, []string{"20300101T000000Z", "20300103T000000Z"}) {

@@ -1,8 +1,10 @@
 // Package rotation is the phase machine of a CA rotation (renew
-// --rotate-ca) and what it reads and judges: the rotation state, the
-// paths of its files, the CAs and what still needs the old one. It
-// writes nothing and runs no step: package renew runs each step as one
-// of its transactions.
+// --rotate-ca) and the knowledge of its steps: the rotation state and the
+// paths of its files, the CAs, what still needs the old one, a step's
+// plan (New), the CA files it installs (Plan.Files) and its lines of the
+// printed plan. It writes no file and runs no step: package renew runs
+// each step as one of its transactions, with switch's reissue, and
+// verifies the servers with ClientCAJudge.
 //
 // A rotation goes through an overlap instead of replacing the CA at once.
 // Its phase, kept in state_dir/ca-rotation.json, is none before the first

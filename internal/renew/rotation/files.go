@@ -72,13 +72,13 @@ func (p *Plan) Files(backupDir string) ([]File, error) {
 		if err != nil {
 			return nil, fmt.Errorf("encode the new CA key: %w", err)
 		}
-		p.New = CAInfo(cert)
+		p.New = caInfo(cert)
 		st = renewstate.Rotation{Phase: renewstate.PhasePrepared, Started: p.Now, Since: p.Now, OldCA: p.Old, NewCA: p.New,
 			NewCert: p.Paths.NewCert, NewKey: p.Paths.NewKey, Bundle: p.Paths.Bundle}
 		files = append(files,
 			File{Role: RoleNewCAKey, Path: p.Paths.NewKey, Data: keyPEM, Mode: keyMode, NoReplace: true},
 			File{Role: RoleNewCACert, Path: p.Paths.NewCert, Data: issue.EncodeCertificate(cert), Mode: certMode, NoReplace: true})
-		files = append(files, trustFiles(p.Paths, append(EncodeCerts(p.Trusted), issue.EncodeCertificate(cert)...))...)
+		files = append(files, trustFiles(p.Paths, append(encodeCerts(p.Trusted), issue.EncodeCertificate(cert)...))...)
 	case StepFinish:
 		keyPEM, err := regfile.Read(p.Paths.NewKey, regfile.MaxSmall)
 		if err != nil {
@@ -89,7 +89,7 @@ func (p *Plan) Files(backupDir string) ([]File, error) {
 		for _, f := range []struct{ role, path string }{{RoleNewCAKey, p.Paths.NewKey}, {RoleNewCACert, p.Paths.NewCert}} {
 			files = append(files, File{Role: f.role, Path: f.path, Mode: keyMode, Remove: true})
 		}
-		if Exists(p.Paths.CAKey) {
+		if exists(p.Paths.CAKey) {
 			st.RetiredKey = filepath.Join(backupDir, config.CAName+"."+RoleCAKey)
 		}
 	}

@@ -125,9 +125,9 @@ func (p *Plan) planPrepare(ctx context.Context, set *sources.Set, configuredCA f
 		p.Refuse(err)
 		return
 	}
-	p.Old = CAInfo(old)
+	p.Old = caInfo(old)
 	for _, f := range []struct{ key, path string }{{"new_cert", p.Paths.NewCert}, {"new_key", p.Paths.NewKey}} {
-		if Exists(f.path) {
+		if exists(f.path) {
 			p.Refuse(fmt.Errorf("renew.ca_rotation.%s %s exists: a new CA is never written over a file; move it away", f.key, f.path))
 		}
 	}
@@ -198,7 +198,7 @@ func (p *Plan) readNewCA() {
 		p.Refuse(err)
 		return
 	}
-	if !Holds(p.Trusted, p.New.SHA256) {
+	if !holds(p.Trusted, p.New.SHA256) {
 		p.Refuse(fmt.Errorf("ca.cert %s does not hold the new CA any more (replaced by hand?): restore the bundle %s into it first",
 			p.cfg.CA.Cert, p.Paths.Bundle))
 		return

@@ -41,7 +41,7 @@ func PathsOf(cfg *config.Config, stateDir string, st *renewstate.Rotation) (Path
 		p.Trust = append(p.Trust, abs(f))
 	}
 	p.State = abs(renewstate.RotationPath(stateDir))
-	if st != nil && Underway(st.Phase) {
+	if st != nil && underway(st.Phase) {
 		p.NewCert, p.NewKey, p.Bundle = st.NewCert, st.NewKey, st.Bundle
 	}
 	return p, errors.Join(errs...)
@@ -65,8 +65,8 @@ func PhaseOf(st *renewstate.Rotation) string {
 	return st.Phase
 }
 
-// CAInfo describes a CA certificate for the state file.
-func CAInfo(c *x509.Certificate) renewstate.CAInfo {
+// caInfo describes a CA certificate for the state file.
+func caInfo(c *x509.Certificate) renewstate.CAInfo {
 	return renewstate.CAInfo{Subject: c.Subject.String(), Serial: certs.Serial(c), NotAfter: c.NotAfter, SHA256: certs.Fingerprint(c)}
 }
 
@@ -116,8 +116,8 @@ func TrustedCerts(path string) ([]*x509.Certificate, error) {
 	return b.Certificates, nil
 }
 
-// EncodeCerts renders certificates as one PEM file, in order.
-func EncodeCerts(list []*x509.Certificate) []byte {
+// encodeCerts renders certificates as one PEM file, in order.
+func encodeCerts(list []*x509.Certificate) []byte {
 	var out []byte
 	for _, c := range list {
 		out = append(out, issue.EncodeCertificate(c)...)
@@ -125,13 +125,13 @@ func EncodeCerts(list []*x509.Certificate) []byte {
 	return out
 }
 
-// Holds reports whether list has a certificate with the fingerprint.
-func Holds(list []*x509.Certificate, fingerprint string) bool {
+// holds reports whether list has a certificate with the fingerprint.
+func holds(list []*x509.Certificate, fingerprint string) bool {
 	return slices.ContainsFunc(list, func(c *x509.Certificate) bool { return certs.Fingerprint(c) == fingerprint })
 }
 
-// Exists reports whether something is at path (a link counts).
-func Exists(path string) bool {
+// exists reports whether something is at path (a link counts).
+func exists(path string) bool {
 	_, err := os.Lstat(path)
 	return err == nil
 }

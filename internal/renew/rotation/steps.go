@@ -31,8 +31,8 @@ func PhaseBefore(step string) string {
 		StepFinish: renewstate.PhaseSwitched}[step]
 }
 
-// Underway reports whether a rotation in phase has begun and not finished.
-func Underway(phase string) bool {
+// underway reports whether a rotation in phase has begun and not finished.
+func underway(phase string) bool {
 	return phase == renewstate.PhasePrepared || phase == renewstate.PhaseSwitched
 }
 
@@ -43,7 +43,7 @@ func Underway(phase string) bool {
 // refuse whether that is a refusal rather than nothing to do.
 func StepsFrom(phase, until string, finish bool) (steps []string, msg string, refuse bool) {
 	if finish && until == "" {
-		if !Underway(phase) {
+		if !underway(phase) {
 			return nil, fmt.Sprintf("no CA rotation is under way (phase %s): nothing to finish; renew --rotate-ca starts one", phase), true
 		}
 		until = StepFinish

@@ -23,6 +23,7 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/check"
 	"github.com/magflow/pgtls_exporter/internal/flaghelp"
 	"github.com/magflow/pgtls_exporter/internal/renew"
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"github.com/magflow/pgtls_exporter/internal/rules"
 	"github.com/magflow/pgtls_exporter/internal/server"
 )
@@ -69,7 +70,7 @@ func run(args []string) int {
 	renewCmd.Flag("no-reload", "Install the files only: no reload, no verification (first issuance).").BoolVar(&renewOpts.NoReload)
 	renewCmd.Flag("wait", "Wait for a running renew instead of refusing.").BoolVar(&renewOpts.Wait)
 	renewCmd.Flag("rotate-ca", "Rotate the CA through a trust bundle: the next step (prepare, switch), or up to --until.").BoolVar(&renewOpts.RotateCA)
-	renewCmd.Flag("until", "With --rotate-ca: run every step up to this one (prepare, switch, finish).").PlaceHolder("STEP").EnumVar(&renewOpts.Until, renew.RotationSteps()...)
+	renewCmd.Flag("until", "With --rotate-ca: run every step up to this one (prepare, switch, finish).").PlaceHolder("STEP").EnumVar(&renewOpts.Until, rotation.Steps()...)
 	renewCmd.Flag("finish", "With --rotate-ca: finish the rotation under way (trust the new CA alone).").BoolVar(&renewOpts.Finish)
 
 	versionCmd := app.Command("version", "Print build information.")

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/magflow/pgtls_exporter/internal/atomicfile"
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
 )
 
@@ -111,6 +112,6 @@ func holdsCAKey(dir string) bool {
 	}
 	list, _ := os.ReadDir(dir)
 	return slices.ContainsFunc(list, func(e os.DirEntry) bool {
-		return strings.HasSuffix(e.Name(), "."+roleCAKey) || strings.HasSuffix(e.Name(), "."+roleNewCAKey)
+		return strings.HasSuffix(e.Name(), "."+rotation.RoleCAKey) || strings.HasSuffix(e.Name(), "."+rotation.RoleNewCAKey)
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/issue"
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 )
 
 // File modes renew writes.
@@ -22,21 +23,10 @@ const (
 	keyMode  = 0o600
 )
 
-// File roles in the journal beyond the entry roles cert, key and combined.
-const (
-	roleCACert = "ca-cert"
-	roleCAKey  = "ca-key"
-	// A CA rotation's files: the new CA, the bundle for clients, the other
-	// trust files and the rotation's state.
-	roleNewCACert = "ca-next-cert"
-	roleNewCAKey  = "ca-next-key"
-	roleBundle    = "ca-bundle"
-	roleTrust     = "trust-file" // numbered: trust-file-1, ...
-	roleRotation  = "rotation-state"
-)
-
 // isCAKeyRole reports whether files of a role hold a CA key.
-func isCAKeyRole(role string) bool { return role == roleCAKey || role == roleNewCAKey }
+func isCAKeyRole(role string) bool {
+	return role == rotation.RoleCAKey || role == rotation.RoleNewCAKey
+}
 
 // newFile is one file a transaction installs.
 type newFile struct {
@@ -158,8 +148,8 @@ func caFiles(cfg *config.Config, ca *signer) ([]newFile, error) {
 		return nil, err
 	}
 	return []newFile{
-		{entry: config.CAName, role: roleCAKey, path: keyPath, data: keyPEM, mode: keyMode, owner: atomicfile.Unchanged(), keep: true, noReplace: true},
-		{entry: config.CAName, role: roleCACert, path: certPath, data: issue.EncodeCertificate(ca.cert), mode: certMode, owner: atomicfile.Unchanged(), keep: true, noReplace: true},
+		{entry: config.CAName, role: rotation.RoleCAKey, path: keyPath, data: keyPEM, mode: keyMode, owner: atomicfile.Unchanged(), keep: true, noReplace: true},
+		{entry: config.CAName, role: rotation.RoleCACert, path: certPath, data: issue.EncodeCertificate(ca.cert), mode: certMode, owner: atomicfile.Unchanged(), keep: true, noReplace: true},
 	}, nil
 }
 

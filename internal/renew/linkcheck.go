@@ -134,3 +134,20 @@ func (lc *linkCheck) once(ctx context.Context) (bool, error) {
 	}
 	return tls, nil
 }
+
+// checkLink runs a CA rotation's link check after a phase's reloads (and
+// after its rollback's): PgBouncer must still reach PostgreSQL.
+func (r *runner) checkLink(ctx context.Context, j *Journal) error {
+	if j.Rotation == nil {
+		return nil
+	}
+	lc, err := resolveLinkCheck(r.cfg)
+	if err != nil || lc == nil {
+		return err
+	}
+	if err := lc.run(ctx, r.cfg.Renew.VerifyTimeoutDuration(), r.log); err != nil {
+		return err
+	}
+	r.checkpoint("link-checked")
+	return nil
+}

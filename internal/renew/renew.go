@@ -13,6 +13,7 @@ import (
 
 	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
 	"github.com/magflow/pgtls_exporter/internal/rules"
 	"github.com/magflow/pgtls_exporter/internal/sources"
@@ -73,8 +74,8 @@ func (o Options) Check() error {
 		return errors.New("--until and --finish belong to --rotate-ca")
 	case o.RotateCA && (o.Init || o.Force || len(o.Only) > 0 || o.NoReload):
 		return errors.New("--rotate-ca goes with neither --init, --force, --only nor --no-reload: a rotation reissues every entry and reloads every service")
-	case o.Until != "" && !slices.Contains(RotationSteps(), o.Until):
-		return fmt.Errorf("--until %s: not one of %s", o.Until, strings.Join(RotationSteps(), ", "))
+	case o.Until != "" && !slices.Contains(rotation.Steps(), o.Until):
+		return fmt.Errorf("--until %s: not one of %s", o.Until, strings.Join(rotation.Steps(), ", "))
 	}
 	return nil
 }
@@ -172,7 +173,7 @@ func (r *runner) plan() (*Plan, *signer) {
 	defer set.Close()
 	report := set.Inspector.Inspect(now)
 	caPlan, ca := loadCA(r.cfg, r.opts.Init, now)
-	switch st, err := readRotation(r.stateDir); {
+	switch st, err := rotation.Read(r.stateDir); {
 	case err != nil:
 		caPlan, ca = CAPlan{CertPath: r.cfg.CA.Cert, KeyPath: r.cfg.CA.Key,
 			Err: fmt.Errorf("%w: which CA signs depends on the CA rotation", err)}, nil
@@ -331,8 +332,8 @@ func (r *runner) rollback(ctx context.Context, t *txn, cause error) int {
 		r.results[e.Name] = renewstate.Entry{Result: renewstate.ResultRolledBack, Reason: e.Reason, Error: cause.Error()}
 	}
 	if t.j.Rotation != nil {
-		st, _ := readRotation(r.stateDir)
-		return r.done(ExitRolledBack, fmt.Sprintf("CA rotation rolled back, it stays %s: %v", phaseOf(st), cause))
+		st, _ := rotation.Read(r.stateDir)
+		return r.done(ExitRolledBack, fmt.Sprintf("CA rotation rolled back, it stays %s: %v", rotation.PhaseOf(st), cause))
 	}
 	return r.done(ExitRolledBack, "rolled back: "+cause.Error())
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
 )
 
@@ -24,7 +25,7 @@ func TestStackRotationKilledAtEveryStep(t *testing.T) {
 	}
 	steps := map[string][]string{}
 	most := 0
-	for _, step := range RotationSteps() {
+	for _, step := range rotation.Steps() {
 		trial := runChild(t, spec(step, 0))
 		if trial.killed || trial.code != ExitOK {
 			t.Fatalf("trial %s: code %d\n%s", step, trial.code, trial.stderr)
@@ -35,7 +36,7 @@ func TestStackRotationKilledAtEveryStep(t *testing.T) {
 	}
 	for _, want := range []string{"locked", "planned", "issued", "journal-prepared", "journal-installed", "reloaded db",
 		"reloaded pgbouncer", "verified", "link-checked", "journal-removed", "state-written"} {
-		for _, step := range RotationSteps() {
+		for _, step := range rotation.Steps() {
 			if !slices.Contains(steps[step], want) {
 				t.Errorf("step %s has no checkpoint %q", step, want)
 			}
@@ -44,7 +45,7 @@ func TestStackRotationKilledAtEveryStep(t *testing.T) {
 	sf.requirePhase(t, renewstate.PhaseFinished)
 	for k := 1; k <= most; k++ {
 		t.Run(fmt.Sprintf("checkpoint_%d", k), func(t *testing.T) {
-			for _, step := range RotationSteps() {
+			for _, step := range rotation.Steps() {
 				if k > len(steps[step]) {
 					sf.rotate(t, ExitOK, Options{Until: step})
 					continue
@@ -60,7 +61,7 @@ func TestStackRotationKilledAtEveryStep(t *testing.T) {
 				if t.Failed() {
 					t.Fatalf("%s killed after %s; the next run:\n%s", step, steps[step][k-1], out)
 				}
-				sf.requirePhase(t, stepReaches(step))
+				sf.requirePhase(t, rotation.Reaches(step))
 				sf.requireHealthy(t)
 			}
 		})

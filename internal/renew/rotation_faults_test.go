@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/magflow/pgtls_exporter/internal/certs"
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
 	"github.com/magflow/pgtls_exporter/internal/testcerts"
 	"github.com/magflow/pgtls_exporter/internal/testenv"
@@ -38,7 +39,7 @@ func prepared(t *testing.T) (sf *stackFixture, oldCA, bundle, newCA client) {
 	t.Helper()
 	sf = newRotationFixture(t)
 	oldCA = client{"the old CA", keep(t, sf.path("certs/ca/ca.crt"))}
-	sf.rotate(t, ExitOK, Options{Until: StepPrepare})
+	sf.rotate(t, ExitOK, Options{Until: rotation.StepPrepare})
 	bundle = client{"the bundle", keep(t, sf.path("certs/ca/ca-bundle.crt"))}
 	newCA = client{"the new CA", keep(t, sf.path("certs/ca/ca-next.crt"))}
 	return sf, oldCA, bundle, newCA
@@ -164,9 +165,9 @@ func TestStackRotationRollsBackWhenPostgresKeepsItsCAFile(t *testing.T) {
 		}
 		sf.configure(t, "", sqlServices, rotationLink)
 	}
-	rolledBack(StepPrepare, renewstate.PhaseNone, `accepts client certificates of the old CA "CN=Fixture CA" but not of the new one`)
-	sf.rotate(t, ExitOK, Options{Until: StepSwitch})
-	rolledBack(StepFinish, renewstate.PhaseSwitched, `still accepts client certificates of the old CA "CN=Fixture CA"`)
+	rolledBack(rotation.StepPrepare, renewstate.PhaseNone, `accepts client certificates of the old CA "CN=Fixture CA" but not of the new one`)
+	sf.rotate(t, ExitOK, Options{Until: rotation.StepSwitch})
+	rolledBack(rotation.StepFinish, renewstate.PhaseSwitched, `still accepts client certificates of the old CA "CN=Fixture CA"`)
 	sf.rotate(t, ExitOK, Options{Finish: true})
 	sf.requirePhase(t, renewstate.PhaseFinished)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
 	"github.com/magflow/pgtls_exporter/internal/testcerts"
 	"github.com/magflow/pgtls_exporter/internal/testenv"
@@ -42,7 +43,7 @@ func newRotationFixture(t testing.TB) *stackFixture {
 // rotation reads the fixture's rotation state ("none" without one).
 func (sf *stackFixture) rotation(t testing.TB) *renewstate.Rotation {
 	t.Helper()
-	st, err := readRotation(sf.config(t).RenewStateDir())
+	st, err := rotation.Read(sf.config(t).RenewStateDir())
 	if err != nil {
 		t.Fatal(err)
 	}

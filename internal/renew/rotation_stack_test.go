@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/magflow/pgtls_exporter/internal/certs"
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
 )
 
@@ -33,7 +34,7 @@ func TestStackRotationThreeClients(t *testing.T) {
 	st := sf.requirePhase(t, renewstate.PhasePrepared)
 	bundle := client{"the bundle", keep(t, sf.path("certs/ca/ca-bundle.crt"))}
 	newCA := client{"the new CA", keep(t, sf.path("certs/ca/ca-next.crt"))}
-	if trusted, err := trustedCerts(sf.path("certs/ca/ca.crt")); err != nil || len(trusted) != 2 ||
+	if trusted, err := rotation.TrustedCerts(sf.path("certs/ca/ca.crt")); err != nil || len(trusted) != 2 ||
 		certs.Fingerprint(trusted[0]) != st.OldCA.SHA256 || certs.Fingerprint(trusted[1]) != st.NewCA.SHA256 {
 		t.Fatalf("ca.cert after prepare: %d certificates (%v), want the old CA then the new one", len(trusted), err)
 	}
@@ -88,7 +89,7 @@ func TestStackRotationThreeClients(t *testing.T) {
 		t.Errorf("the old CA key is not kept at %s: %v", st.RetiredKey, err)
 	}
 	for _, gone := range []string{"certs/ca/ca-next.crt", "certs/ca/ca-next.key"} {
-		if exists(sf.path(gone)) {
+		if _, err := os.Lstat(sf.path(gone)); err == nil {
 			t.Errorf("%s is left after finish", gone)
 		}
 	}

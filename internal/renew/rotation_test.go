@@ -11,40 +11,10 @@ import (
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/certs"
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
 	"github.com/magflow/pgtls_exporter/internal/testcerts"
 )
-
-func TestRotationSteps(t *testing.T) {
-	tests := []struct {
-		phase, until string
-		finish       bool
-		steps        []string
-		refuse       bool
-		msg          string
-	}{
-		{"none", "", false, []string{"prepare"}, false, ""},
-		{"prepared", "", false, []string{"switch"}, false, ""},
-		{"switched", "", false, nil, true, "the CA rotation is switched: every server serves certificates of the new CA while both CAs are trusted. Once no client needs the old CA, finish it with renew --rotate-ca --finish"},
-		{"switched", "", true, []string{"finish"}, false, ""},
-		{"prepared", "", true, []string{"switch", "finish"}, false, ""},
-		{"finished", "", false, []string{"prepare"}, false, ""},
-		{"none", "switch", false, []string{"prepare", "switch"}, false, ""},
-		{"none", "finish", false, []string{"prepare", "switch", "finish"}, false, ""},
-		{"finished", "switch", false, []string{"prepare", "switch"}, false, ""},
-		{"prepared", "prepare", false, nil, false, "the CA rotation is prepared already: nothing to do up to prepare"},
-		{"switched", "switch", false, nil, false, "the CA rotation is switched already: nothing to do up to switch"},
-		{"none", "", true, nil, true, "no CA rotation is under way (phase none): nothing to finish; renew --rotate-ca starts one"},
-		{"finished", "", true, nil, true, "no CA rotation is under way (phase finished): nothing to finish; renew --rotate-ca starts one"},
-	}
-	for _, tc := range tests {
-		steps, msg, refuse := rotationSteps(tc.phase, tc.until, tc.finish)
-		if !slices.Equal(steps, tc.steps) || msg != tc.msg || refuse != tc.refuse {
-			t.Errorf("from %s, until %q, finish %v: %v %q %v; want %v %q %v", tc.phase, tc.until, tc.finish,
-				steps, msg, refuse, tc.steps, tc.msg, tc.refuse)
-		}
-	}
-}
 
 func TestOptionsCheck(t *testing.T) {
 	for _, tc := range []struct {
@@ -83,7 +53,7 @@ func offlineRotation(t *testing.T) *fixture {
 func TestRotationDryRunWritesNothing(t *testing.T) {
 	f := offlineRotation(t)
 	before := snapshot(t, f.dir)
-	code, out := f.run(t, Options{RotateCA: true, DryRun: true, Until: StepFinish})
+	code, out := f.run(t, Options{RotateCA: true, DryRun: true, Until: rotation.StepFinish})
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
@@ -113,11 +83,11 @@ func TestRotationWithoutServers(t *testing.T) {
 	f := offlineRotation(t)
 	cfg := f.config(t)
 	oldCert, oldKey := mustRead(t, f.path("certs/ca/ca.crt")), mustRead(t, f.path("certs/ca/ca.key"))
-	code, out := f.run(t, Options{RotateCA: true, Until: StepSwitch})
+	code, out := f.run(t, Options{RotateCA: true, Until: rotation.StepSwitch})
 	if code != ExitOK || strings.Contains(out, "PRIVATE KEY") {
 		t.Fatalf("prepare and switch: exit %d (or key material printed)\n%s", code, out)
 	}
-	st, err := readRotation(cfg.RenewStateDir())
+	st, err := rotation.Read(cfg.RenewStateDir())
 	if err != nil || st.Phase != renewstate.PhaseSwitched || st.OldCA.Subject != "CN=Fixture CA" {
 		t.Fatalf("state %+v %v", st, err)
 	}
@@ -141,7 +111,7 @@ func TestRotationWithoutServers(t *testing.T) {
 	if code, out := f.run(t, Options{RotateCA: true, Finish: true}); code != ExitOK || strings.Contains(out, "PRIVATE KEY") {
 		t.Fatalf("finish: exit %d (or key material printed)\n%s", code, out)
 	}
-	st, _ = readRotation(cfg.RenewStateDir())
+	st, _ = rotation.Read(cfg.RenewStateDir())
 	if st.Phase != renewstate.PhaseFinished || !bytes.Equal(mustRead(t, f.path("certs/ca/ca.crt")), newCert) ||
 		!bytes.Equal(mustRead(t, f.path("certs/ca/ca-bundle.crt")), newCert) || !bytes.Equal(mustRead(t, f.path("certs/ca/ca.key")), newKey) {
 		t.Fatalf("after finish: state %+v; ca.cert, bundle and ca.key must be the new CA's", st)
@@ -240,9 +210,9 @@ func TestPruneKeepsCAKeys(t *testing.T) {
 		testcerts.WriteFile(t, filepath.Join(backupDir(state, id), manifestFile), data, 0o600)
 	}
 	folder("20300101T000000Z", "cert")
-	folder("20300102T000000Z", roleCAKey, roleCACert)
+	folder("20300102T000000Z", rotation.RoleCAKey, rotation.RoleCACert)
 	folder("20300103T000000Z", "key")
-	folder("20300104T000000Z", roleNewCAKey)
+	folder("20300104T000000Z", rotation.RoleNewCAKey)
 	folder("20300105T000000Z", "cert")
 	removed, err := pruneBackups(state, 1)
 	if err != nil || !slices.Equal(removed, []string{"20300101T000000Z", "20300103T000000Z"}) {

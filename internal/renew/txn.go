@@ -18,6 +18,7 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/atomicfile"
 	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/regfile"
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 )
 
 // txn applies one journaled change of certificate files.
@@ -54,7 +55,7 @@ func begin(t *txn, id string, now time.Time, reload bool, entries []issued, extr
 	// A CA rotation's state file goes last: it says the phase is reached
 	// once every other file is in place.
 	slices.SortStableFunc(files, func(a, b newFile) int {
-		return cmp.Compare(boolInt(a.role == roleRotation), boolInt(b.role == roleRotation))
+		return cmp.Compare(boolInt(a.role == rotation.RoleRotation), boolInt(b.role == rotation.RoleRotation))
 	})
 	if err := checkWritable(files); err != nil {
 		return err

@@ -2,6 +2,7 @@ package renew
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,10 @@ import (
 
 	"github.com/magflow/pgtls_exporter/internal/certs"
 	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/issue"
+	"github.com/magflow/pgtls_exporter/internal/regfile"
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
+	"github.com/magflow/pgtls_exporter/internal/renewstate"
 	"github.com/magflow/pgtls_exporter/internal/sources"
 	"github.com/magflow/pgtls_exporter/internal/targets"
 )
@@ -136,4 +141,57 @@ func check(r *targets.Report, e expectation) string {
 		return e.clientCAs(r.Result.ClientCAs)
 	}
 	return ""
+}
+
+// expectationsOf lists what the targets must serve once a transaction's
+// files are in place (or, with old, put back).
+//
+// A CA rotation's prepare and finish change no certificate: every target
+// keeps serving its file's certificate and, forward, must pass verify-full
+// with the trust now in ca.cert (both CAs, then the new one alone). Its
+// switch is a renewal whose new certificates must moreover chain to the
+// new CA alone.
+func (r *runner) expectationsOf(set *sources.Set, j *Journal, old bool) ([]expectation, error) {
+	if j.Rotation == nil || j.Rotation.Phase == renewstate.PhaseSwitched {
+		exps := expectations(r.cfg, j, old)
+		if j.Rotation == nil || old {
+			return exps, nil
+		}
+		data, err := regfile.Read(j.Rotation.NewCACert, regfile.MaxSmall)
+		if err != nil {
+			return nil, fmt.Errorf("read the new CA: %w", err)
+		}
+		ca, err := issue.ParseCertificate(data)
+		if err != nil {
+			return nil, fmt.Errorf("the new CA %s: %w", j.Rotation.NewCACert, err)
+		}
+		onlyCA := certs.NewAuthority([]*x509.Certificate{ca}, r.cfg.SecurityLevel())
+		for i := range exps {
+			exps[i].onlyCA = onlyCA
+		}
+		return exps, nil
+	}
+	report := set.Inspector.Inspect(time.Now())
+	var judge func([][]byte) string
+	if !old {
+		st, err := rotation.Read(r.stateDir)
+		if err != nil || st == nil {
+			return nil, fmt.Errorf("the CA rotation's state: %v", err)
+		}
+		judge = rotation.ClientCAJudge(j.Rotation.Phase, st)
+	}
+	var out []expectation
+	for _, t := range r.cfg.Targets {
+		serial := ""
+		if e := report.Entry(t.Certificate); e != nil {
+			if cf := e.CertFile(); cf != nil && cf.Err == nil && len(cf.Certificates) > 0 {
+				serial = cf.Certificates[0].Serial
+			}
+		}
+		if old && serial == "" {
+			continue // nothing to confirm after a rollback
+		}
+		out = append(out, expectation{target: t, serial: serial, verifyFull: !old, clientCAs: judge})
+	}
+	return out, nil
 }

@@ -1,4 +1,4 @@
-package renew
+package rotation
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/targets"
 )
 
-// oldCAUsers lists what still needs one of the old CAs, so that finish
+// OldCAUsers lists what still needs one of the old CAs, so that finish
 // (which stops trusting them) would break it: a configured certificate
 // issued by one (entries, the targets' client certificates, client
 // certificates named in DSNs), a target serving a chain of one, and a
@@ -24,7 +24,7 @@ import (
 // one issued. What cannot be looked at counts too: it may need them.
 // PgBouncer does not show its clients' certificates, so its clients are
 // not seen.
-func (r *runner) oldCAUsers(ctx context.Context, set *sources.Set, old []*x509.Certificate, now time.Time) []string {
+func OldCAUsers(ctx context.Context, cfg *config.Config, set *sources.Set, old []*x509.Certificate, now time.Time) []string {
 	var out []string
 	issuedByOld := func(list []*x509.Certificate) (*x509.Certificate, *x509.Certificate) {
 		for _, c := range list {
@@ -36,12 +36,11 @@ func (r *runner) oldCAUsers(ctx context.Context, set *sources.Set, old []*x509.C
 		}
 		return nil, nil
 	}
-	cfg := r.cfg
 	file := func(what, configured string) {
 		if configured == "" {
 			return
 		}
-		list, err := trustedCerts(cfg.Resolve(configured))
+		list, err := TrustedCerts(cfg.Resolve(configured))
 		if err != nil {
 			out = append(out, fmt.Sprintf("%s: cannot be read, so it may still need the old CA: %v", what, err))
 			return

@@ -1,6 +1,7 @@
-package renew
+package rotation
 
 import (
+	"crypto"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -17,17 +18,17 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
 )
 
-// rotationPaths are the absolute paths of a CA rotation's files.
-type rotationPaths struct {
+// Paths are the absolute paths of a CA rotation's files.
+type Paths struct {
 	CACert, CAKey, NewCert, NewKey, Bundle, State string
 	Trust                                         []string
 }
 
-// pathsOf resolves the rotation's files: the configured CA, the new CA,
+// PathsOf resolves the rotation's files: the configured CA, the new CA,
 // the bundle and trust files, and the state file. A rotation under way
 // keeps the new CA where prepare put it.
-func pathsOf(cfg *config.Config, stateDir string, st *renewstate.Rotation) (rotationPaths, error) {
-	var p rotationPaths
+func PathsOf(cfg *config.Config, stateDir string, st *renewstate.Rotation) (Paths, error) {
+	var p Paths
 	var errs []error
 	abs := func(configured string) string {
 		a, err := filepath.Abs(cfg.Resolve(configured))
@@ -46,14 +47,9 @@ func pathsOf(cfg *config.Config, stateDir string, st *renewstate.Rotation) (rota
 	return p, errors.Join(errs...)
 }
 
-// underway reports whether a rotation in phase has begun and not finished.
-func underway(phase string) bool {
-	return phase == renewstate.PhasePrepared || phase == renewstate.PhaseSwitched
-}
-
-// readRotation reads the rotation state; nil (no error) before the first
+// Read reads the rotation state; nil (no error) before the first
 // rotation.
-func readRotation(stateDir string) (*renewstate.Rotation, error) {
+func Read(stateDir string) (*renewstate.Rotation, error) {
 	st, err := renewstate.ReadRotation(renewstate.RotationPath(stateDir))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -61,8 +57,8 @@ func readRotation(stateDir string) (*renewstate.Rotation, error) {
 	return st, err
 }
 
-// phaseOf is the phase a state says, none without one.
-func phaseOf(st *renewstate.Rotation) string {
+// PhaseOf is the phase a state says, none without one.
+func PhaseOf(st *renewstate.Rotation) string {
 	if st == nil {
 		return renewstate.PhaseNone
 	}
@@ -74,38 +70,38 @@ func caInfo(c *x509.Certificate) renewstate.CAInfo {
 	return renewstate.CAInfo{Subject: c.Subject.String(), Serial: certs.Serial(c), NotAfter: c.NotAfter, SHA256: certs.Fingerprint(c)}
 }
 
-// readCA reads a CA certificate and its key and checks that they belong
+// ReadCA reads a CA certificate and its key and checks that they belong
 // together and may sign now; want, if set, is the certificate's expected
 // SHA-256 fingerprint.
-func readCA(certPath, keyPath, want string, now time.Time) (*signer, error) {
+func ReadCA(certPath, keyPath, want string, now time.Time) (*x509.Certificate, crypto.Signer, error) {
 	certData, err := regfile.Read(certPath, regfile.MaxSmall)
 	if err != nil {
-		return nil, fmt.Errorf("read new CA certificate: %w", err)
+		return nil, nil, fmt.Errorf("read new CA certificate: %w", err)
 	}
 	cert, err := issue.ParseCertificate(certData)
 	if err != nil {
-		return nil, fmt.Errorf("new CA certificate %s: %w", certPath, err)
+		return nil, nil, fmt.Errorf("new CA certificate %s: %w", certPath, err)
 	}
 	if want != "" && certs.Fingerprint(cert) != want {
-		return nil, fmt.Errorf("new CA certificate %s is not the one the rotation created (fingerprint %s, want %s)", certPath, certs.Fingerprint(cert), want)
+		return nil, nil, fmt.Errorf("new CA certificate %s is not the one the rotation created (fingerprint %s, want %s)", certPath, certs.Fingerprint(cert), want)
 	}
 	keyData, err := regfile.Read(keyPath, regfile.MaxSmall)
 	if err != nil {
-		return nil, fmt.Errorf("read new CA key: %w", err)
+		return nil, nil, fmt.Errorf("read new CA key: %w", err)
 	}
 	key, err := certs.ParsePrivateKey(keyData)
 	clear(keyData)
 	if err != nil {
-		return nil, fmt.Errorf("new CA key %s: %w", keyPath, err)
+		return nil, nil, fmt.Errorf("new CA key %s: %w", keyPath, err)
 	}
 	if err := issue.CheckCA(cert, key, now); err != nil {
-		return nil, fmt.Errorf("new CA %s: %w", certPath, err)
+		return nil, nil, fmt.Errorf("new CA %s: %w", certPath, err)
 	}
-	return &signer{cert: cert, key: key}, nil
+	return cert, key, nil
 }
 
-// trustedCerts reads the certificates of a trust file (ca.cert).
-func trustedCerts(path string) ([]*x509.Certificate, error) {
+// TrustedCerts reads the certificates of a trust file (ca.cert).
+func TrustedCerts(path string) ([]*x509.Certificate, error) {
 	data, err := regfile.Read(path, regfile.MaxSmall)
 	if err != nil {
 		return nil, err
@@ -132,19 +128,6 @@ func encodeCerts(list []*x509.Certificate) []byte {
 // holds reports whether list has a certificate with the fingerprint.
 func holds(list []*x509.Certificate, fingerprint string) bool {
 	return slices.ContainsFunc(list, func(c *x509.Certificate) bool { return certs.Fingerprint(c) == fingerprint })
-}
-
-// rotationSigner is the CA plain renew signs with while a rotation is
-// switched: the new one, since the servers serve its certificates.
-func rotationSigner(st *renewstate.Rotation, now time.Time) (CAPlan, *signer) {
-	p := CAPlan{CertPath: st.NewCert, KeyPath: st.NewKey, Subject: st.NewCA.Subject, NotAfter: st.NewCA.NotAfter,
-		Warnings: []string{"a CA rotation is switched: certificates are signed by the new CA until it finishes"}}
-	s, err := readCA(st.NewCert, st.NewKey, st.NewCA.SHA256, now)
-	if err != nil {
-		p.Err = err
-		return p, nil
-	}
-	return p, s
 }
 
 // exists reports whether something is at path (a link counts).

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"io/fs"
 	"os"
 	"syscall"
@@ -98,10 +99,10 @@ func loadCA(cfg *config.Config, init bool, now time.Time) (CAPlan, *signer) {
 	switch {
 	case cert.NotAfter.Before(now.Add(before)):
 		p.Warnings = append(p.Warnings, fmt.Sprintf("the CA itself expires on %s, within renew_before (%s): certificates signed now end with it and every run renews them again; plan a new CA",
-			day(cert.NotAfter), cfg.WrittenDuration("renew.renew_before", before)))
+			rotation.Day(cert.NotAfter), cfg.WrittenDuration("renew.renew_before", before)))
 	case cert.NotAfter.Before(now.Add(validity)):
 		p.Warnings = append(p.Warnings, fmt.Sprintf("new certificates end with the CA on %s, before the configured validity (%s)",
-			day(cert.NotAfter), cfg.WrittenDuration("renew.validity", validity)))
+			rotation.Day(cert.NotAfter), cfg.WrittenDuration("renew.validity", validity)))
 	}
 	return p, &signer{cert: cert, key: key}
 }

@@ -3,6 +3,7 @@ package renew
 import (
 	"errors"
 	"fmt"
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"slices"
 	"time"
 
@@ -130,7 +131,7 @@ func judge(er *inspect.EntryReport, now time.Time, th rules.Policy) (reasons []s
 		return reasons, ""
 	}
 	leaf := cf.Certificates[0]
-	return reasons, fmt.Sprintf("valid until %s (in %s)", day(leaf.NotAfter), roundDays(leaf.NotAfter.Sub(now)))
+	return reasons, fmt.Sprintf("valid until %s (in %s)", rotation.Day(leaf.NotAfter), roundDays(leaf.NotAfter.Sub(now)))
 }
 
 // involve picks the services and targets of the renewed entries and
@@ -165,9 +166,6 @@ func (p *Plan) involve(cfg *config.Config) {
 		p.Targets = nil
 	}
 }
-
-// day formats a time as a UTC date and time, minute precision.
-func day(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 
 // roundDays renders a duration in days (or hours below two days).
 func roundDays(d time.Duration) string {

@@ -2,6 +2,7 @@ package renew
 
 import (
 	"fmt"
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"io"
 	"path/filepath"
 	"strings"
@@ -24,7 +25,7 @@ func writePlan(w io.Writer, cfg *config.Config, p *Plan, stateDir string) {
 	case ca.Err != nil:
 		pr("  CA   not needed now (%v)", ca.Err)
 	default:
-		pr("  CA   %s (%s, valid until %s), signing key %s", ca.CertPath, ca.Subject, day(ca.NotAfter), ca.KeyPath)
+		pr("  CA   %s (%s, valid until %s), signing key %s", ca.CertPath, ca.Subject, rotation.Day(ca.NotAfter), ca.KeyPath)
 	}
 	for _, e := range p.Entries {
 		switch {

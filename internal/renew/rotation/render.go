@@ -23,14 +23,14 @@ func WriteHead(w io.Writer, cfg *config.Config, p *Plan, stateDir string) {
 	switch p.Step {
 	case StepPrepare:
 		if p.Old.Subject != "" {
-			pr("  old CA   %s: %q, valid until %s, key %s", cfg.CA.Cert, p.Old.Subject, day(p.Old.NotAfter), cfg.CA.Key)
+			pr("  old CA   %s: %q, valid until %s, key %s", cfg.CA.Cert, p.Old.Subject, Day(p.Old.NotAfter), cfg.CA.Key)
 		}
 		pr("  new CA   create %q (%s, %s), never over a file:", p.NewCommonName, rc.KeyTypeOrDefault(), cfg.WrittenDuration("renew.ca.validity", rc.CAValidityDuration()))
 		pr("        %-13s %s (0600)", "key", paths.NewKey)
 		pr("        %-13s %s (0644)", "cert", paths.NewCert)
 		writeTrust(pr, paths, "what ca.cert holds now + the new CA")
 	case StepSwitch:
-		pr("  new CA   %s: %q, valid until %s, signing key %s", paths.NewCert, p.New.Subject, day(p.New.NotAfter), paths.NewKey)
+		pr("  new CA   %s: %q, valid until %s, signing key %s", paths.NewCert, p.New.Subject, Day(p.New.NotAfter), paths.NewKey)
 	case StepFinish:
 		pr("  new CA   %q becomes the configured CA; its key goes to %s", p.New.Subject, cfg.CA.Key)
 		writeTrust(pr, paths, "the new CA alone")
@@ -68,8 +68,8 @@ func printer(w io.Writer) func(format string, args ...any) {
 	return func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 }
 
-// day is how the plan shows a moment.
-func day(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+// Day writes a time as plans do: "2031-03-02 09:12 UTC".
+func Day(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 
 // writeTrust lists the files that hold the trusted CAs and what they get.
 func writeTrust(pr func(string, ...any), paths Paths, what string) {

@@ -19,7 +19,7 @@ const (
 // NULL) or no authentication, export and low grades, MEDIUM (3DES, SEED,
 // IDEA, RC4 under OpenSSL 1.1), single and triple DES, RC4 and MD5.
 func DefaultWeakCiphers() []string {
-	return []string{"eNULL", "aNULL", "EXPORT", "LOW", "MEDIUM", "DES", "3DES", "RC4", "MD5"}
+	return []string{"eNULL", "aNULL", "EXPORT", "DES", "3DES", "RC4", "MD5", "LOW", "MEDIUM"}
 }
 
 // DefaultAuthMethods are the authentication methods the audit accepts over

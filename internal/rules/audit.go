@@ -2,6 +2,8 @@ package rules
 
 import (
 	"slices"
+
+	"github.com/magflow/pgtls_exporter/internal/ciphers"
 	"strings"
 
 	"github.com/magflow/pgtls_exporter/internal/audit"
@@ -78,12 +80,21 @@ func passwordFinding(subject string, s audit.Setting) Finding {
 
 // cipherFinding judges one cipher setting; spec is the OpenSSL string it
 // stands for.
+// It is judged by the suites OpenSSL really enables for it, never by the
+// keywords it names.
 func cipherFinding(subject, name string, s audit.Setting, spec string, p Policy) Finding {
-	weak := weakCiphers(spec, p.WeakCiphers)
-	if len(weak) == 0 {
-		return ok(SourceAudit, subject, name, at(s), "%s", cipherVerdict(name, s.Value, nil))
+	enabled, err := ciphers.Parse(spec, ciphers.DefaultLevel)
+	if err != nil {
+		return problem(SourceAudit, subject, name, at(s), AuditConfigUnparsable, "%s = %s: %v", name, orDash(s.Value), err)
 	}
-	return problem(SourceAudit, subject, name, at(s), WeakCiphers, "%s", cipherVerdict(name, s.Value, weak))
+	n := len(enabled.Suites)
+	weak := weakEnabled(enabled.Suites, p)
+	if len(weak) == 0 {
+		return ok(SourceAudit, subject, name, at(s), "%s = %s enables %d TLS 1.2 %s at security level %d, none weak",
+			name, orDash(s.Value), n, plural(n, "suite", "suites"), enabled.Level)
+	}
+	return problem(SourceAudit, subject, name, at(s), WeakCiphers, "%s = %s enables %d weak %s at security level %d (audit.policy.weak_ciphers): %s",
+		name, s.Value, len(weak), plural(len(weak), "suite", "suites"), enabled.Level, listSome(weak))
 }
 
 // hbaFindings judges every pg_hba rule: an erroneous one, trust over TCP,

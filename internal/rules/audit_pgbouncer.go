@@ -45,7 +45,7 @@ func pgbouncerFindings(f *audit.Facts, p Policy) []Finding {
 		out = append(out, protocolFinding(f.Subject, side.prefix+"_tls_protocols", setting, p))
 		name := side.prefix + "_tls_ciphers"
 		v, shown := setting(name)
-		spec, shortcut := pgbouncerCiphers[strings.ToLower(v.Value)]
+		spec, shortcut := pgbouncerCiphers()[strings.ToLower(v.Value)]
 		if !shortcut {
 			spec = v.Value
 		}

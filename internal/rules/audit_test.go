@@ -63,7 +63,7 @@ func TestAuditPostgres(t *testing.T) {
 		"postgres/db | audit | OK | - | - | PostgreSQL 15.14",
 		"postgres/db | ssl | OK | - | /d/postgresql.conf:9 | ssl = on",
 		"postgres/db | ssl_min_protocol_version | WARNING | tls_min_version_weak | /d/postgresql.conf:10 | ssl_min_protocol_version = TLSv1: TLS older than TLSv1.2 is accepted (audit.policy.min_tls_version)",
-		"postgres/db | ssl_ciphers | WARNING | weak_ciphers | - | ssl_ciphers = HIGH:MEDIUM:+3DES:!aNULL enables MEDIUM (audit.policy.weak_ciphers)",
+		"postgres/db | ssl_ciphers | OK | - | - | ssl_ciphers = HIGH:MEDIUM:+3DES:!aNULL enables 71 TLS 1.2 suites at security level 2, none weak",
 		"postgres/db | password_encryption | WARNING | password_encryption_weak | /d/postgresql.auto.conf:3 | password_encryption = md5: new passwords are stored as MD5 hashes",
 		"postgres/db | pg_hba | WARNING | hba_weak_auth | /d/pg_hba.conf:4 | host all app 10.0.0.0 255.0.0.0 md5: method md5 is not allowed over TCP (audit.policy.auth_methods)",
 		"postgres/db | pg_hba | WARNING | hba_plaintext_allowed | /d/pg_hba.conf:4 | host all app 10.0.0.0 255.0.0.0 md5: TCP connections from 10.0.0.0 255.0.0.0 get in without TLS",
@@ -101,7 +101,7 @@ func TestAuditPostgres(t *testing.T) {
 		"postgres/db | audit | OK | - | - | PostgreSQL 17.2",
 		"postgres/db | ssl | OK | - | - | ssl = on",
 		"postgres/db | ssl_min_protocol_version | OK | - | - | ssl_min_protocol_version = TLSv1.3 (policy: TLSv1.2)",
-		"postgres/db | ssl_ciphers | OK | - | - | ssl_ciphers = HIGH:!aNULL enables none of the weak suites",
+		"postgres/db | ssl_ciphers | OK | - | - | ssl_ciphers = HIGH:!aNULL enables 71 TLS 1.2 suites at security level 2, none weak",
 		"postgres/db | password_encryption | OK | - | - | password_encryption = scram-sha-256",
 		"postgres/db | pg_hba | OK | - | /d/pg_hba.conf | 2 rules, 1 for TCP: each needs TLS and an allowed method, or rejects",
 	})
@@ -125,9 +125,9 @@ func TestAuditPgBouncer(t *testing.T) {
 		"/etc/pgbouncer.ini | client_tls_sslmode | WARNING | pgbouncer_client_plaintext_allowed | /etc/pgbouncer.ini:3 | client_tls_sslmode = prefer: clients may connect without TLS",
 		"/etc/pgbouncer.ini | server_tls_sslmode | WARNING | pgbouncer_server_unverified | /etc/pgbouncer.ini:4 | server_tls_sslmode = require: PostgreSQL's certificate is not verified as the policy asks (verify-full)",
 		"/etc/pgbouncer.ini | client_tls_protocols | WARNING | pgbouncer_weak_protocols | /etc/pgbouncer.ini:5 | client_tls_protocols = tlsv1.1,tlsv1.2 allows TLSv1.1 (policy: TLSv1.2 or later)",
-		"/etc/pgbouncer.ini | client_tls_ciphers | WARNING | weak_ciphers | /etc/pgbouncer.ini:6 | client_tls_ciphers = legacy enables MEDIUM (audit.policy.weak_ciphers)",
+		"/etc/pgbouncer.ini | client_tls_ciphers | OK | - | /etc/pgbouncer.ini:6 | client_tls_ciphers = legacy enables 71 TLS 1.2 suites at security level 2, none weak",
 		"/etc/pgbouncer.ini | server_tls_protocols | OK | - | - | server_tls_protocols = secure (not set: PgBouncer's default) allows TLSv1.2, TLSv1.3",
-		"/etc/pgbouncer.ini | server_tls_ciphers | OK | - | - | server_tls_ciphers = default (not set: PgBouncer's default) enables none of the weak suites",
+		"/etc/pgbouncer.ini | server_tls_ciphers | OK | - | - | server_tls_ciphers = default (not set: PgBouncer's default) enables 27 TLS 1.2 suites at security level 2, none weak",
 		"/etc/pgbouncer.ini | auth_type | WARNING | pgbouncer_weak_auth | /etc/pgbouncer.ini:7 | auth_type = md5 is not allowed (audit.policy.auth_methods: scram-sha-256, cert, gss, sspi, ldap, radius, pam, bsd, ident, hba)",
 	})
 
@@ -137,7 +137,7 @@ func TestAuditPgBouncer(t *testing.T) {
 		"s | client_tls_sslmode | WARNING | pgbouncer_client_plaintext_allowed | - | client_tls_sslmode = disable (not set: PgBouncer's default): clients may connect without TLS",
 		"s | server_tls_sslmode | WARNING | pgbouncer_server_unverified | - | server_tls_sslmode = prefer (not set: PgBouncer's default): connections to PostgreSQL may be plaintext (policy: verify-full)",
 		"s | server_tls_protocols | UNKNOWN | audit_config_unparsable | /etc/pgbouncer.ini:4 | server_tls_protocols = tlsv1.2,bogus: PgBouncer refuses this value (it knows all, secure, default, tlsv1.0 to tlsv1.3, ! to leave one out)",
-		"s | server_tls_ciphers | OK | - | - | server_tls_ciphers = default (not set: PgBouncer's default) enables none of the weak suites",
+		"s | server_tls_ciphers | OK | - | - | server_tls_ciphers = default (not set: PgBouncer's default) enables 27 TLS 1.2 suites at security level 2, none weak",
 		"s | auth_type | CRITICAL | pgbouncer_trust_auth | /etc/pgbouncer.ini:3 | auth_type = trust: clients log in without a password",
 	})
 
@@ -152,9 +152,9 @@ func TestAuditPgBouncer(t *testing.T) {
 		"pgbouncer/pgb | client_tls_sslmode | OK | - | - | client_tls_sslmode = require: clients must use TLS",
 		"pgbouncer/pgb | server_tls_sslmode | OK | - | - | server_tls_sslmode = verify-ca (policy: verify-ca)",
 		"pgbouncer/pgb | client_tls_protocols | OK | - | - | client_tls_protocols = secure allows TLSv1.2, TLSv1.3",
-		"pgbouncer/pgb | client_tls_ciphers | OK | - | - | client_tls_ciphers = fast enables none of the weak suites",
+		"pgbouncer/pgb | client_tls_ciphers | OK | - | - | client_tls_ciphers = fast enables 47 TLS 1.2 suites at security level 2, none weak",
 		"pgbouncer/pgb | server_tls_protocols | OK | - | - | server_tls_protocols = !tlsv1.0,!tlsv1.1 allows TLSv1.2, TLSv1.3",
-		"pgbouncer/pgb | server_tls_ciphers | OK | - | - | server_tls_ciphers = HIGH:!aNULL enables none of the weak suites",
+		"pgbouncer/pgb | server_tls_ciphers | OK | - | - | server_tls_ciphers = HIGH:!aNULL enables 71 TLS 1.2 suites at security level 2, none weak",
 		"pgbouncer/pgb | auth_type | OK | - | - | auth_type = scram-sha-256",
 	})
 
@@ -164,26 +164,28 @@ func TestAuditPgBouncer(t *testing.T) {
 	equalRows(t, AuditFindings(broken, defaultPolicy()), []string{"x.ini | parse | UNKNOWN | audit_config_unparsable | /x.ini:4 | syntax error in configuration"})
 }
 
-func TestWeakCiphers(t *testing.T) {
-	weak := config.DefaultWeakCiphers()
+// TestCipherFinding: a cipher setting is judged by the suites OpenSSL
+// enables for it at its security level, not by the keywords it names.
+func TestCipherFinding(t *testing.T) {
 	for spec, want := range map[string]string{
-		"HIGH:!aNULL":              "",
-		"HIGH:MEDIUM:+3DES:!aNULL": "MEDIUM",
-		"ALL":                      "aNULL, EXPORT, LOW, MEDIUM, DES, 3DES, RC4, MD5",
-		"ALL:!aNULL:!eNULL:!LOW:!MEDIUM:!EXP:!DES:!3DES:!RC4:!MD5": "",
-		"ALL:-MEDIUM":                 "aNULL, EXPORT, LOW, DES, 3DES, RC4, MD5",
-		"-MEDIUM:ALL":                 "aNULL, EXPORT, LOW, MEDIUM, DES, 3DES, RC4, MD5",
-		"!aNULL:ADH-AES128-SHA":       "",
-		"ADH-AES128-SHA:DES-CBC3-SHA": "aNULL, 3DES",
-		"DES-CBC-SHA RC4-MD5":         "DES, RC4, MD5",
-		"eNULL":                       "eNULL",
-		"NULL-SHA":                    "eNULL",
-		"COMPLEMENTOFALL":             "eNULL",
-		"DEFAULT:@SECLEVEL=0":         "",
-		"kRSA+RC4,EXP-RC4-MD5":        "EXPORT, RC4, MD5",
+		"HIGH:!aNULL":              "OK | ssl_ciphers = HIGH:!aNULL enables 71 TLS 1.2 suites at security level 2, none weak",
+		"HIGH:MEDIUM:+3DES:!aNULL": "OK | ssl_ciphers = HIGH:MEDIUM:+3DES:!aNULL enables 71 TLS 1.2 suites at security level 2, none weak",
+		"ALL":                      "OK | ssl_ciphers = ALL enables 71 TLS 1.2 suites at security level 2, none weak",
+		"DEFAULT:@SECLEVEL=0":      "OK | ssl_ciphers = DEFAULT:@SECLEVEL=0 enables 27 TLS 1.2 suites at security level 0, none weak",
+		"ALL:@SECLEVEL=0": "WARNING | weak_ciphers | ssl_ciphers = ALL:@SECLEVEL=0 enables 12 weak suites at security level 0 (audit.policy.weak_ciphers): " +
+			"ADH-AES256-GCM-SHA384 (aNULL), ADH-AES128-GCM-SHA256 (aNULL), ADH-AES256-SHA256 (aNULL), ADH-CAMELLIA256-SHA256 (aNULL), ADH-AES128-SHA256 (aNULL) and 7 more",
+		"NULL-MD5:NULL-SHA:@SECLEVEL=0": "WARNING | weak_ciphers | ssl_ciphers = NULL-MD5:NULL-SHA:@SECLEVEL=0 enables 2 weak suites at security level 0 (audit.policy.weak_ciphers): NULL-SHA (eNULL), NULL-MD5 (eNULL)",
+		"NULL-MD5":   "OK | ssl_ciphers = NULL-MD5 enables 0 TLS 1.2 suites at security level 2, none weak",
+		"NOSUCH":     "UNKNOWN | audit_config_unparsable | ssl_ciphers = NOSUCH: no cipher match: the string enables no suite, and OpenSSL refuses it",
+		"ALL:@SECLEVEL=9": "UNKNOWN | audit_config_unparsable | ssl_ciphers = ALL:@SECLEVEL=9: \"@SECLEVEL=9\": @SECLEVEL must be 0 to 5",
 	} {
-		if got := strings.Join(weakCiphers(spec, weak), ", "); got != want {
-			t.Errorf("%q: got %q, want %q", spec, got, want)
+		f := cipherFinding("postgres/db", "ssl_ciphers", audit.Setting{Value: spec}, spec, defaultPolicy())
+		got := f.Status.String()
+		if f.Code != "" {
+			got += " | " + string(f.Code)
+		}
+		if got += " | " + f.Detail; got != want {
+			t.Errorf("%q:\n got %s\nwant %s", spec, got, want)
 		}
 	}
 }

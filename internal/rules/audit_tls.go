@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/magflow/pgtls_exporter/internal/ciphers"
 	"github.com/magflow/pgtls_exporter/internal/config"
 )
 
@@ -72,115 +73,38 @@ func pgbouncerProtocols(spec string) (versions []string, ok bool) {
 }
 
 // pgbouncerCiphers are PgBouncer's cipher shortcuts and the OpenSSL cipher
-// strings they are judged as: the default ones take OpenSSL's defaults.
-var pgbouncerCiphers = map[string]string{"default": "DEFAULT", "secure": "DEFAULT", "normal": "DEFAULT", "fast": "DEFAULT",
-	"compat": "HIGH:!aNULL", "legacy": "HIGH:MEDIUM:!aNULL", "all": "ALL", "insecure": "ALL"}
-
-// cipherAliases map OpenSSL keywords and cipher-name parts to the class
-// they select.
-var cipherAliases = map[string]string{"eNULL": "NULL", "ADH": "aNULL", "AECDH": "aNULL", "EXP": "EXPORT", "CBC3": "3DES"}
-
-func cipherClass(k string) string {
-	if c, ok := cipherAliases[k]; ok {
-		return c
-	}
-	return k
-}
-
-// cipherClasses are the classes a cipher-string element selects: a
-// keyword (MEDIUM, aNULL) or a cipher name (DES-CBC3-SHA selects 3DES,
-// ADH-AES128-SHA aNULL); "A+B" combines them. allButNULL is true for ALL
-// and COMPLEMENTOFDEFAULT, which select every class but NULL.
-func cipherClasses(elem string) (classes []string, allButNULL bool) {
-	for _, part := range strings.Split(elem, "+") {
-		switch part {
-		case "ALL", "COMPLEMENTOFDEFAULT":
-			allButNULL = true
-			continue
-		case "COMPLEMENTOFALL":
-			classes = append(classes, "NULL")
-			continue
-		}
-		classes = append(classes, cipherClass(part))
-		names := strings.Split(part, "-")
-		for _, n := range names {
-			if n == "DES" && slices.Contains(names, "CBC3") {
-				continue // DES-CBC3-SHA is triple DES
-			}
-			if n != part {
-				classes = append(classes, cipherClass(n))
-			}
-		}
-	}
-	return classes, allButNULL
-}
-
-// weakCiphers returns the policy's keywords an OpenSSL cipher string
-// enables, following its operators: an element adds, "-" removes (it may
-// be added again), "!" removes for good, "+" only moves; "@" directives
-// select nothing.
-func weakCiphers(spec string, weak []string) []string {
+// strings they stand for (libusual, usual/tls/tls_internal.h and
+// tls_config.c): default and secure, normal, fast, compat and legacy, all
+// and insecure.
+func pgbouncerCiphers() map[string]string {
 	const (
-		on = iota + 1
-		off
-		killed
+		defaults = "HIGH+EECDH:HIGH+EDH:!SSLv3:!SHA384:!SHA256:!DSS:!aNULL"
+		normal   = "HIGH+EECDH:HIGH+EDH:HIGH+RSA:+SHA384:+SHA256:+SSLv3:+EDH:+RSA:-3DES:3DES+RSA:!CAMELLIA:!DSS:!aNULL"
+		fast     = "HIGH+EECDH:HIGH+EDH:HIGH+RSA:+AES256:+SHA256:+SHA384:+SSLv3:+EDH:+RSA:-3DES:3DES+RSA:!CAMELLIA:!DSS:!aNULL"
+		compat   = "HIGH:+3DES:!aNULL"
+		all      = "ALL:!aNULL:!eNULL"
 	)
-	state := map[string]int{}
-	allOn := false
-	for _, elem := range strings.FieldsFunc(spec, func(r rune) bool { return r == ':' || r == ',' || r == ' ' }) {
-		op := elem[0]
-		if op == '!' || op == '-' || op == '+' {
-			elem = elem[1:]
-		}
-		if elem == "" || elem[0] == '@' || op == '+' {
-			continue
-		}
-		classes, everything := cipherClasses(elem)
-		set := func(c string, to int) {
-			if state[c] != killed {
-				state[c] = to
-			}
-		}
-		switch op {
-		case '!', '-':
-			to := map[byte]int{'!': killed, '-': off}[op]
-			for _, c := range classes {
-				set(c, to)
-			}
-			if everything {
-				allOn = false
-				for _, k := range weak {
-					set(cipherClass(k), to)
-				}
-			}
-		default:
-			for _, c := range classes {
-				set(c, on)
-			}
-			if everything {
-				allOn = true
-				for c, s := range state {
-					if s == off {
-						delete(state, c)
-					}
-				}
-			}
-		}
-	}
+	return map[string]string{"default": defaults, "secure": defaults, "normal": normal, "fast": fast,
+		"compat": compat, "legacy": compat, "all": all, "insecure": all}
+}
+
+// weakEnabled returns the suites an enabled set holds that the policy
+// calls weak, each with the keyword that makes it so.
+func weakEnabled(suites []ciphers.Suite, p Policy) []string {
 	var out []string
-	for _, k := range weak {
-		c := cipherClass(k)
-		if s := state[c]; s == on || s == 0 && allOn && c != "NULL" {
-			out = append(out, k)
+	for _, s := range suites {
+		if k := ciphers.Weak(s, p.WeakCiphers); k != "" {
+			out = append(out, fmt.Sprintf("%s (%s)", s.OpenSSL, k))
 		}
 	}
 	return out
 }
 
-// cipherVerdict describes a cipher setting's weak keywords for a detail.
-func cipherVerdict(name, value string, weak []string) string {
-	if len(weak) == 0 {
-		return fmt.Sprintf("%s = %s enables none of the weak suites", name, orDash(value))
+// listSome joins names, at most five, saying how many more there are.
+func listSome(names []string) string {
+	const most = 5
+	if len(names) <= most {
+		return strings.Join(names, ", ")
 	}
-	return fmt.Sprintf("%s = %s enables %s (audit.policy.weak_ciphers)", name, value, strings.Join(weak, ", "))
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:most], ", "), len(names)-most)
 }

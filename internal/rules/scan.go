@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/magflow/pgtls_exporter/internal/ciphers"
 	"github.com/magflow/pgtls_exporter/internal/scans"
 )
 
@@ -31,7 +32,7 @@ func ScanFindings(r scans.Report, p Policy) []Finding {
 			old = append(old, v.Version.Name)
 		}
 		for _, s := range v.Suites {
-			if w := s.Weak(); w != "" {
+			if w := ciphers.Weak(s, p.WeakCiphers); w != "" {
 				weak = append(weak, fmt.Sprintf("%s %s (%s)", v.Version.Name, s.Name, w))
 			}
 			if s.StaticRSA() {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/magflow/pgtls_exporter/internal/ciphers"
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/scans"
 	"github.com/magflow/pgtls_exporter/internal/tlsscan"
@@ -13,11 +14,17 @@ import (
 // TestScanFindings: what a scan observed decides, with exact texts.
 func TestScanFindings(t *testing.T) {
 	v := tlsscan.Versions()
-	suite := func(name string) tlsscan.Suite { return tlsscan.Suite{Name: name} }
+	suite := func(id uint16) ciphers.Suite {
+		s, ok := ciphers.ByID(id)
+		if !ok {
+			t.Fatalf("no suite 0x%04x", id)
+		}
+		return s
+	}
 	weak := &tlsscan.Result{Versions: []tlsscan.VersionResult{
 		{Version: v[0]},
-		{Version: v[1], Accepted: true, Suites: []tlsscan.Suite{suite("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA")}},
-		{Version: v[3], Accepted: true, Suites: []tlsscan.Suite{suite("TLS_RSA_WITH_3DES_EDE_CBC_SHA"), suite("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")}},
+		{Version: v[1], Accepted: true, Suites: []ciphers.Suite{suite(0xC013)}},
+		{Version: v[3], Accepted: true, Suites: []ciphers.Suite{suite(0x000A), suite(0xC02F)}},
 	}}
 	target := config.Target{Name: "db", Address: "db:5432"}
 	got := ScanFindings(scans.Report{Target: target, Result: weak, At: time.Now()}, DefaultPolicy())

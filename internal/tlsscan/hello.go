@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+
+	"github.com/magflow/pgtls_exporter/internal/ciphers"
 )
 
 // TLS extension numbers a scan's ClientHello uses.
@@ -32,7 +34,7 @@ func offeredSignatures() []uint16 {
 // clientHello writes a TLS record holding a ClientHello for version v that
 // offers suites, and, for TLS 1.3, an X25519 key share. serverName is sent
 // as SNI unless it is an IP address.
-func clientHello(v uint16, suites []Suite, serverName string) ([]byte, error) {
+func clientHello(v uint16, suites []ciphers.Suite, serverName string) ([]byte, error) {
 	random := make([]byte, 32)
 	if _, err := rand.Read(random); err != nil {
 		return nil, fmt.Errorf("client random: %w", err)

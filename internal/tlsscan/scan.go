@@ -16,6 +16,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/magflow/pgtls_exporter/internal/ciphers"
 	"github.com/magflow/pgtls_exporter/probe"
 )
 
@@ -50,7 +51,7 @@ type Result struct {
 type VersionResult struct {
 	Version  Version
 	Accepted bool
-	Suites   []Suite
+	Suites   []ciphers.Suite
 }
 
 // Accepted lists the names of the versions the server accepted.
@@ -83,7 +84,7 @@ func Scan(ctx context.Context, opts Options) (*Result, error) {
 			if err != nil {
 				return nil, err
 			}
-			i := slices.IndexFunc(candidates, func(c Suite) bool { return c.ID == sh.suite })
+			i := slices.IndexFunc(candidates, func(c ciphers.Suite) bool { return c.ID == sh.suite })
 			if i < 0 {
 				return nil, fmt.Errorf("%s: the server picked suite 0x%04x, which was not offered", v.Name, sh.suite)
 			}
@@ -106,7 +107,7 @@ type scanner struct {
 
 // hello sends one ClientHello for version v offering suites on a new
 // connection, and reads the answer.
-func (s *scanner) hello(ctx context.Context, v uint16, suites []Suite) (serverHello, error) {
+func (s *scanner) hello(ctx context.Context, v uint16, suites []ciphers.Suite) (serverHello, error) {
 	if wait := s.opts.Interval - time.Since(s.last); s.handshakes > 0 && wait > 0 {
 		select {
 		case <-ctx.Done():

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/magflow/pgtls_exporter/internal/ciphers"
+	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/testenv"
 )
 
@@ -104,10 +106,10 @@ func TestScanAgreesWithOpenSSLAndTestssl(t *testing.T) {
 	}
 }
 
-func weakNames(suites []Suite) []string {
+func weakNames(suites []ciphers.Suite) []string {
 	var out []string
 	for _, s := range suites {
-		if s.Weak() != "" {
+		if ciphers.Weak(s, config.DefaultWeakCiphers()) != "" {
 			out = append(out, s.Name)
 		}
 	}

@@ -175,9 +175,9 @@ func TestCipherFinding(t *testing.T) {
 		"ALL:@SECLEVEL=0": "WARNING | weak_ciphers | ssl_ciphers = ALL:@SECLEVEL=0 enables 12 weak suites at security level 0 (audit.policy.weak_ciphers): " +
 			"ADH-AES256-GCM-SHA384 (aNULL), ADH-AES128-GCM-SHA256 (aNULL), ADH-AES256-SHA256 (aNULL), ADH-CAMELLIA256-SHA256 (aNULL), ADH-AES128-SHA256 (aNULL) and 7 more",
 		"NULL-MD5:NULL-SHA:@SECLEVEL=0": "WARNING | weak_ciphers | ssl_ciphers = NULL-MD5:NULL-SHA:@SECLEVEL=0 enables 2 weak suites at security level 0 (audit.policy.weak_ciphers): NULL-SHA (eNULL), NULL-MD5 (eNULL)",
-		"NULL-MD5":   "OK | ssl_ciphers = NULL-MD5 enables 0 TLS 1.2 suites at security level 2, none weak",
-		"NOSUCH":     "UNKNOWN | audit_config_unparsable | ssl_ciphers = NOSUCH: no cipher match: the string enables no suite, and OpenSSL refuses it",
-		"ALL:@SECLEVEL=9": "UNKNOWN | audit_config_unparsable | ssl_ciphers = ALL:@SECLEVEL=9: \"@SECLEVEL=9\": @SECLEVEL must be 0 to 5",
+		"NULL-MD5":                      "OK | ssl_ciphers = NULL-MD5 enables 0 TLS 1.2 suites at security level 2, none weak",
+		"NOSUCH":                        "UNKNOWN | audit_config_unparsable | ssl_ciphers = NOSUCH: no cipher match: the string enables no suite, and OpenSSL refuses it",
+		"ALL:@SECLEVEL=9":               "UNKNOWN | audit_config_unparsable | ssl_ciphers = ALL:@SECLEVEL=9: \"@SECLEVEL=9\": @SECLEVEL must be 0 to 5",
 	} {
 		f := cipherFinding("postgres/db", "ssl_ciphers", audit.Setting{Value: spec}, spec, defaultPolicy())
 		got := f.Status.String()

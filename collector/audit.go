@@ -13,6 +13,7 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/audit"
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/rules"
+	"github.com/magflow/pgtls_exporter/internal/scans"
 )
 
 var (
@@ -34,11 +35,14 @@ type Audit struct {
 	targets []audit.Target
 	policy  rules.Policy
 	acks    []config.Acknowledgement
+	scanned func() []scans.Report
 }
 
-// NewAudit returns the audit source named name over targets.
-func NewAudit(name string, targets []audit.Target, policy rules.Policy, acks []config.Acknowledgement) *Audit {
-	return &Audit{name: name, targets: targets, policy: policy, acks: acks}
+// NewAudit returns the audit source named name over targets; scanned
+// (nil: none) gives the targets' last TLS scans, which say whether a
+// server really accepts what its settings allow.
+func NewAudit(name string, targets []audit.Target, policy rules.Policy, acks []config.Acknowledgement, scanned func() []scans.Report) *Audit {
+	return &Audit{name: name, targets: targets, policy: policy, acks: acks, scanned: scanned}
 }
 
 // Name implements Source.
@@ -53,8 +57,12 @@ func (a *Audit) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
 	}
 	wg.Wait()
 	var errs []error
+	var reports []scans.Report
+	if a.scanned != nil {
+		reports = a.scanned()
+	}
 	for _, f := range facts {
-		findings, acked := rules.JudgeAudit(f, a.policy, a.acks)
+		findings, acked := rules.JudgeAudit(f, a.policy, a.acks, reports)
 		for _, m := range slices.Concat(auditMetrics(f, acked), problemMetrics(findings)) {
 			ch <- m
 		}

@@ -388,7 +388,7 @@ func auditFaults(t *testing.T, dir string) []Source {
 	t.Helper()
 	testcerts.WriteFile(t, filepath.Join(dir, "weak_hba.conf"), []byte("host all all 10.0.0.0/8 md5\nhost all all all trust\nhostx all all all md5\n"), 0o644)
 	testcerts.WriteFile(t, filepath.Join(dir, "weak.ini"), []byte("[pgbouncer]\nclient_tls_sslmode = prefer\nserver_tls_sslmode = require\n"+
-		"client_tls_protocols = all\nclient_tls_ciphers = ALL\nauth_type = plain\nclient_tls_cert_file = "+filepath.Join(dir, "good.crt")+"\n"), 0o644)
+		"client_tls_protocols = all\nclient_tls_ciphers = ALL:@SECLEVEL=0\nauth_type = plain\nclient_tls_cert_file = "+filepath.Join(dir, "good.crt")+"\n"), 0o644)
 	testcerts.WriteFile(t, filepath.Join(dir, "trust.ini"), []byte("[pgbouncer]\nclient_tls_sslmode = require\nserver_tls_sslmode = verify-full\nauth_type = trust\n"), 0o644)
 	testcerts.WriteFile(t, filepath.Join(dir, "broken.ini"), []byte("[pgbouncer]\nclient_tls_sslmode require\n"), 0o644)
 	cfg, err := config.Parse([]byte("audit: {files: {pg_hba: [weak_hba.conf], pgbouncer_ini: [weak.ini, trust.ini, broken.ini]}}\n"), dir)
@@ -403,14 +403,14 @@ func auditFaults(t *testing.T, dir string) []Source {
 	on := map[string]audit.Setting{"ssl": {Value: "on"}, "ssl_min_protocol_version": {Value: "TLSv1.2"},
 		"ssl_ciphers": {Value: "HIGH:!aNULL"}, "password_encryption": {Value: "scram-sha-256"}}
 	return []Source{
-		NewAudit("audit/files", audit.Targets(cfg, nil, nil), pol, nil),
+		NewAudit("audit/files", audit.Targets(cfg, nil, nil), pol, nil, nil),
 		NewAudit("audit/postgres", []audit.Target{
 			pg("off", audit.Facts{Settings: map[string]audit.Setting{"ssl": {Value: "off"}, "password_encryption": {Value: "scram-sha-256"}}}),
 			pg("weak", audit.Facts{Settings: map[string]audit.Setting{"ssl": {Value: "on"}, "ssl_min_protocol_version": {Value: "TLSv1.1"},
-				"ssl_ciphers": {Value: "ALL"}, "password_encryption": {Value: "md5"}}}),
+				"ssl_ciphers": {Value: "ALL:@SECLEVEL=0"}, "password_encryption": {Value: "md5"}}}),
 			pg("nogrant", audit.Facts{Settings: on, MissingGrants: []string{"role monitor may not read pg_hba_file_rules"}}),
 			pg("down", audit.Facts{Err: errors.New("connection refused")}),
-		}, pol, nil),
+		}, pol, nil, nil),
 	}
 }
 

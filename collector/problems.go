@@ -67,13 +67,13 @@ func FromSources(set *sources.Set, logger *slog.Logger) ([]Source, *Files) {
 	var audited []audit.Target
 	for _, t := range set.Audit {
 		if t.Kind() == audit.KindPostgres || t.Kind() == audit.KindPgBouncer {
-			out = append(out, NewAudit("audit/"+t.Subject(), []audit.Target{t}, set.Policy, set.Acknowledge))
+			out = append(out, NewAudit("audit/"+t.Subject(), []audit.Target{t}, set.Policy, set.Acknowledge, set.Scanner.Last))
 		} else {
 			audited = append(audited, t)
 		}
 	}
 	if len(audited) > 0 {
-		out = append(out, NewAudit("audit/files", audited, set.Policy, set.Acknowledge))
+		out = append(out, NewAudit("audit/files", audited, set.Policy, set.Acknowledge, set.Scanner.Last))
 	}
 	return out, files
 }

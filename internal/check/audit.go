@@ -6,18 +6,19 @@ import (
 	"sync"
 
 	"github.com/magflow/pgtls_exporter/internal/rules"
+	"github.com/magflow/pgtls_exporter/internal/scans"
 	"github.com/magflow/pgtls_exporter/internal/sources"
 )
 
 // AuditFindings audits every subject of set once, all at once, judges the
-// facts and applies the acknowledgements; an acknowledgement that covers
-// nothing is listed too.
-func AuditFindings(ctx context.Context, set *sources.Set) []rules.Finding {
+// facts beside the targets' scans and applies the acknowledgements; an
+// acknowledgement that covers nothing is listed too.
+func AuditFindings(ctx context.Context, set *sources.Set, scanned []scans.Report) []rules.Finding {
 	results := make([][]rules.Finding, len(set.Audit))
 	used := make([][]rules.Acknowledged, len(set.Audit))
 	var wg sync.WaitGroup
 	for i, t := range set.Audit {
-		wg.Go(func() { results[i], used[i] = rules.JudgeAudit(t.Collect(ctx), set.Policy, set.Acknowledge) })
+		wg.Go(func() { results[i], used[i] = rules.JudgeAudit(t.Collect(ctx), set.Policy, set.Acknowledge, scanned) })
 	}
 	wg.Wait()
 	if len(set.Audit) == 0 {

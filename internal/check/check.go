@@ -67,14 +67,16 @@ func Evaluate(ctx context.Context, set *sources.Set, now time.Time) rules.Result
 	findings := rules.FileFindings(report, set.Policy)
 	probes := set.Prober.ProbeAll(ctx, report)
 	findings = append(findings, rules.ProbeFindings(probes, set.Policy, now)...)
-	for _, r := range set.Scanner.ScanAll(ctx) {
+	scanned := set.Scanner.ScanAll(ctx)
+	for _, r := range scanned {
 		findings = append(findings, rules.ScanFindings(r, set.Policy)...)
 	}
 	findings = append(findings, SessionFindings(ctx, set)...)
-	findings = append(findings, AuditFindings(ctx, set)...)
+	findings = append(findings, AuditFindings(ctx, set, scanned)...)
 	findings = append(findings, rules.RenewFindings(set.RenewStateDir(), now)...)
 	findings = append(findings, rules.CARotationFindings(set.RenewStateDir(), now, set.RotationMaxAge)...)
 	res := rules.Summarize(findings)
+	res.Scans = rules.ScanTable(scanned, set.Policy)
 	res.Perf = append(rules.ExpiryPerf(report, probes, set.Policy, now), rules.CARotationPerf(set.RenewStateDir(), set.Policy, now)...)
 	return res
 }

@@ -54,6 +54,16 @@ func WriteText(w io.Writer, r rules.Result) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", oneLine(f.Entry), oneLine(f.Check), status,
 			orDash(string(f.Code)), orDash(oneLine(f.Path)), oneLine(detail))
 	}
+	if len(r.Scans) > 0 {
+		fmt.Fprintln(tw, "\nTARGET\tTLS SCAN\tSUITES\tWEAK")
+		for _, s := range r.Scans {
+			if s.Failed != "" {
+				fmt.Fprintf(tw, "%s\tfailed\t-\t%s\n", s.Target, oneLine(s.Failed))
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", s.Target, s.Version, s.Suites, orDash(strings.Join(s.Weak, ", ")))
+		}
+	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/magflow/pgtls_exporter/internal/ciphers"
+
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -90,6 +92,9 @@ type AuditPolicy struct {
 	// AuthMethods are the authentication methods allowed over TCP
 	// (default DefaultAuthMethods).
 	AuthMethods []string `yaml:"auth_methods"`
+	// ForwardSecrecy, when false, accepts static RSA key exchange: a scan
+	// that sees it gives no no_forward_secrecy_accepted (default true).
+	ForwardSecrecy *bool `yaml:"forward_secrecy"`
 }
 
 // Acknowledgement keeps a known finding visible without alerting.
@@ -136,6 +141,11 @@ func (p AuditPolicy) WeakCiphersOrDefault() []string {
 	return DefaultWeakCiphers()
 }
 
+// ForwardSecrecyOrDefault is forward_secrecy with its default (true).
+func (p AuditPolicy) ForwardSecrecyOrDefault() bool {
+	return p.ForwardSecrecy == nil || *p.ForwardSecrecy
+}
+
 // AuthMethodsOrDefault is auth_methods with its default.
 func (p AuditPolicy) AuthMethodsOrDefault() []string {
 	if p.AuthMethods != nil {
@@ -172,8 +182,11 @@ func (c *Config) validateAudit(add func(path, format string, args ...any)) {
 		add("audit.policy.pgbouncer_server_tls_sslmode", "%q is none of require, verify-ca, verify-full", m)
 	}
 	for i, k := range pol.WeakCiphers {
-		if !cipherKeyword.MatchString(k) {
+		switch {
+		case !cipherKeyword.MatchString(k):
 			add(fmt.Sprintf("audit.policy.weak_ciphers[%d]", i), "%q is not one OpenSSL cipher keyword (letters and digits, e.g. 3DES, aNULL)", k)
+		case !ciphers.Known(k):
+			add(fmt.Sprintf("audit.policy.weak_ciphers[%d]", i), "%q is no OpenSSL cipher keyword or suite name (e.g. 3DES, aNULL, MEDIUM): it would select nothing", k)
 		}
 	}
 	for i, m := range pol.AuthMethods {

@@ -72,6 +72,8 @@ func TestInvalidAudit(t *testing.T) {
 			`audit.policy.pgbouncer_server_tls_sslmode: "prefer" is none of require, verify-ca, verify-full`},
 		{"null keyword", head + "audit: {policy: {weak_ciphers: [RC4, NULL]}}\n",
 			`audit.policy.weak_ciphers[1]: is null (line 3); quote "NULL" if you mean the word`},
+		{"unknown keyword", head + "audit: {policy: {weak_ciphers: [RC4, MEDUIM]}}\n",
+			`audit.policy.weak_ciphers[1]: "MEDUIM" is no OpenSSL cipher keyword or suite name (e.g. 3DES, aNULL, MEDIUM): it would select nothing`},
 		{"cipher string", head + "audit: {policy: {weak_ciphers: ['RC4:!aNULL']}}\n",
 			`audit.policy.weak_ciphers[0]: "RC4:!aNULL" is not one OpenSSL cipher keyword (letters and digits, e.g. 3DES, aNULL)`},
 		{"trust allowed", head + "audit: {policy: {auth_methods: [trust]}}\n",

@@ -9,6 +9,7 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/audit"
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/pghba"
+	"github.com/magflow/pgtls_exporter/internal/scans"
 )
 
 // Check names of audit findings besides the settings' own names.
@@ -20,7 +21,9 @@ const (
 )
 
 // AuditFindings judges what the audit found about one subject.
-func AuditFindings(f *audit.Facts, p Policy) []Finding {
+// reports are the targets' last TLS scans; those of the subject's server
+// say whether it really accepts what its settings allow.
+func AuditFindings(f *audit.Facts, p Policy, reports []scans.Report) []Finding {
 	if f.Err != nil {
 		return []Finding{problem(SourceAudit, f.Subject, CheckAudit, "", AuditSourceFailed, "%v", f.Err)}
 	}
@@ -33,10 +36,10 @@ func AuditFindings(f *audit.Facts, p Policy) []Finding {
 	}
 	switch f.Kind {
 	case audit.KindPostgres:
-		out = append(out, postgresFindings(f, p)...)
+		out = append(out, postgresFindings(f, p, observedFor(f, reports))...)
 	case audit.KindPgBouncer, audit.KindPgBouncerINI:
 		if len(f.Unparsable) == 0 && len(f.MissingGrants) == 0 {
-			out = append(out, pgbouncerFindings(f, p)...)
+			out = append(out, pgbouncerFindings(f, p, observedFor(f, reports))...)
 		}
 	}
 	if f.HBAKnown {
@@ -49,7 +52,7 @@ func AuditFindings(f *audit.Facts, p Policy) []Finding {
 func at(s audit.Setting) string { return s.Where }
 
 // postgresFindings judges PostgreSQL's TLS and password settings.
-func postgresFindings(f *audit.Facts, p Policy) []Finding {
+func postgresFindings(f *audit.Facts, p Policy, obs observed) []Finding {
 	s := f.Settings
 	ssl := s["ssl"]
 	out := []Finding{ok(SourceAudit, f.Subject, CheckAudit, "", "PostgreSQL %s", orDash(f.Version))}
@@ -59,14 +62,15 @@ func postgresFindings(f *audit.Facts, p Policy) []Finding {
 	}
 	out = append(out, ok(SourceAudit, f.Subject, "ssl", at(ssl), "ssl = on"))
 	minV := s["ssl_min_protocol_version"]
-	if tlsRank(minV.Value) < tlsRank(p.MinTLSVersion) {
+	if old := olderThanPolicy(minV.Value, p); len(old) > 0 {
 		out = append(out, problem(SourceAudit, f.Subject, "ssl_min_protocol_version", at(minV), TLSMinVersionWeak,
-			"ssl_min_protocol_version = %s: TLS older than %s is accepted (audit.policy.min_tls_version)", orDash(minV.Value), p.MinTLSVersion))
+			"ssl_min_protocol_version = %s allows %s, older than %s (audit.policy.min_tls_version)%s",
+			orDash(minV.Value), strings.Join(old, ", "), p.MinTLSVersion, obs.oldVersions(old)))
 	} else {
 		out = append(out, ok(SourceAudit, f.Subject, "ssl_min_protocol_version", at(minV), "ssl_min_protocol_version = %s (policy: %s)",
 			minV.Value, p.MinTLSVersion))
 	}
-	out = append(out, cipherFinding(f.Subject, "ssl_ciphers", s["ssl_ciphers"], s["ssl_ciphers"].Value, p))
+	out = append(out, cipherFinding(f.Subject, "ssl_ciphers", s["ssl_ciphers"], s["ssl_ciphers"].Value, p, obs))
 	return append(out, passwordFinding(f.Subject, s["password_encryption"]))
 }
 
@@ -82,7 +86,8 @@ func passwordFinding(subject string, s audit.Setting) Finding {
 // stands for.
 // It is judged by the suites OpenSSL really enables for it, never by the
 // keywords it names.
-func cipherFinding(subject, name string, s audit.Setting, spec string, p Policy) Finding {
+// obs, the scans of the server, say how many weak suites it accepts.
+func cipherFinding(subject, name string, s audit.Setting, spec string, p Policy, obs observed) Finding {
 	enabled, err := ciphers.Parse(spec, ciphers.DefaultLevel)
 	if err != nil {
 		return problem(SourceAudit, subject, name, at(s), AuditConfigUnparsable, "%s = %s: %v", name, orDash(s.Value), err)
@@ -93,8 +98,8 @@ func cipherFinding(subject, name string, s audit.Setting, spec string, p Policy)
 		return ok(SourceAudit, subject, name, at(s), "%s = %s enables %d TLS 1.2 %s at security level %d, none weak",
 			name, orDash(s.Value), n, plural(n, "suite", "suites"), enabled.Level)
 	}
-	return problem(SourceAudit, subject, name, at(s), WeakCiphers, "%s = %s enables %d weak %s at security level %d (audit.policy.weak_ciphers): %s",
-		name, s.Value, len(weak), plural(len(weak), "suite", "suites"), enabled.Level, listSome(weak))
+	return problem(SourceAudit, subject, name, at(s), WeakCiphers, "%s = %s enables %d weak %s at security level %d (audit.policy.weak_ciphers): %s%s",
+		name, s.Value, len(weak), plural(len(weak), "suite", "suites"), enabled.Level, listSome(weak), obs.weakSuites(p))
 }
 
 // hbaFindings judges every pg_hba rule: an erroneous one, trust over TCP,
@@ -199,7 +204,7 @@ func sideOn(f *audit.Facts, setting string) bool {
 
 // JudgeAudit judges one subject's facts and applies the acknowledgements:
 // the findings, and the acknowledgements that covered some of them.
-func JudgeAudit(f *audit.Facts, p Policy, acks []config.Acknowledgement) ([]Finding, []Acknowledged) {
-	findings := AuditFindings(f, p)
+func JudgeAudit(f *audit.Facts, p Policy, acks []config.Acknowledgement, reports []scans.Report) ([]Finding, []Acknowledged) {
+	findings := AuditFindings(f, p, reports)
 	return findings, Acknowledge(findings, acks)
 }

@@ -12,7 +12,8 @@ var pgbouncerAuthTypes = []string{"any", "trust", "plain", "md5", "cert", "hba",
 
 // pgbouncerFindings judges PgBouncer's TLS modes, protocols, ciphers and
 // authentication, live (SHOW CONFIG) or from pgbouncer.ini.
-func pgbouncerFindings(f *audit.Facts, p Policy) []Finding {
+// obs, the scans of PgBouncer, say what its client side really accepts.
+func pgbouncerFindings(f *audit.Facts, p Policy, obs observed) []Finding {
 	s := f.Settings
 	var out []Finding
 	if f.Kind == audit.KindPgBouncer {
@@ -42,14 +43,18 @@ func pgbouncerFindings(f *audit.Facts, p Policy) []Finding {
 		if !side.on {
 			continue // the side's TLS settings are not used
 		}
-		out = append(out, protocolFinding(f.Subject, side.prefix+"_tls_protocols", setting, p))
+		seen := obs
+		if side.prefix == "server" {
+			seen = nil // PgBouncer as PostgreSQL's client: no scan sees it
+		}
+		out = append(out, protocolFinding(f.Subject, side.prefix+"_tls_protocols", setting, p, seen))
 		name := side.prefix + "_tls_ciphers"
 		v, shown := setting(name)
 		spec, shortcut := pgbouncerCiphers()[strings.ToLower(v.Value)]
 		if !shortcut {
 			spec = v.Value
 		}
-		fnd := cipherFinding(f.Subject, name, v, spec, p)
+		fnd := cipherFinding(f.Subject, name, v, spec, p, seen)
 		fnd.Detail = strings.Replace(fnd.Detail, name+" = "+orDash(v.Value), shown, 1)
 		out = append(out, fnd)
 	}
@@ -72,7 +77,7 @@ func sslModeFinding(subject, name string, v audit.Setting, shown, least string, 
 }
 
 // protocolFinding judges client_tls_protocols or server_tls_protocols.
-func protocolFinding(subject, name string, setting func(string) (audit.Setting, string), p Policy) Finding {
+func protocolFinding(subject, name string, setting func(string) (audit.Setting, string), p Policy, obs observed) Finding {
 	v, shown := setting(name)
 	versions, parsed := pgbouncerProtocols(v.Value)
 	if !parsed {
@@ -81,13 +86,13 @@ func protocolFinding(subject, name string, setting func(string) (audit.Setting, 
 	}
 	var old []string
 	for _, ver := range versions {
-		if tlsRank(ver) < tlsRank(p.MinTLSVersion) {
+		if p.OldTLS(ver) {
 			old = append(old, ver)
 		}
 	}
 	if len(old) > 0 {
-		return problem(SourceAudit, subject, name, at(v), PgBouncerWeakProtocols, "%s allows %s (policy: %s or later)",
-			shown, strings.Join(old, ", "), p.MinTLSVersion)
+		return problem(SourceAudit, subject, name, at(v), PgBouncerWeakProtocols, "%s allows %s (policy: %s or later)%s",
+			shown, strings.Join(old, ", "), p.MinTLSVersion, obs.oldVersions(old))
 	}
 	return ok(SourceAudit, subject, name, at(v), "%s allows %s", shown, strings.Join(versions, ", "))
 }

@@ -59,10 +59,10 @@ func TestAuditPostgres(t *testing.T) {
 			{Setting: "ssl_ca_file", Role: audit.RoleCA, Path: "/etc/ca.crt"},
 			{Setting: "ssl_crl_file", Role: audit.RoleCRL, Path: "/d/root.crl", Local: "/d/root.crl", Visible: true},
 		}}
-	equalRows(t, AuditFindings(weak, defaultPolicy()), []string{
+	equalRows(t, AuditFindings(weak, defaultPolicy(), nil), []string{
 		"postgres/db | audit | OK | - | - | PostgreSQL 15.14",
 		"postgres/db | ssl | OK | - | /d/postgresql.conf:9 | ssl = on",
-		"postgres/db | ssl_min_protocol_version | WARNING | tls_min_version_weak | /d/postgresql.conf:10 | ssl_min_protocol_version = TLSv1: TLS older than TLSv1.2 is accepted (audit.policy.min_tls_version)",
+		"postgres/db | ssl_min_protocol_version | WARNING | tls_min_version_weak | /d/postgresql.conf:10 | ssl_min_protocol_version = TLSv1 allows TLSv1, TLSv1.1, older than TLSv1.2 (audit.policy.min_tls_version)",
 		"postgres/db | ssl_ciphers | OK | - | - | ssl_ciphers = HIGH:MEDIUM:+3DES:!aNULL enables 71 TLS 1.2 suites at security level 2, none weak",
 		"postgres/db | password_encryption | WARNING | password_encryption_weak | /d/postgresql.auto.conf:3 | password_encryption = md5: new passwords are stored as MD5 hashes",
 		"postgres/db | pg_hba | WARNING | hba_weak_auth | /d/pg_hba.conf:4 | host all app 10.0.0.0 255.0.0.0 md5: method md5 is not allowed over TCP (audit.policy.auth_methods)",
@@ -80,7 +80,7 @@ func TestAuditPostgres(t *testing.T) {
 		Settings: map[string]audit.Setting{"ssl": {Value: "off", Default: true}, "password_encryption": {Value: "scram-sha-256", Default: true}},
 		Files:    []audit.TLSFile{{Setting: "ssl_cert_file", Role: audit.RoleCert, Path: "/d/server.crt", Visible: true}}}
 	off.MissingGrants = []string{"role \"monitor\" may not read pg_hba_file_rules (GRANT ...)"}
-	equalRows(t, AuditFindings(off, defaultPolicy()), []string{
+	equalRows(t, AuditFindings(off, defaultPolicy(), nil), []string{
 		`postgres/db | grants | UNKNOWN | audit_grant_missing | - | role "monitor" may not read pg_hba_file_rules (GRANT ...)`,
 		"postgres/db | audit | OK | - | - | PostgreSQL 15.14",
 		"postgres/db | ssl | CRITICAL | pg_ssl_off | - | ssl = off: every TCP connection is plaintext",
@@ -88,7 +88,7 @@ func TestAuditPostgres(t *testing.T) {
 	})
 
 	down := &audit.Facts{Subject: "postgres/db", Kind: audit.KindPostgres, Err: errors.New(`postgres "db": connect: connection refused`)}
-	equalRows(t, AuditFindings(down, defaultPolicy()), []string{
+	equalRows(t, AuditFindings(down, defaultPolicy(), nil), []string{
 		`postgres/db | audit | UNKNOWN | audit_source_failed | - | postgres "db": connect: connection refused`,
 	})
 
@@ -97,7 +97,7 @@ func TestAuditPostgres(t *testing.T) {
 			"ssl_ciphers": {Value: "HIGH:!aNULL"}, "password_encryption": {Value: "scram-sha-256"}},
 		HBA: []pghba.Rule{{File: "/d/pg_hba.conf", Line: 1, Type: "hostssl", Databases: []string{"all"}, Users: []string{"all"}, Address: "all", Method: "cert"},
 			{File: "/d/pg_hba.conf", Line: 2, Type: "local", Databases: []string{"all"}, Users: []string{"all"}, Method: "peer"}}}
-	equalRows(t, AuditFindings(hardened, defaultPolicy()), []string{
+	equalRows(t, AuditFindings(hardened, defaultPolicy(), nil), []string{
 		"postgres/db | audit | OK | - | - | PostgreSQL 17.2",
 		"postgres/db | ssl | OK | - | - | ssl = on",
 		"postgres/db | ssl_min_protocol_version | OK | - | - | ssl_min_protocol_version = TLSv1.3 (policy: TLSv1.2)",
@@ -121,7 +121,7 @@ func TestAuditPgBouncer(t *testing.T) {
 	weak := &audit.Facts{Subject: "/etc/pgbouncer.ini", Kind: audit.KindPgBouncerINI, Settings: set(
 		"client_tls_sslmode", "prefer", "server_tls_sslmode", "require", "client_tls_protocols", "tlsv1.1,tlsv1.2",
 		"client_tls_ciphers", "legacy", "auth_type", "md5")}
-	equalRows(t, AuditFindings(weak, defaultPolicy()), []string{
+	equalRows(t, AuditFindings(weak, defaultPolicy(), nil), []string{
 		"/etc/pgbouncer.ini | client_tls_sslmode | WARNING | pgbouncer_client_plaintext_allowed | /etc/pgbouncer.ini:3 | client_tls_sslmode = prefer: clients may connect without TLS",
 		"/etc/pgbouncer.ini | server_tls_sslmode | WARNING | pgbouncer_server_unverified | /etc/pgbouncer.ini:4 | server_tls_sslmode = require: PostgreSQL's certificate is not verified as the policy asks (verify-full)",
 		"/etc/pgbouncer.ini | client_tls_protocols | WARNING | pgbouncer_weak_protocols | /etc/pgbouncer.ini:5 | client_tls_protocols = tlsv1.1,tlsv1.2 allows TLSv1.1 (policy: TLSv1.2 or later)",
@@ -133,7 +133,7 @@ func TestAuditPgBouncer(t *testing.T) {
 
 	// Nothing set: both sides' defaults, the server side (prefer) plaintext.
 	equalRows(t, AuditFindings(&audit.Facts{Subject: "s", Kind: audit.KindPgBouncerINI, Settings: set("auth_type", "trust",
-		"server_tls_protocols", "tlsv1.2,bogus")}, defaultPolicy()), []string{
+		"server_tls_protocols", "tlsv1.2,bogus")}, defaultPolicy(), nil), []string{
 		"s | client_tls_sslmode | WARNING | pgbouncer_client_plaintext_allowed | - | client_tls_sslmode = disable (not set: PgBouncer's default): clients may connect without TLS",
 		"s | server_tls_sslmode | WARNING | pgbouncer_server_unverified | - | server_tls_sslmode = prefer (not set: PgBouncer's default): connections to PostgreSQL may be plaintext (policy: verify-full)",
 		"s | server_tls_protocols | UNKNOWN | audit_config_unparsable | /etc/pgbouncer.ini:4 | server_tls_protocols = tlsv1.2,bogus: PgBouncer refuses this value (it knows all, secure, default, tlsv1.0 to tlsv1.3, ! to leave one out)",
@@ -147,7 +147,7 @@ func TestAuditPgBouncer(t *testing.T) {
 		"server_tls_ciphers": {Value: "HIGH:!aNULL"}, "auth_type": {Value: "scram-sha-256"}}}
 	pol := defaultPolicy()
 	pol.ServerTLSSSLMode = "verify-ca"
-	equalRows(t, AuditFindings(live, pol), []string{
+	equalRows(t, AuditFindings(live, pol, nil), []string{
 		"pgbouncer/pgb | audit | OK | - | - | PgBouncer 1.18.0",
 		"pgbouncer/pgb | client_tls_sslmode | OK | - | - | client_tls_sslmode = require: clients must use TLS",
 		"pgbouncer/pgb | server_tls_sslmode | OK | - | - | server_tls_sslmode = verify-ca (policy: verify-ca)",
@@ -159,9 +159,9 @@ func TestAuditPgBouncer(t *testing.T) {
 	})
 
 	refused := &audit.Facts{Subject: "pgbouncer/pgb", Kind: audit.KindPgBouncer, MissingGrants: []string{"SHOW CONFIG was refused"}}
-	equalRows(t, AuditFindings(refused, defaultPolicy()), []string{"pgbouncer/pgb | grants | UNKNOWN | audit_grant_missing | - | SHOW CONFIG was refused"})
+	equalRows(t, AuditFindings(refused, defaultPolicy(), nil), []string{"pgbouncer/pgb | grants | UNKNOWN | audit_grant_missing | - | SHOW CONFIG was refused"})
 	broken := &audit.Facts{Subject: "x.ini", Kind: audit.KindPgBouncerINI, Unparsable: []audit.Problem{{Where: "/x.ini:4", Msg: "syntax error in configuration"}}}
-	equalRows(t, AuditFindings(broken, defaultPolicy()), []string{"x.ini | parse | UNKNOWN | audit_config_unparsable | /x.ini:4 | syntax error in configuration"})
+	equalRows(t, AuditFindings(broken, defaultPolicy(), nil), []string{"x.ini | parse | UNKNOWN | audit_config_unparsable | /x.ini:4 | syntax error in configuration"})
 }
 
 // TestCipherFinding: a cipher setting is judged by the suites OpenSSL
@@ -179,7 +179,7 @@ func TestCipherFinding(t *testing.T) {
 		"NOSUCH":                        "UNKNOWN | audit_config_unparsable | ssl_ciphers = NOSUCH: no cipher match: the string enables no suite, and OpenSSL refuses it",
 		"ALL:@SECLEVEL=9":               "UNKNOWN | audit_config_unparsable | ssl_ciphers = ALL:@SECLEVEL=9: \"@SECLEVEL=9\": @SECLEVEL must be 0 to 5",
 	} {
-		f := cipherFinding("postgres/db", "ssl_ciphers", audit.Setting{Value: spec}, spec, defaultPolicy())
+		f := cipherFinding("postgres/db", "ssl_ciphers", audit.Setting{Value: spec}, spec, defaultPolicy(), nil)
 		got := f.Status.String()
 		if f.Code != "" {
 			got += " | " + string(f.Code)

@@ -18,6 +18,18 @@ func tlsRank(v string) int {
 	return -1
 }
 
+// olderThanPolicy lists the versions from min (PostgreSQL's
+// ssl_min_protocol_version; empty accepts any) up to the policy's minimum.
+func olderThanPolicy(min string, p Policy) []string {
+	var out []string
+	for _, v := range config.TLSVersions {
+		if tlsRank(v) >= tlsRank(min) && p.OldTLS(v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // sslModes are libpq's and PgBouncer's sslmodes, weakest first.
 var sslModes = []string{"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
 

@@ -28,6 +28,8 @@ type Policy struct {
 	WeakCiphers []string
 	// AuthMethods are the authentication methods allowed over TCP.
 	AuthMethods []string
+	// ForwardSecrecy asks servers to refuse static RSA key exchange.
+	ForwardSecrecy bool
 }
 
 // PolicyOf returns the configuration's policy, with its defaults.
@@ -38,6 +40,7 @@ func PolicyOf(cfg *config.Config) Policy {
 	a := cfg.Audit.Policy
 	p.MinTLSVersion, p.ServerTLSSSLMode = a.MinTLSVersionOrDefault(), a.ServerTLSSSLModeOrDefault()
 	p.WeakCiphers, p.AuthMethods = a.WeakCiphersOrDefault(), a.AuthMethodsOrDefault()
+	p.ForwardSecrecy = a.ForwardSecrecyOrDefault()
 	return p
 }
 

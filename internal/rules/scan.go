@@ -35,7 +35,7 @@ func ScanFindings(r scans.Report, p Policy) []Finding {
 			if w := ciphers.Weak(s, p.WeakCiphers); w != "" {
 				weak = append(weak, fmt.Sprintf("%s %s (%s)", v.Version.Name, s.Name, w))
 			}
-			if s.StaticRSA() {
+			if s.StaticRSA() && p.ForwardSecrecy {
 				static = append(static, v.Version.Name+" "+s.Name)
 			}
 		}
@@ -54,6 +54,44 @@ func ScanFindings(r scans.Report, p Policy) []Finding {
 	if len(static) > 0 {
 		out = append(out, problem(SourceScans, t.Name, CheckScan, t.Address, NoForwardSecrecyAccepted,
 			"accepts %d %s without forward secrecy: %s", len(static), plural(len(static), "suite", "suites"), strings.Join(static, ", ")))
+	}
+	return out
+}
+
+// ScanRow is one version a target accepted: how many suites, and the weak
+// ones by name. A failed scan is one row with Failed set.
+type ScanRow struct {
+	Target  string   `json:"target"`
+	Version string   `json:"version,omitempty"`
+	Suites  int      `json:"suites"`
+	Weak    []string `json:"weak,omitempty"`
+	Failed  string   `json:"failed,omitempty"`
+}
+
+// ScanTable is the scans as check shows them: a row per target and
+// accepted version, in configuration order; targets not scanned have none.
+func ScanTable(reports []scans.Report, p Policy) []ScanRow {
+	var out []ScanRow
+	for _, r := range reports {
+		switch {
+		case r.Err != nil:
+			out = append(out, ScanRow{Target: r.Target.Name, Failed: r.Err.Error()})
+			continue
+		case r.Result == nil:
+			continue
+		}
+		for _, v := range r.Result.Versions {
+			if !v.Accepted {
+				continue
+			}
+			row := ScanRow{Target: r.Target.Name, Version: v.Version.Name, Suites: len(v.Suites)}
+			for _, s := range v.Suites {
+				if k := ciphers.Weak(s, p.WeakCiphers); k != "" {
+					row.Weak = append(row.Weak, fmt.Sprintf("%s (%s)", s.Name, k))
+				}
+			}
+			out = append(out, row)
+		}
 	}
 	return out
 }

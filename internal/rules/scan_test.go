@@ -42,6 +42,13 @@ func TestScanFindings(t *testing.T) {
 			t.Errorf("finding %d:\n got %+v\nwant %+v", i, got[i], want[i])
 		}
 	}
+	lax := DefaultPolicy()
+	lax.ForwardSecrecy = false
+	for _, f := range ScanFindings(scans.Report{Target: target, Result: weak, At: time.Now()}, lax) {
+		if f.Code == NoForwardSecrecyAccepted {
+			t.Errorf("audit.policy.forward_secrecy: false still gives %+v", f)
+		}
+	}
 	failed := ScanFindings(scans.Report{Target: target, Err: errors.New("scan db:5432: SSLRequest: EOF")}, DefaultPolicy())
 	if len(failed) != 1 || failed[0].Code != ScanFailed || failed[0].Status != Unknown || failed[0].Detail != "scan db:5432: SSLRequest: EOF" {
 		t.Errorf("failed scan: %+v", failed)

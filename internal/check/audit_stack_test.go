@@ -114,7 +114,7 @@ func TestAuditWeakStack(t *testing.T) {
 			"hostssl   all all 10.1.0.0/16    md5",      // line 6
 		},
 		PgBouncerClientTLSMode: "prefer", PgBouncerServerTLSMode: "require",
-		PgBouncerConf: []string{"client_tls_protocols = tlsv1.1,tlsv1.2,tlsv1.3", "server_tls_ciphers = HIGH:RC4:!aNULL", "auth_type = md5"},
+		PgBouncerConf: []string{"client_tls_protocols = tlsv1.1,tlsv1.2,tlsv1.3", "server_tls_ciphers = ALL:@SECLEVEL=0", "auth_type = md5"},
 	})
 	if err := s.Exec(ctx, "ALTER SYSTEM SET password_encryption = 'md5'"); err != nil {
 		t.Fatal(err)
@@ -147,9 +147,10 @@ func TestAuditWeakStack(t *testing.T) {
 		"pgbouncer/pgb | client_tls_sslmode | WARNING | pgbouncer_client_plaintext_allowed | - | client_tls_sslmode = prefer: clients may connect without TLS",
 		"pgbouncer/pgb | server_tls_sslmode | WARNING | pgbouncer_server_unverified | - | server_tls_sslmode = require: PostgreSQL's certificate is not verified as the policy asks (verify-full)",
 		"pgbouncer/pgb | client_tls_protocols | WARNING | pgbouncer_weak_protocols | - | client_tls_protocols = tlsv1.1,tlsv1.2,tlsv1.3 allows TLSv1.1 (policy: TLSv1.2 or later)",
-		"pgbouncer/pgb | client_tls_ciphers | OK | - | - | client_tls_ciphers = fast enables none of the weak suites",
+		"pgbouncer/pgb | client_tls_ciphers | OK | - | - | client_tls_ciphers = fast enables 47 TLS 1.2 suites at security level 2, none weak",
 		"pgbouncer/pgb | server_tls_protocols | OK | - | - | server_tls_protocols = secure allows TLSv1.2, TLSv1.3",
-		"pgbouncer/pgb | server_tls_ciphers | WARNING | weak_ciphers | - | server_tls_ciphers = HIGH:RC4:!aNULL enables RC4 (audit.policy.weak_ciphers)",
+		"pgbouncer/pgb | server_tls_ciphers | WARNING | weak_ciphers | - | server_tls_ciphers = ALL:@SECLEVEL=0 enables 12 weak suites at security level 0 (audit.policy.weak_ciphers): " +
+			"ADH-AES256-GCM-SHA384 (aNULL), ADH-AES128-GCM-SHA256 (aNULL), ADH-AES256-SHA256 (aNULL), ADH-CAMELLIA256-SHA256 (aNULL), ADH-AES128-SHA256 (aNULL) and 7 more",
 		"pgbouncer/pgb | auth_type | WARNING | pgbouncer_weak_auth | - | auth_type = md5 is not allowed (audit.policy.auth_methods: scram-sha-256, cert, gss, sspi, ldap, radius, pam, bsd, ident, hba)",
 		fmt.Sprintf("pgbouncer/pgb | client_tls_cert_file | WARNING | served_file_unwatched | %[1]s | %[1]s is no file of the configuration: its expiry and renewal go unseen", c.PgBouncerCert),
 		fmt.Sprintf("pgbouncer/pgb | client_tls_key_file | WARNING | served_file_unwatched | %[1]s | %[1]s is no file of the configuration: its expiry and renewal go unseen", c.PgBouncerKey),
@@ -161,9 +162,9 @@ func TestAuditWeakStack(t *testing.T) {
 		"postgres/db | audit | OK | - | - | PostgreSQL " + pgVersion(t, s),
 		"postgres/db | ssl | OK | - | " + lineOf("ssl = ") + " | ssl = on",
 		"postgres/db | ssl_min_protocol_version | WARNING | tls_min_version_weak | " + lineOf("ssl_min_protocol_version") +
-			" | ssl_min_protocol_version = TLSv1: TLS older than TLSv1.2 is accepted (audit.policy.min_tls_version)",
-		"postgres/db | ssl_ciphers | WARNING | weak_ciphers | " + lineOf("ssl_ciphers") +
-			" | ssl_ciphers = HIGH:MEDIUM:+3DES:!aNULL enables MEDIUM (audit.policy.weak_ciphers)",
+			" | ssl_min_protocol_version = TLSv1 allows TLSv1, TLSv1.1, older than TLSv1.2 (audit.policy.min_tls_version)",
+		"postgres/db | ssl_ciphers | OK | - | " + lineOf("ssl_ciphers") +
+			" | ssl_ciphers = HIGH:MEDIUM:+3DES:!aNULL enables 71 TLS 1.2 suites at security level 2, none weak",
 		"postgres/db | password_encryption | WARNING | password_encryption_weak | STACK/pgdata/postgresql.auto.conf:3 | password_encryption = md5: new passwords are stored as MD5 hashes",
 		"postgres/db | pg_hba | WARNING | hba_weak_auth | " + hba + ":3 | host all app 10.0.0.0 255.0.0.0 md5: method md5 is not allowed over TCP (audit.policy.auth_methods)",
 		"postgres/db | pg_hba | WARNING | hba_plaintext_allowed | " + hba + ":3 | host all app 10.0.0.0 255.0.0.0 md5: TCP connections from 10.0.0.0 255.0.0.0 get in without TLS",
@@ -181,7 +182,7 @@ func TestAuditWeakStack(t *testing.T) {
 	if code != int(rules.Critical) {
 		t.Errorf("exit %d, want 2", code)
 	}
-	if !strings.Contains(text, "PGTLS CRITICAL - 2 critical, 15 warning, 0 unknown, ") || !strings.Contains(text, " ok, 1 acknowledged") {
+	if !strings.Contains(text, "PGTLS CRITICAL - 2 critical, 14 warning, 0 unknown, ") || !strings.Contains(text, " ok, 1 acknowledged") {
 		t.Errorf("status line: %s", strings.SplitN(text, "\n", 2)[0])
 	}
 	if !hasRow(text, [6]string{"postgres/db", "pg_hba", "ACK", "hba_plaintext_allowed", s.HBAFile() + ":4",

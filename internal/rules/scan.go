@@ -22,7 +22,9 @@ func ScanFindings(r scans.Report, p Policy) []Finding {
 	case r.Result == nil:
 		return nil
 	}
-	var summary, old, weak, static []string
+	var summary, old, static []string
+	var weak []string               // suite names, in the order first seen
+	weakIn := map[string][]string{} // suite name: keyword, then the versions
 	for _, v := range r.Result.Versions {
 		if !v.Accepted {
 			continue
@@ -33,12 +35,19 @@ func ScanFindings(r scans.Report, p Policy) []Finding {
 		}
 		for _, s := range v.Suites {
 			if w := ciphers.Weak(s, p.WeakCiphers); w != "" {
-				weak = append(weak, fmt.Sprintf("%s %s (%s)", v.Version.Name, s.Name, w))
+				if _, seen := weakIn[s.Name]; !seen {
+					weak, weakIn[s.Name] = append(weak, s.Name), []string{w}
+				}
+				weakIn[s.Name] = append(weakIn[s.Name], v.Version.Name)
 			}
 			if s.StaticRSA() && p.ForwardSecrecy {
 				static = append(static, v.Version.Name+" "+s.Name)
 			}
 		}
+	}
+	for i, name := range weak {
+		in := weakIn[name]
+		weak[i] = fmt.Sprintf("%s (%s; %s)", name, in[0], strings.Join(in[1:], ", "))
 	}
 	if len(summary) == 0 {
 		summary = []string{"no version accepted"}
@@ -49,7 +58,8 @@ func ScanFindings(r scans.Report, p Policy) []Finding {
 			"completed a hello for %s, older than %s", strings.Join(old, ", "), p.MinTLSVersion))
 	}
 	if len(weak) > 0 {
-		out = append(out, problem(SourceScans, t.Name, CheckScan, t.Address, WeakCipherAccepted, "accepts %s", strings.Join(weak, ", ")))
+		out = append(out, problem(SourceScans, t.Name, CheckScan, t.Address, WeakCipherAccepted, "accepts %d weak %s: %s",
+			len(weak), plural(len(weak), "suite", "suites"), listSome(weak)))
 	}
 	if len(static) > 0 {
 		out = append(out, problem(SourceScans, t.Name, CheckScan, t.Address, NoForwardSecrecyAccepted,

@@ -31,7 +31,7 @@ func TestScanFindings(t *testing.T) {
 	want := []Finding{
 		{Source: SourceScans, Entry: "db", Check: CheckScan, Status: OK, Path: "db:5432", Detail: "accepts TLSv1: 1 suite; TLSv1.2: 2 suites"},
 		{Source: SourceScans, Entry: "db", Check: CheckScan, Code: OldTLSAccepted, Status: Critical, Path: "db:5432", Detail: "completed a hello for TLSv1, older than TLSv1.2"},
-		{Source: SourceScans, Entry: "db", Check: CheckScan, Code: WeakCipherAccepted, Status: Critical, Path: "db:5432", Detail: "accepts TLSv1.2 TLS_RSA_WITH_3DES_EDE_CBC_SHA (3DES)"},
+		{Source: SourceScans, Entry: "db", Check: CheckScan, Code: WeakCipherAccepted, Status: Critical, Path: "db:5432", Detail: "accepts 1 weak suite: TLS_RSA_WITH_3DES_EDE_CBC_SHA (3DES; TLSv1.2)"},
 		{Source: SourceScans, Entry: "db", Check: CheckScan, Code: NoForwardSecrecyAccepted, Status: Warning, Path: "db:5432", Detail: "accepts 1 suite without forward secrecy: TLSv1.2 TLS_RSA_WITH_3DES_EDE_CBC_SHA"},
 	}
 	if len(got) != len(want) {

@@ -40,6 +40,7 @@ func main() {
 	scale := flag.Int("scale", 0, "measure only the exporter alone over this many entries (e.g. 100000): /-/ready, warm /metrics, RSS, check")
 	x509Peer := flag.String("peer-x509-certificate-exporter", "", "x509-certificate-exporter binary to measure alongside (optional)")
 	sslPeer := flag.String("peer-ssl-exporter", "", "ssl_exporter binary to measure alongside: its file prober for /metrics, its tcp prober for /probe (optional)")
+	scanOnly := flag.Bool("scan", false, "measure only the TLS scan: one full scan beside testssl.sh, and /metrics with 100 scanned targets")
 	flag.Parse()
 	for name, v := range map[string]int{"-scrapes": *scrapes, "-rounds": *rounds, "-probes": *probes, "-probe-rounds": *probeRounds} {
 		if v < 1 {
@@ -56,6 +57,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *scanOnly {
+		if err := runScan(ctx, *bin, *scrapes, *rounds); err != nil {
+			fmt.Fprintln(os.Stderr, "benchhttp:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *scale > 0 {
 		if err := runScale(ctx, *bin, *scale, *scrapes); err != nil {
 			fmt.Fprintln(os.Stderr, "benchhttp:", err)

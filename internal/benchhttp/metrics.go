@@ -72,22 +72,11 @@ func benchMetrics(ctx context.Context, bin, self string, n, scrapes, rounds int,
 		return res, err
 	}
 	res.exporter.series, res.floor.series = seriesCount(text), seriesCount(text)
-	expo := filepath.Join(dir, "exposition.txt")
-	if err := os.WriteFile(expo, text, 0o644); err != nil {
-		return res, err
-	}
-	floorPort, err := testenv.ReservePort()
+	floor, floorBase, stopFloor, err := startFloor(ctx, self, dir, text)
 	if err != nil {
 		return res, err
 	}
-	defer floorPort.Release()
-	floorBase := fmt.Sprintf("http://127.0.0.1:%d", floorPort.Number)
-	floor, err := start(ctx, "floor", floorBase, "/-/ready", self, "-serve-floor", expo,
-		"-listen", fmt.Sprintf("127.0.0.1:%d", floorPort.Number))
-	if err != nil {
-		return res, err
-	}
-	defer floor.stop()
+	defer stopFloor()
 
 	contenders := []contender{{p: exp, url: base + "/metrics", out: &res.exporter}, {p: floor, url: floorBase + "/metrics", out: &res.floor}}
 	res.exporter.name, res.floor.name = "pgtls_exporter", "client_golang floor"
@@ -112,24 +101,8 @@ func benchMetrics(ctx context.Context, bin, self string, n, scrapes, rounds int,
 		res.peers[i] = served{name: pr.name, series: series}
 		contenders = append(contenders, contender{p: p, url: url, out: &res.peers[i]})
 	}
-	// Rounds alternate between the servers, so that a noisy moment of the
-	// machine falls on all of them.
-	walls := make([][]time.Duration, len(contenders))
-	cpus := make([]time.Duration, len(contenders))
-	for range rounds {
-		for i, c := range contenders {
-			w, cp, err := scrapeRound(ctx, c.p, c.url, headers, scrapes)
-			if err != nil {
-				return res, err
-			}
-			walls[i], cpus[i] = append(walls[i], w...), cpus[i]+cp
-		}
-	}
-	for i, c := range contenders {
-		c.out.wall, c.out.cpu = median(walls[i]), cpus[i]/time.Duration(scrapes*rounds)
-		if c.out.rss, _, err = c.p.rss(); err != nil {
-			return res, err
-		}
+	if err := measureRounds(ctx, contenders, headers, scrapes, rounds); err != nil {
+		return res, err
 	}
 	return res, nil
 }
@@ -139,6 +112,51 @@ type contender struct {
 	p   *process
 	url string
 	out *served
+}
+
+// startFloor serves text, an exposition, as the client_golang floor
+// does; stop stops it.
+func startFloor(ctx context.Context, self, dir string, text []byte) (p *process, base string, stop func(), err error) {
+	expo := filepath.Join(dir, "exposition.txt")
+	if err := os.WriteFile(expo, text, 0o644); err != nil {
+		return nil, "", nil, err
+	}
+	port, err := testenv.ReservePort()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	base = fmt.Sprintf("http://127.0.0.1:%d", port.Number)
+	p, err = start(ctx, "floor", base, "/-/ready", self, "-serve-floor", expo, "-listen", fmt.Sprintf("127.0.0.1:%d", port.Number))
+	if err != nil {
+		port.Release()
+		return nil, "", nil, err
+	}
+	return p, base, func() { p.stop(); port.Release() }, nil
+}
+
+// measureRounds scrapes each contender k times per round and sets its
+// median wall time, CPU per scrape and RSS. Rounds alternate between the
+// servers, so that a noisy moment of the machine falls on all of them.
+func measureRounds(ctx context.Context, contenders []contender, headers http.Header, k, rounds int) error {
+	walls := make([][]time.Duration, len(contenders))
+	cpus := make([]time.Duration, len(contenders))
+	for range rounds {
+		for i, c := range contenders {
+			w, cp, err := scrapeRound(ctx, c.p, c.url, headers, k)
+			if err != nil {
+				return err
+			}
+			walls[i], cpus[i] = append(walls[i], w...), cpus[i]+cp
+		}
+	}
+	for i, c := range contenders {
+		c.out.wall, c.out.cpu = median(walls[i]), cpus[i]/time.Duration(k*rounds)
+		var err error
+		if c.out.rss, _, err = c.p.rss(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // scrapeRound scrapes p k times (after one unmeasured scrape) and returns

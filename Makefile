@@ -40,7 +40,7 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 test: deps fmt-check vet staticcheck
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 40m ./...
 
 # The suite N times with one busy CPU worker per core alongside.
 N ?= 3

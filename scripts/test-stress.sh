@@ -36,7 +36,7 @@ for i in $(seq "$runs"); do
   start_load
   begin=$(date +%s)
   log="$logdir/run-$i.log"
-  if CI=true go test -count=1 ./... >"$log" 2>&1; then
+  if CI=true go test -count=1 -timeout 40m ./... >"$log" 2>&1; then
     passed=$((passed + 1)); verdict=ok
   else
     failed=$((failed + 1)); verdict="FAILED (output: $log)"

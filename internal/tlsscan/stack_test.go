@@ -56,6 +56,7 @@ func TestScanAgreesWithOpenSSLAndTestssl(t *testing.T) {
 			[]string{"client_tls_protocols = all", "client_tls_ciphers = ALL:@SECLEVEL=0"}, all, all},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			tcerts := testenv.WriteTestCerts(t, filepath.Join(t.TempDir(), "certs"))
 			s := testenv.StartT(t, testenv.Options{Certs: tcerts.Files, WithPgBouncer: true, PostgresConf: tc.pg, PgBouncerConf: tc.pgb})
 			for _, server := range []struct {

@@ -35,7 +35,7 @@ func compareWithTestssl(t *testing.T, addr string, res *Result) {
 		testenv.SkipOrFatal(t, "testssl is not installed (Debian package testssl.sh): %v", err)
 	}
 	out := filepath.Join(t.TempDir(), "testssl.json")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, "testssl", "--quiet", "--color", "0", "--warnings", "off", "--jsonfile", out,

@@ -61,7 +61,7 @@ func run(args []string) int {
 	critBefore := durationFlag(checkCmd.Flag("crit-before", "Critical when a server certificate expires within this (default: thresholds.crit_before, 7d).").PlaceHolder("7d"))
 	output := checkCmd.Flag("output", "Report format: text or json.").Default("text").Enum("text", "json")
 
-	renewCmd := app.Command("renew", "Renew due certificates, reload the servers, verify, roll back on failure; exit 0 ok, 1 failed and rolled back, 2 failed and not rolled back.")
+	renewCmd := app.Command("renew", "Renew due certificates, reload the servers, verify, roll back on failure; exit 0 ok, 1 failed and rolled back, 2 failed and not rolled back, 4 refused (nothing attempted).")
 	renewOpts := renew.Options{}
 	renewCmd.Flag("init", "Create a CA when neither its certificate nor its key exists.").BoolVar(&renewOpts.Init)
 	renewCmd.Flag("dry-run", "Print the plan and stop.").BoolVar(&renewOpts.DryRun)

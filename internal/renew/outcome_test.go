@@ -1,0 +1,117 @@
+package renew
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	checkcmd "github.com/magflow/pgtls_exporter/internal/check"
+	"github.com/magflow/pgtls_exporter/internal/renewstate"
+	"github.com/magflow/pgtls_exporter/internal/rules"
+)
+
+// checkLastRun runs the check command (JSON) on the fixture's
+// configuration and returns its finding about renew's last run.
+func checkLastRun(t *testing.T, f *fixture) rules.Finding {
+	t.Helper()
+	var out bytes.Buffer
+	checkcmd.Run(context.Background(), &out, checkcmd.Options{ConfigFile: f.cfgPath, Output: "json"})
+	var res rules.Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("check output: %v\n%s", err, out.String())
+	}
+	var last []rules.Finding
+	for _, fd := range res.Findings {
+		if fd.Check == rules.CheckRenew && fd.Code != rules.RenewInterrupted && fd.Code != rules.RenewRollbackFailed {
+			last = append(last, fd)
+		}
+	}
+	if len(last) != 1 {
+		t.Fatalf("check has %d findings about renew's last run, want 1: %+v", len(last), last)
+	}
+	return last[0]
+}
+
+// requireOutcome checks the state file and check's finding after a run:
+// exit code, outcome, refusal reason, message, and the finding's code and
+// detail (the code empty for an OK row).
+func requireOutcome(t *testing.T, f *fixture, code int, outcome, refused, message string, finding rules.Code, detail string) {
+	t.Helper()
+	st := readState(t, f.config(t))
+	if st.ExitCode != code || st.Outcome != outcome || st.Refused != refused || st.Message != message {
+		t.Errorf("state: exit_code %d, outcome %q, refused %q, message %q\nwant %d, %q, %q, %q",
+			st.ExitCode, st.Outcome, st.Refused, st.Message, code, outcome, refused, message)
+	}
+	fd := checkLastRun(t, f)
+	if fd.Code != finding || fd.Detail != detail {
+		t.Errorf("check: %q %q\nwant %q %q", fd.Code, fd.Detail, finding, detail)
+	}
+}
+
+// missingCAKey is the CA line's reason when ca.key is gone.
+const missingCAKey = "CA key certs/ca/ca.key is missing, so nothing can be signed; a new CA would break every client that trusts " +
+	"certs/ca/ca.crt, so renew creates none (--init only acts when neither file exists): restore the key from a backup"
+
+// TestRefusedRunIsNotARollback: a run refused because ca.key is missing
+// attempts nothing; it exits 4, records the outcome refused with its
+// reason, and check reports renew_refused, not renew_rolled_back.
+func TestRefusedRunIsNotARollback(t *testing.T) {
+	f := newFixture(t, reloadBoth).withCerts(t, time.Now().Add(5*24*time.Hour))
+	if err := os.Remove(f.path("certs/ca/ca.key")); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, f.dir)
+	code, out := f.run(t, Options{})
+	if code != ExitRefused {
+		t.Fatalf("exit %d, want %d\n%s", code, ExitRefused, out)
+	}
+	for _, want := range []string{
+		"\n  REFUSED, nothing will be written: no usable CA (see the CA line)\n",
+		"\nrenew: refused, nothing attempted: the plan was refused (see above) (",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "rolled back") {
+		t.Errorf("a refusal is reported as a rollback:\n%s", out)
+	}
+	requireOnlyStateChanged(t, f, before)
+	requireOutcome(t, f, ExitRefused, renewstate.OutcomeRefused, missingCAKey, "refused: "+missingCAKey,
+		rules.RenewRefused, "last run 0 minutes ago refused to start, nothing was attempted: "+missingCAKey)
+	st := readState(t, f.config(t))
+	for _, name := range entryNames {
+		if e := st.Entries[name]; e.Result != renewstate.ResultNotRenewed || e.Error != missingCAKey {
+			t.Errorf("entry %s: %+v", name, e)
+		}
+	}
+	if !st.LastSuccess.IsZero() {
+		t.Errorf("a refusal counts as a success: %v", st.LastSuccess)
+	}
+}
+
+// TestLockHeldIsARefusal: a run refused by the lock exits 4 and leaves
+// the state file to the run that holds it.
+func TestLockHeldIsARefusal(t *testing.T) {
+	f := newFixture(t, "").withCerts(t, time.Now().Add(5*24*time.Hour))
+	stateDir := f.config(t).RenewStateDir()
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	lk, err := acquireLock(context.Background(), stateDir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lk.release()
+	code, out := f.run(t, Options{NoReload: true})
+	if code != ExitRefused || !strings.HasPrefix(out, "renew: refused, nothing attempted: another renew is running (pid ") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(renewstate.Path(stateDir)); !os.IsNotExist(err) {
+		t.Fatalf("the refused run wrote the state file: %v", err)
+	}
+}

@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	checkcmd "github.com/magflow/pgtls_exporter/internal/check"
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"github.com/magflow/pgtls_exporter/internal/renewstate"
 	"github.com/magflow/pgtls_exporter/internal/rules"
 )
@@ -114,4 +116,49 @@ func TestLockHeldIsARefusal(t *testing.T) {
 	if _, err := os.Stat(renewstate.Path(stateDir)); !os.IsNotExist(err) {
 		t.Fatalf("the refused run wrote the state file: %v", err)
 	}
+}
+
+// TestFinishedRotationFinishedAgainIsNothingToDo: --rotate-ca --finish
+// once the rotation has finished, by this run's recovery of a finish
+// killed half way or by an earlier run, is nothing to do: exit 0.
+func TestFinishedRotationFinishedAgainIsNothingToDo(t *testing.T) {
+	switched := func() *fixture {
+		f := offlineRotation(t)
+		if code, out := f.run(t, Options{RotateCA: true, Until: rotation.StepSwitch}); code != ExitOK {
+			t.Fatalf("prepare and switch: exit %d\n%s", code, out)
+		}
+		return f
+	}
+	finish := childSpec{RotateCA: true, Finish: true}
+	finish.Config = switched().cfgPath
+	trial := runChild(t, finish)
+	k := slices.Index(trial.steps, "journal-installed") + 1
+	if trial.killed || trial.code != ExitOK || k == 0 {
+		t.Fatalf("trial finish: code %d, steps %v\n%s", trial.code, trial.steps, trial.stderr)
+	}
+	f := switched()
+	finish.Config, finish.KillAt = f.cfgPath, k
+	if res := runChild(t, finish); !res.killed || !journalExists(t, f) {
+		t.Fatalf("finish not killed after journal-installed: code %d\n%s", res.code, res.stderr)
+	}
+	const nothing = "the CA rotation is finished already: nothing to do (renew --rotate-ca starts a new one)"
+	code, out := f.run(t, Options{RotateCA: true, Finish: true})
+	if code != ExitOK || !strings.Contains(out, "\nrenew: ok: CA rotation finished: the new CA alone is trusted (") ||
+		!strings.Contains(out, "\nrenew: ok: "+nothing+" (") {
+		t.Fatalf("finish after a crash: exit %d\n%s", code, out)
+	}
+	st, err := rotation.Read(f.config(t).RenewStateDir())
+	if err != nil || st.Phase != renewstate.PhaseFinished {
+		t.Fatalf("phase %+v %v", st, err)
+	}
+	requireOutcome(t, f, ExitOK, renewstate.OutcomeOK, "", nothing, "", "last run 0 minutes ago succeeded: "+nothing)
+	requireConsistent(t, f.config(t))
+
+	before := snapshot(t, f.dir)
+	code, out = f.run(t, Options{RotateCA: true, Finish: true})
+	if code != ExitOK || !strings.HasPrefix(out, "renew: ok: "+nothing+" (") || strings.Count(out, "\n") != 1 {
+		t.Fatalf("finish once more: exit %d\n%s", code, out)
+	}
+	requireOnlyStateChanged(t, f, before)
+	requireOutcome(t, f, ExitOK, renewstate.OutcomeOK, "", nothing, "", "last run 0 minutes ago succeeded: "+nothing)
 }

@@ -67,7 +67,7 @@ func run(args []string) int {
 	renewCmd.Flag("dry-run", "Print the plan and stop.").BoolVar(&renewOpts.DryRun)
 	renewCmd.Flag("force", "Renew every selected entry, due or not.").BoolVar(&renewOpts.Force)
 	renewCmd.Flag("only", "Renew only this entry (repeatable).").PlaceHolder("NAME").StringsVar(&renewOpts.Only)
-	renewCmd.Flag("no-reload", "Install the files only: no reload, no verification (first issuance).").BoolVar(&renewOpts.NoReload)
+	renewCmd.Flag("no-reload", "Install the files only: no reload, no verification, so a running server keeps its old certificate until it is reloaded (first issuance, or an entry nothing reloads).").BoolVar(&renewOpts.NoReload)
 	renewCmd.Flag("wait", "Wait for a running renew instead of refusing.").BoolVar(&renewOpts.Wait)
 	renewCmd.Flag("rotate-ca", "Rotate the CA through a trust bundle: the next step (prepare, switch), or up to --until.").BoolVar(&renewOpts.RotateCA)
 	renewCmd.Flag("until", "With --rotate-ca: run every step up to this one (prepare, switch, finish).").PlaceHolder("STEP").EnumVar(&renewOpts.Until, rotation.Steps()...)

@@ -188,13 +188,17 @@ renew: {state_dir: state}
 		out  string
 	}{
 		{[]string{"renew"}, 4, "run `pgtls_exporter renew --init` to create one"},
-		{[]string{"renew", "--init", "--dry-run"}, 0, "Dry run: nothing was written."},
+		{[]string{"renew", "--init", "--dry-run"}, 4, "or run with --no-reload to write the files alone"},
+		{[]string{"renew", "--init", "--no-reload", "--dry-run"}, 0, "Dry run: nothing was written."},
 		{[]string{"renew", "--init", "--no-reload"}, 0, "renew: ok: renewed pg"},
 		{[]string{"renew"}, 0, "Nothing to do."},
 		{[]string{"check", "--warn-before=30d"}, 0, "PGTLS OK - "},
 		{[]string{"renew", "--force", "--only", "pg", "--no-reload"}, 0, "renew pg: forced (--force)"},
 		{[]string{"renew", "--only", "nope"}, 4, "--only nope: no certificates entry has that name"},
 		{[]string{"check", "--warn-before=30d"}, 1, "renew_refused"},
+		{[]string{"renew", "--force"}, 4, "entry pg: no renew.services entry reloads it and no target serves it, so nothing would load a new certificate"},
+		{[]string{"renew", "--force", "--no-reload"}, 0, "a running server keeps serving its old certificate until it is reloaded)"},
+		{[]string{"check", "--warn-before=30d"}, 0, "PGTLS OK - "},
 		{[]string{"renew", "--finish"}, 3, "pgtls_exporter: --until and --finish belong to --rotate-ca"},
 		{[]string{"renew", "--rotate-ca", "--force"}, 3, "pgtls_exporter: --rotate-ca goes with neither --init, --force, --only nor --no-reload"},
 		{[]string{"renew", "--rotate-ca", "--until", "halfway"}, 3, "enum value must be one of prepare,switch,finish, got 'halfway'"},

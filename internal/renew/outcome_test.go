@@ -162,3 +162,82 @@ func TestFinishedRotationFinishedAgainIsNothingToDo(t *testing.T) {
 	requireOnlyStateChanged(t, f, before)
 	requireOutcome(t, f, ExitOK, renewstate.OutcomeOK, "", nothing, "", "last run 0 minutes ago succeeded: "+nothing)
 }
+
+// TestUnreloadedEntryNeedsNoReload: an entry that no service reloads and
+// no target serves is refused, with how to fix it; --no-reload renews it
+// and says the server keeps serving the old certificate.
+func TestUnreloadedEntryNeedsNoReload(t *testing.T) {
+	f := newFixture(t, "").withCerts(t, time.Now().Add(5*24*time.Hour))
+	before := snapshot(t, f.dir)
+	code, out := f.run(t, Options{Only: []string{"postgres"}})
+	const reason = "entry postgres: no renew.services entry reloads it and no target serves it, so nothing would load a new " +
+		"certificate and its server would keep serving the old one: list it under certificates of a renew.services entry " +
+		"(and as certificate of a targets entry, to verify it), or run with --no-reload to write the files alone"
+	if code != ExitRefused || !strings.Contains(out, "\n  REFUSED, nothing will be written: "+reason+"\n") ||
+		!strings.Contains(out, "\nrenew: refused, nothing attempted: the plan was refused (see above) (") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	requireOnlyStateChanged(t, f, before)
+	requireOutcome(t, f, ExitRefused, renewstate.OutcomeRefused, reason, "refused: "+reason,
+		rules.RenewRefused, "last run 0 minutes ago refused to start, nothing was attempted: "+reason)
+
+	code, out = f.run(t, Options{Only: []string{"postgres"}, NoReload: true})
+	const renewed = "renewed postgres (--no-reload: not installed into services, not reloaded, not verified; " +
+		"a running server keeps serving its old certificate until it is reloaded)"
+	if code != ExitOK || !strings.Contains(out, "\n    3. no install into services, no reload, no verification (--no-reload): "+
+		"a running server keeps serving its old certificate until it is reloaded\n") || !strings.Contains(out, "\nrenew: ok: "+renewed+" (") ||
+		strings.Contains(out, "confirm") {
+		t.Fatalf("--no-reload: exit %d\n%s", code, out)
+	}
+	requireOutcome(t, f, ExitOK, renewstate.OutcomeOK, "", renewed, "", "last run 0 minutes ago succeeded: "+renewed)
+	if e := readState(t, f.config(t)).Entries["postgres"]; e.Result != renewstate.ResultRenewed {
+		t.Fatalf("entry postgres: %+v", e)
+	}
+}
+
+// TestPlanPromisesOnlyWhatItVerifies: the plan's rollback step confirms
+// the old certificates only when a target serves them; a reload that no
+// target verifies is a warning.
+func TestPlanPromisesOnlyWhatItVerifies(t *testing.T) {
+	f := newFixture(t, reloadBoth).withCerts(t, time.Now().Add(5*24*time.Hour))
+	code, out := f.run(t, Options{DryRun: true})
+	for _, want := range []string{
+		"\n    4. on failure: restore the backup, reload again (no target to confirm the old certificates are served)\n",
+		"\n  WARNING: entry pgbouncer: no target serves it (a targets entry with certificate: pgbouncer), so its reload is not verified\n",
+		"\n  WARNING: entry postgres: no target serves it (a targets entry with certificate: postgres), so its reload is not verified\n",
+	} {
+		if code != ExitOK || !strings.Contains(out, want) {
+			t.Errorf("exit %d; no target: output lacks %q:\n%s", code, want, out)
+		}
+	}
+	f.writeConfig(t, reloadBoth+"targets: [{name: db, address: '127.0.0.1:1', certificate: postgres}]\n")
+	code, out = f.run(t, Options{DryRun: true})
+	for _, want := range []string{
+		"\n    5. on failure: restore the backup, reload again, confirm the old certificates are served\n",
+		"\n  WARNING: entry pgbouncer: no target serves it (a targets entry with certificate: pgbouncer), so its reload is not verified\n",
+	} {
+		if code != ExitOK || !strings.Contains(out, want) {
+			t.Errorf("exit %d; a target: output lacks %q:\n%s", code, want, out)
+		}
+	}
+	if strings.Contains(out, "entry postgres: no target serves it") {
+		t.Errorf("postgres has a target:\n%s", out)
+	}
+}
+
+// TestRotationWarnsOfAnUnreloadedEntry: a CA rotation has no
+// --no-reload, so switch reissues an entry that nothing reloads or
+// verifies, and its plan says what that leaves behind.
+func TestRotationWarnsOfAnUnreloadedEntry(t *testing.T) {
+	f := newFixture(t, "renew:\n  services:\n    - {name: db, kind: postgres, certificates: [postgres], reload: {command: [/bin/true]}}\n").
+		withCerts(t, time.Now().Add(300*24*time.Hour))
+	if code, out := f.run(t, Options{RotateCA: true}); code != ExitOK {
+		t.Fatalf("prepare: exit %d\n%s", code, out)
+	}
+	code, out := f.run(t, Options{RotateCA: true, DryRun: true})
+	const want = "\n  WARNING: entry pgbouncer: no renew.services entry reloads it and no target serves it: a server that serves it " +
+		"keeps its certificate of the old CA until it is reloaded, and finish cannot see that\n"
+	if code != ExitOK || !strings.Contains(out, want) || strings.Contains(out, "entry postgres: no renew.services") {
+		t.Fatalf("switch dry run: exit %d\n%s", code, out)
+	}
+}

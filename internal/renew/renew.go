@@ -47,7 +47,10 @@ type Options struct {
 	// Only selects entries by name; empty means all.
 	Only []string
 	// NoReload installs files only: no service install step, no reload,
-	// no verification (first issuance, before the servers run).
+	// no verification (first issuance, before the servers run), so a
+	// running server keeps its old certificate until it is reloaded. An
+	// entry that no service reloads and no target serves is renewed only
+	// with it.
 	NoReload bool
 	// Wait waits for a running renew to finish instead of refusing.
 	Wait bool
@@ -295,7 +298,7 @@ func (r *runner) complete(ctx context.Context, t *txn) int {
 		msg = rotationSummary(t.j)
 	}
 	if !t.j.Reload {
-		msg += " (--no-reload: not installed into services, not verified)"
+		msg += " (--no-reload: not installed into services, not reloaded, not verified; " + keepsServingOld + ")"
 	}
 	return r.done(ExitOK, msg)
 }

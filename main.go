@@ -61,13 +61,13 @@ func run(args []string) int {
 	critBefore := durationFlag(checkCmd.Flag("crit-before", "Critical when a server certificate expires within this (default: thresholds.crit_before, 7d).").PlaceHolder("7d"))
 	output := checkCmd.Flag("output", "Report format: text or json.").Default("text").Enum("text", "json")
 
-	renewCmd := app.Command("renew", "Renew due certificates, reload the servers, verify, roll back on failure; exit 0 ok, 1 failed and rolled back, 2 failed and not rolled back.")
+	renewCmd := app.Command("renew", "Renew due certificates, reload the servers, verify, roll back on failure; exit 0 ok, 1 failed and rolled back, 2 failed and not rolled back, 4 refused (nothing attempted).")
 	renewOpts := renew.Options{}
 	renewCmd.Flag("init", "Create a CA when neither its certificate nor its key exists.").BoolVar(&renewOpts.Init)
 	renewCmd.Flag("dry-run", "Print the plan and stop.").BoolVar(&renewOpts.DryRun)
 	renewCmd.Flag("force", "Renew every selected entry, due or not.").BoolVar(&renewOpts.Force)
 	renewCmd.Flag("only", "Renew only this entry (repeatable).").PlaceHolder("NAME").StringsVar(&renewOpts.Only)
-	renewCmd.Flag("no-reload", "Install the files only: no reload, no verification (first issuance).").BoolVar(&renewOpts.NoReload)
+	renewCmd.Flag("no-reload", "Install the files only: no reload, no verification, so a running server keeps its old certificate until it is reloaded (first issuance, or an entry nothing reloads).").BoolVar(&renewOpts.NoReload)
 	renewCmd.Flag("wait", "Wait for a running renew instead of refusing.").BoolVar(&renewOpts.Wait)
 	renewCmd.Flag("rotate-ca", "Rotate the CA through a trust bundle: the next step (prepare, switch), or up to --until.").BoolVar(&renewOpts.RotateCA)
 	renewCmd.Flag("until", "With --rotate-ca: run every step up to this one (prepare, switch, finish).").PlaceHolder("STEP").EnumVar(&renewOpts.Until, rotation.Steps()...)

@@ -187,17 +187,22 @@ renew: {state_dir: state}
 		code int
 		out  string
 	}{
-		{[]string{"renew"}, 1, "run `pgtls_exporter renew --init` to create one"},
-		{[]string{"renew", "--init", "--dry-run"}, 0, "Dry run: nothing was written."},
+		{[]string{"renew"}, 4, "run `pgtls_exporter renew --init` to create one"},
+		{[]string{"renew", "--init", "--dry-run"}, 4, "or run with --no-reload to write the files alone"},
+		{[]string{"renew", "--init", "--no-reload", "--dry-run"}, 0, "Dry run: nothing was written."},
 		{[]string{"renew", "--init", "--no-reload"}, 0, "renew: ok: renewed pg"},
 		{[]string{"renew"}, 0, "Nothing to do."},
 		{[]string{"check", "--warn-before=30d"}, 0, "PGTLS OK - "},
 		{[]string{"renew", "--force", "--only", "pg", "--no-reload"}, 0, "renew pg: forced (--force)"},
-		{[]string{"renew", "--only", "nope"}, 1, "--only nope: no certificates entry has that name"},
+		{[]string{"renew", "--only", "nope"}, 4, "--only nope: no certificates entry has that name"},
+		{[]string{"check", "--warn-before=30d"}, 1, "renew_refused"},
+		{[]string{"renew", "--force"}, 4, "entry pg: no renew.services entry reloads it and no target serves it, so nothing would load a new certificate"},
+		{[]string{"renew", "--force", "--no-reload"}, 0, "a running server keeps serving its old certificate until it is reloaded)"},
+		{[]string{"check", "--warn-before=30d"}, 0, "PGTLS OK - "},
 		{[]string{"renew", "--finish"}, 3, "pgtls_exporter: --until and --finish belong to --rotate-ca"},
 		{[]string{"renew", "--rotate-ca", "--force"}, 3, "pgtls_exporter: --rotate-ca goes with neither --init, --force, --only nor --no-reload"},
 		{[]string{"renew", "--rotate-ca", "--until", "halfway"}, 3, "enum value must be one of prepare,switch,finish, got 'halfway'"},
-		{[]string{"renew", "--rotate-ca", "--dry-run"}, 1, "REFUSED, nothing will be written: renew.services is empty: no server would load the new trust or certificates"},
+		{[]string{"renew", "--rotate-ca", "--dry-run"}, 4, "REFUSED, nothing will be written: renew.services is empty: no server would load the new trust or certificates"},
 	}
 	for _, s := range steps {
 		code, out := run(s.args...)

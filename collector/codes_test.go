@@ -180,7 +180,7 @@ func TestEveryCodeReachesPrometheus(t *testing.T) {
 	got = append(got, problems(t, auditFaults(t, dir)...)...)
 
 	// renew's state: an interrupted run that could not roll back an entry,
-	// one that rolled back, and a state file that does not parse.
+	// one that rolled back, one refused, and a state file that does not parse.
 	stateDir := func(st *renewstate.State, journal bool) string {
 		d := t.TempDir()
 		if st != nil {
@@ -198,6 +198,8 @@ func TestEveryCodeReachesPrometheus(t *testing.T) {
 	got = append(got, problems(t, NewRenew(stateDir(&renewstate.State{Version: 1, LastRun: now, ExitCode: 2,
 		Entries: map[string]renewstate.Entry{"postgres": {Result: renewstate.ResultRollbackFailed}}}, true), quiet))...)
 	got = append(got, problems(t, NewRenew(stateDir(&renewstate.State{Version: 1, LastRun: now, ExitCode: 1}, false), quiet))...)
+	got = append(got, problems(t, NewRenew(stateDir(&renewstate.State{Version: 1, LastRun: now, ExitCode: 4,
+		Outcome: renewstate.OutcomeRefused, Refused: "no usable CA"}, false), quiet))...)
 	got = append(got, problems(t, NewRenew(stateDir(nil, false), quiet))...)
 
 	// The CA rotation: one left prepared for 8 days (max_phase_age 7d),
@@ -271,6 +273,7 @@ func TestEveryCodeReachesPrometheus(t *testing.T) {
 		"sessions pgbouncer/pgb plaintext_server_connections warning",
 		"sessions pgbouncer/pgb_strict server_tls_expected critical",
 		"renew renew renew_interrupted critical",
+		"renew renew renew_refused warning",
 		"renew renew renew_not_rolled_back critical",
 		"renew renew renew_rollback_failed critical",
 		"renew renew renew_rolled_back warning",

@@ -22,7 +22,9 @@ var (
 	renewLastSuccessDesc = prometheus.NewDesc(Namespace+"_renew_last_success_timestamp_seconds",
 		"When a renew run last exited 0 (0: never).", nil, nil)
 	renewExitCodeDesc = prometheus.NewDesc(Namespace+"_renew_last_exit_code",
-		"Exit code of the last renew run: 0 ok, 1 failed and rolled back, 2 failed and not rolled back.", nil, nil)
+		"Exit code of the last renew run: 0 ok, 1 failed and rolled back, 2 failed and not rolled back, 4 refused (nothing attempted).", nil, nil)
+	renewOutcomeDesc = prometheus.NewDesc(Namespace+"_renew_last_outcome",
+		"How the last renew run ended: 1 for its outcome, 0 for the others.", []string{"outcome"}, nil)
 	renewEntryResultDesc = prometheus.NewDesc(Namespace+"_renew_entry_last_result",
 		"What the last renew run did to an entry: 1 for its result, 0 for the others.", []string{"name", "result"}, nil)
 	renewEntryRenewedDesc = prometheus.NewDesc(Namespace+"_renew_entry_last_renewed_timestamp_seconds",
@@ -74,6 +76,9 @@ func (r *Renew) Update(_ context.Context, ch chan<- prometheus.Metric) error {
 	send(renewLastRunDesc, timestamp(st.LastRun))
 	send(renewLastSuccessDesc, timestamp(st.LastSuccess))
 	send(renewExitCodeDesc, float64(st.ExitCode))
+	for _, outcome := range renewstate.Outcomes() {
+		send(renewOutcomeDesc, boolValue(st.Outcome == outcome), outcome)
+	}
 	for name, e := range st.Entries {
 		for _, result := range renewstate.Results() {
 			send(renewEntryResultDesc, boolValue(e.Result == result), name, result)

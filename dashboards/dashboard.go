@@ -179,9 +179,10 @@ func Build() Dashboard {
 	b.add(timeseries("Renew runs", "Last run and last success of pgtls_exporter renew.", "dateTimeAsIso",
 		series(fmt.Sprintf("pgtls_renew_last_run_timestamp_seconds{%s} * 1000", inst), "last run {{instance}}"),
 		series(fmt.Sprintf("pgtls_renew_last_success_timestamp_seconds{%s} * 1000", inst), "last success {{instance}}")), 12, 8)
-	b.add(table("Renew result per entry", "What the last pgtls_exporter renew did to each entry (1 = current result).",
+	b.add(table("Renew result per entry", "What the last pgtls_exporter renew did to each entry (1 = current result), and how the run ended.",
 		instant(fmt.Sprintf("pgtls_renew_entry_last_result{%s} == 1", inst), ""),
-		instant(fmt.Sprintf("pgtls_renew_last_exit_code{%s}", inst), "")), 12, 8)
+		instant(fmt.Sprintf("pgtls_renew_last_exit_code{%s}", inst), ""),
+		instant(fmt.Sprintf("pgtls_renew_last_outcome{%s} == 1", inst), "")), 12, 8)
 	b.add(timeseries("Collector health", "1 when a source (files, probes, sessions, renew state) worked.", "none",
 		series(fmt.Sprintf("pgtls_scrape_collector_success{%s}", inst), "{{instance}} {{collector}}")), 6, 8)
 	b.add(timeseries("Collector time", "Time each source took per scrape.", "s",

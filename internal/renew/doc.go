@@ -10,7 +10,10 @@
 // renames them into place, runs each affected service's install and reload
 // steps, and probes the affected targets until they serve the new serials
 // with verify-full. If anything fails it restores the backup, reloads
-// again and confirms the old certificates are served. The journal makes
-// every step restartable: a run killed at any point is finished (or undone)
-// by the next one. The outcome goes to a state file the exporter exports.
+// again and confirms the old certificates are served where a target
+// serves them. A run that cannot start (a refused plan, another run
+// holding the lock, a rotation step not to be taken now) attempts nothing
+// and exits ExitRefused. The journal makes every step restartable: a run
+// killed at any point is finished (or undone) by the next one. The
+// outcome goes to a state file the exporter exports.
 package renew

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -26,6 +27,10 @@ type Plan struct {
 	Targets []config.Target
 	// Reload is false with --no-reload.
 	Reload bool
+	// Unreloaded are renewed entries that no service reloads and no
+	// target serves: nothing would load their new certificates, nor see
+	// that they are not served.
+	Unreloaded []string
 	// Warnings do not stop the run.
 	Warnings []string
 	// Err stops the run before anything is written (only when something
@@ -68,6 +73,9 @@ type planInput struct {
 	only    []string
 	reload  bool
 	created bool // the CA is created by this run
+	// rotation is the reissue of a CA rotation's switch, which has no
+	// --no-reload: an entry nothing reloads is the caller's to judge.
+	rotation bool
 }
 
 // makePlan decides which entries to renew and which services and targets
@@ -100,6 +108,9 @@ func makePlan(in planInput) *Plan {
 		p.Entries = append(p.Entries, ep)
 	}
 	p.involve(in.cfg)
+	if p.Reload && !in.rotation && len(p.Unreloaded) > 0 {
+		p.Err = errors.Join(p.Err, unreloaded(p.Unreloaded))
+	}
 	if len(p.Renewing()) > 0 && in.ca.Err != nil {
 		p.Err = errors.Join(p.Err, in.ca.Err)
 	}
@@ -134,8 +145,10 @@ func judge(er *inspect.EntryReport, now time.Time, th rules.Policy) (reasons []s
 	return reasons, fmt.Sprintf("valid until %s (in %s)", rotation.Day(leaf.NotAfter), roundDays(leaf.NotAfter.Sub(now)))
 }
 
-// involve picks the services and targets of the renewed entries and
-// refuses a renewed entry that a target serves but no service reloads.
+// involve picks the services and targets of the renewed entries, refuses
+// a renewed entry that a target serves but no service reloads, lists the
+// ones that no service reloads and no target serves (Unreloaded), and
+// warns of those reloaded that no target verifies.
 func (p *Plan) involve(cfg *config.Config) {
 	renewed := map[string]bool{}
 	for _, e := range p.Renewing() {
@@ -152,19 +165,41 @@ func (p *Plan) involve(cfg *config.Config) {
 			p.Services = append(p.Services, s)
 		}
 	}
+	served := map[string]bool{}
 	for _, t := range cfg.Targets {
 		if t.Certificate == "" || !renewed[t.Certificate] {
 			continue
 		}
+		served[t.Certificate] = true
 		p.Targets = append(p.Targets, t)
 		if p.Reload && !reloaded[t.Certificate] {
 			p.Err = errors.Join(p.Err, fmt.Errorf("entry %s is served by target %s but no renew.services entry reloads it: add one, or run with --no-reload",
 				t.Certificate, t.Name))
 		}
 	}
+	for _, e := range p.Renewing() {
+		switch name := e.Entry.Name; {
+		case !reloaded[name] && !served[name]:
+			p.Unreloaded = append(p.Unreloaded, name)
+		case p.Reload && !served[name]:
+			p.Warnings = append(p.Warnings, fmt.Sprintf("entry %s: no target serves it (a targets entry with certificate: %s), so its reload is not verified", name, name))
+		}
+	}
 	if !p.Reload {
 		p.Targets = nil
 	}
+}
+
+// unreloaded refuses entries that no service reloads and no target
+// serves, and says how to fix it.
+func unreloaded(names []string) error {
+	what, it := "entry "+names[0], "it"
+	if len(names) > 1 {
+		what, it = "entries "+strings.Join(names, ", "), "them"
+	}
+	return fmt.Errorf("%[1]s: no renew.services entry reloads %[2]s and no target serves %[2]s, so nothing would load a new "+
+		"certificate and its server would keep serving the old one: list %[2]s under certificates of a renew.services entry "+
+		"(and as certificate of a targets entry, to verify %[2]s), or run with --no-reload to write the files alone", what, it)
 }
 
 // roundDays renders a duration in days (or hours below two days).

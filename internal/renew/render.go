@@ -110,15 +110,46 @@ func writeSteps(pr func(string, ...any), cfg *config.Config, p *Plan, stateDir s
 	pr("  Steps:")
 	writeTxnSteps(step, stateDir)
 	if !p.Reload {
-		step("no install into services, no reload, no verification (--no-reload)")
+		step("no install into services, no reload, no verification (--no-reload): " + keepsServingOld)
 		return
 	}
 	writeServiceSteps(step, cfg, p.Services)
+	old := map[string]bool{}
+	for _, e := range p.Renewing() {
+		old[e.Entry.Name] = e.OldSerial != ""
+	}
+	confirm := false
 	for _, t := range p.Targets {
 		step("verify target %s (%s, name %s) serves the new serial and passes verify-full (up to %s)",
 			t.Name, t.Address, targetName(t), cfg.WrittenDuration("renew.verify_timeout", cfg.Renew.VerifyTimeoutDuration()))
+		confirm = confirm || old[t.Certificate]
 	}
-	step("on failure: restore the backup, reload again, confirm the old certificates are served")
+	writeRollbackStep(step, "restore the backup", len(p.Services) > 0, confirm, false)
+}
+
+// keepsServingOld says what --no-reload leaves to the operator.
+const keepsServingOld = "a running server keeps serving its old certificate until it is reloaded"
+
+// writeRollbackStep is a plan's last step: what a failure undoes, and
+// only the steps and checks the run will take (reload: services reload
+// again; confirm: targets serve the old certificates; link: the link
+// check).
+func writeRollbackStep(step func(string, ...any), restore string, reload, confirm, link bool) {
+	parts := []string{restore}
+	if reload {
+		parts = append(parts, "reload again")
+	}
+	if confirm {
+		parts = append(parts, "confirm the old certificates are served")
+	}
+	if link {
+		parts = append(parts, "run the link check again")
+	}
+	note := ""
+	if !confirm {
+		note = " (no target to confirm the old certificates are served)"
+	}
+	step("on failure: %s%s", strings.Join(parts, ", "), note)
 }
 
 // refusal says on one line why the plan is refused; the CA's reason,

@@ -28,6 +28,11 @@ const (
 	ExitRolledBack = 1
 	// ExitBroken: failed and could not be undone; a person must act now.
 	ExitBroken = 2
+	// ExitRefused: refused to start, nothing was attempted: the plan was
+	// refused (no usable CA, an entry nothing would load, ...), a CA
+	// rotation step cannot be taken now, or another renew holds the lock.
+	// (3 is a command line that does not parse, as for every command.)
+	ExitRefused = 4
 )
 
 // Options configure one renew run.
@@ -42,7 +47,10 @@ type Options struct {
 	// Only selects entries by name; empty means all.
 	Only []string
 	// NoReload installs files only: no service install step, no reload,
-	// no verification (first issuance, before the servers run).
+	// no verification (first issuance, before the servers run), so a
+	// running server keeps its old certificate until it is reloaded. An
+	// entry that no service reloads and no target serves is renewed only
+	// with it.
 	NoReload bool
 	// Wait waits for a running renew to finish instead of refusing.
 	Wait bool
@@ -93,6 +101,8 @@ type runner struct {
 	// leftovers is cleanup that could not be done, with every configured
 	// file as it should be.
 	leftovers []string
+	// refusal is why the run refused to start (ExitRefused).
+	refusal string
 }
 
 // Run performs one renew run and returns its exit code.
@@ -128,6 +138,12 @@ func Run(ctx context.Context, opts Options) int {
 		return ExitRolledBack
 	}
 	lk, err := acquireLock(ctx, r.stateDir, opts.Wait)
+	if errors.Is(err, ErrBusy) {
+		// The state file is the running renew's to write.
+		r.log.Error("renew refused to start; nothing was attempted", "reason", err)
+		fmt.Fprintf(r.out, "renew: %s: %v\n", closingWords(ExitRefused), err)
+		return ExitRefused
+	}
 	if err != nil {
 		r.log.Error("renew refused", "err", err)
 		fmt.Fprintf(r.out, "renew: %v\n", err)
@@ -159,7 +175,7 @@ func (r *runner) dryRun() int {
 	writePlan(r.out, r.cfg, plan, r.stateDir)
 	fmt.Fprintln(r.out, "Dry run: nothing was written.")
 	if plan.Err != nil {
-		return ExitRolledBack
+		return ExitRefused
 	}
 	return ExitOK
 }
@@ -200,7 +216,8 @@ func (r *runner) renew(ctx context.Context) int {
 	}
 	renewing := plan.Renewing()
 	if plan.Err != nil {
-		return r.refused(renewing, plan.Err)
+		// The plan printed the reason: the closing line refers to it.
+		return r.refuse(renewing, plan.Err, "the plan was refused (see above)")
 	}
 	if len(renewing) == 0 {
 		return r.done(ExitOK, "nothing to do")
@@ -249,29 +266,6 @@ func (r *runner) newTxn() *txn {
 	}}
 }
 
-// notRenewed ends a run that stopped before changing anything.
-func (r *runner) notRenewed(entries []EntryPlan, err error) int {
-	r.markNotRenewed(entries, err)
-	return r.done(ExitRolledBack, "not renewed: "+err.Error())
-}
-
-// refused ends a run whose plan was refused. The plan printed the reason,
-// so the closing line and the closing log line refer to it instead of
-// repeating it; the state file keeps it.
-func (r *runner) refused(entries []EntryPlan, err error) int {
-	r.markNotRenewed(entries, err)
-	return r.record(ExitRolledBack, "not renewed: "+err.Error(), "not renewed: the plan was refused (see above)")
-}
-
-// markNotRenewed logs why the run stopped and records it for each entry.
-func (r *runner) markNotRenewed(entries []EntryPlan, err error) {
-	r.log.Error("renew stopped before changing anything", "err", err)
-	for _, e := range entries {
-		r.results[e.Entry.Name] = renewstate.Entry{Result: renewstate.ResultNotRenewed,
-			Reason: joinReasons(e.Reasons), Error: err.Error()}
-	}
-}
-
 // complete applies a prepared or installed transaction: renames, then (with
 // reload) install, reload and verify; rolls back on any failure.
 func (r *runner) complete(ctx context.Context, t *txn) int {
@@ -304,7 +298,7 @@ func (r *runner) complete(ctx context.Context, t *txn) int {
 		msg = rotationSummary(t.j)
 	}
 	if !t.j.Reload {
-		msg += " (--no-reload: not installed into services, not verified)"
+		msg += " (--no-reload: not installed into services, not reloaded, not verified; " + keepsServingOld + ")"
 	}
 	return r.done(ExitOK, msg)
 }

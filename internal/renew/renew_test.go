@@ -67,14 +67,22 @@ func TestInitIssuesEverythingThenNothingToDo(t *testing.T) {
 	}
 }
 
+// reloadBoth is a renew section whose one service reloads both entries
+// with a command that does nothing.
+const reloadBoth = `renew:
+  keep_backups: 2
+  services:
+    - {name: db, kind: postgres, certificates: [pgbouncer, postgres], reload: {command: ["true"]}}
+`
+
 func TestRenewsOnlyWhatIsDue(t *testing.T) {
-	f := newFixture(t, "renew: {keep_backups: 2}\n").withCerts(t, time.Now().Add(400*24*time.Hour))
+	f := newFixture(t, reloadBoth).withCerts(t, time.Now().Add(400*24*time.Hour))
 	cfg := f.config(t)
 	old := requireConsistent(t, cfg)
 	// pgbouncer expires soon; postgres lacks a SAN the config now expects.
 	f.writeEntry(t, "pgbouncer", time.Now().Add(10*24*time.Hour))
 	if err := os.WriteFile(f.cfgPath, []byte(strings.Replace(baseConfig, "[postgres, db, localhost, 127.0.0.1]",
-		"[postgres, db, localhost, 127.0.0.1, replica]", 1)+"renew: {keep_backups: 2}\n"), 0o644); err != nil {
+		"[postgres, db, localhost, 127.0.0.1, replica]", 1)+reloadBoth), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, out := f.run(t, Options{DryRun: true})
@@ -105,20 +113,20 @@ func TestRenewsOnlyWhatIsDue(t *testing.T) {
 	if b := backups(t, cfg); len(b) != 2 {
 		t.Fatalf("keep_backups 2: %v", b)
 	}
-	if code, out = f.run(t, Options{Only: []string{"nope"}}); code != ExitRolledBack || !strings.Contains(out, "--only nope: no certificates entry has that name") {
+	if code, out = f.run(t, Options{Only: []string{"nope"}}); code != ExitRefused || !strings.Contains(out, "--only nope: no certificates entry has that name") {
 		t.Fatalf("unknown --only: %d\n%s", code, out)
 	}
 }
 
 func TestMissingCAKeyRefusesAndWritesNothing(t *testing.T) {
-	f := newFixture(t, "").withCerts(t, time.Now().Add(5*24*time.Hour))
+	f := newFixture(t, reloadBoth).withCerts(t, time.Now().Add(5*24*time.Hour))
 	if err := os.Remove(f.path("certs/ca/ca.key")); err != nil {
 		t.Fatal(err)
 	}
 	before := snapshot(t, f.path("certs"))
 	for _, opts := range []Options{{}, {Init: true}, {Force: true, Init: true}} {
 		code, out := f.run(t, opts)
-		if code != ExitRolledBack || !strings.Contains(out, "CA key certs/ca/ca.key is missing") || !strings.Contains(out, "REFUSED, nothing will be written") {
+		if code != ExitRefused || !strings.Contains(out, "CA key certs/ca/ca.key is missing") || !strings.Contains(out, "REFUSED, nothing will be written") {
 			t.Fatalf("%+v: exit %d\n%s", opts, code, out)
 		}
 	}
@@ -133,7 +141,8 @@ func TestMissingCAKeyRefusesAndWritesNothing(t *testing.T) {
 		t.Fatalf("journal: %v", err)
 	}
 	st := readState(t, cfg)
-	if e := st.Entries["postgres"]; e.Result != renewstate.ResultNotRenewed || !strings.Contains(e.Error, "CA key") || st.ExitCode != 1 || !st.LastSuccess.IsZero() {
+	if e := st.Entries["postgres"]; e.Result != renewstate.ResultNotRenewed || !strings.Contains(e.Error, "CA key") || st.ExitCode != ExitRefused ||
+		st.Outcome != renewstate.OutcomeRefused || !st.LastSuccess.IsZero() {
 		t.Fatalf("state %+v", st)
 	}
 }
@@ -141,39 +150,39 @@ func TestMissingCAKeyRefusesAndWritesNothing(t *testing.T) {
 // TestRefusalIsPrintedOnce: a refused plan's reason is printed once in the
 // plan and logged once; the other lines refer to it.
 func TestRefusalIsPrintedOnce(t *testing.T) {
-	f := newFixture(t, "").withCerts(t, time.Now().Add(5*24*time.Hour))
+	f := newFixture(t, reloadBoth).withCerts(t, time.Now().Add(5*24*time.Hour))
 	if err := os.Remove(f.path("certs/ca/ca.key")); err != nil {
 		t.Fatal(err)
 	}
 	var log bytes.Buffer
 	code, out := f.run(t, Options{Force: true, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	const reason = "CA key certs/ca/ca.key is missing, so nothing can be signed"
-	if code != ExitRolledBack || strings.Count(out, reason) != 1 || strings.Count(log.String(), reason) != 1 {
+	if code != ExitRefused || strings.Count(out, reason) != 1 || strings.Count(log.String(), reason) != 1 {
 		t.Fatalf("exit %d; reason %d times in the output, %d in the log\n%s\n%s",
 			code, strings.Count(out, reason), strings.Count(log.String(), reason), out, log.String())
 	}
 	for _, want := range []string{
 		"\n  CA   UNUSABLE: " + reason + "; a new CA would break every client that trusts certs/ca/ca.crt, so renew creates none (--init only acts when neither file exists): restore the key from a backup\n",
 		"\n  REFUSED, nothing will be written: no usable CA (see the CA line)\n",
-		"\nrenew: failed, nothing changed or rolled back: not renewed: the plan was refused (see above) (",
+		"\nrenew: refused, nothing attempted: the plan was refused (see above) (",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if !strings.Contains(log.String(), `summary="not renewed: the plan was refused (see above)"`) {
+	if !strings.Contains(log.String(), `summary="the plan was refused (see above)"`) {
 		t.Errorf("log:\n%s", log.String())
 	}
 	// The state file keeps the reason for check and the metrics.
-	if st := readState(t, f.config(t)); !strings.Contains(st.Message, reason) {
-		t.Errorf("state message %q", st.Message)
+	if st := readState(t, f.config(t)); !strings.HasPrefix(st.Refused, reason) || st.Message != "refused: "+st.Refused {
+		t.Errorf("state: refused %q, message %q", st.Refused, st.Message)
 	}
 }
 
 func TestNoCAWithoutInit(t *testing.T) {
 	f := newFixture(t, "")
 	code, out := f.run(t, Options{NoReload: true})
-	if code != ExitRolledBack || !strings.Contains(out, "run `pgtls_exporter renew --init` to create one") {
+	if code != ExitRefused || !strings.Contains(out, "run `pgtls_exporter renew --init` to create one") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	if _, err := os.Stat(f.path("certs")); !os.IsNotExist(err) {
@@ -182,7 +191,7 @@ func TestNoCAWithoutInit(t *testing.T) {
 	// A CA certificate without its key is never replaced, even with --init.
 	testcerts.WriteFile(t, f.path("certs/ca/ca.crt"), testcerts.CA(t, "Lone CA").CertPEM, 0o644)
 	code, out = f.run(t, Options{Init: true, NoReload: true})
-	if code != ExitRolledBack || !strings.Contains(out, "CA key certs/ca/ca.key is missing") {
+	if code != ExitRefused || !strings.Contains(out, "CA key certs/ca/ca.key is missing") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 }
@@ -190,7 +199,7 @@ func TestNoCAWithoutInit(t *testing.T) {
 func TestTargetWithoutServiceIsRefused(t *testing.T) {
 	f := newFixture(t, "targets: [{name: db, address: '127.0.0.1:1', certificate: postgres}]\n").withCerts(t, time.Now().Add(5*24*time.Hour))
 	code, out := f.run(t, Options{})
-	if code != ExitRolledBack || !strings.Contains(out, "entry postgres is served by target db but no renew.services entry reloads it") {
+	if code != ExitRefused || !strings.Contains(out, "entry postgres is served by target db but no renew.services entry reloads it") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	if code, out = f.run(t, Options{NoReload: true}); code != ExitOK {

@@ -2,6 +2,7 @@ package renew
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -17,12 +18,12 @@ import (
 func (r *runner) rotate(ctx context.Context) int {
 	st, err := rotation.Read(r.stateDir)
 	if err != nil {
-		return r.done(ExitRolledBack, fmt.Sprintf("CA rotation refused: %v", err))
+		return r.refuse(nil, err, err.Error())
 	}
 	steps, msg, refuse := rotation.StepsFrom(rotation.PhaseOf(st), r.opts.Until, r.opts.Finish)
 	if len(steps) == 0 {
 		if refuse {
-			return r.done(ExitRolledBack, "CA rotation refused: "+msg)
+			return r.refuse(nil, errors.New(msg), msg)
 		}
 		return r.done(ExitOK, msg)
 	}
@@ -41,7 +42,7 @@ func (r *runner) rotate(ctx context.Context) int {
 func (r *runner) rotationStep(ctx context.Context, step string) int {
 	st, err := rotation.Read(r.stateDir)
 	if err != nil {
-		return r.done(ExitRolledBack, fmt.Sprintf("CA rotation refused: %v", err))
+		return r.refuse(nil, err, err.Error())
 	}
 	now := r.opts.Now()
 	p := r.planRotation(ctx, step, st, now)
@@ -52,9 +53,8 @@ func (r *runner) rotationStep(ctx context.Context, step string) int {
 	r.checkpoint("planned")
 	renewing := p.renewing()
 	if p.Err != nil {
-		r.markNotRenewed(renewing, p.Err)
-		return r.record(ExitRolledBack, fmt.Sprintf("CA rotation %s refused: %v", step, p.Err),
-			fmt.Sprintf("CA rotation %s refused (see above)", step))
+		return r.refuse(renewing, fmt.Errorf("CA rotation %s: %w", step, p.Err),
+			fmt.Sprintf("the CA rotation's %s step was refused (see above)", step))
 	}
 	id := txnID(now)
 	files, entries, err := r.buildRotation(p, id)
@@ -86,13 +86,13 @@ func (r *runner) rotationDryRun(ctx context.Context) int {
 	st, err := rotation.Read(r.stateDir)
 	if err != nil {
 		fmt.Fprintf(r.out, "renew: CA rotation refused: %v\n", err)
-		return ExitRolledBack
+		return ExitRefused
 	}
 	steps, msg, refuse := rotation.StepsFrom(rotation.PhaseOf(st), r.opts.Until, r.opts.Finish)
 	if len(steps) == 0 {
 		fmt.Fprintf(r.out, "CA rotation: %s\nDry run: nothing was written.\n", msg)
 		if refuse {
-			return ExitRolledBack
+			return ExitRefused
 		}
 		return ExitOK
 	}
@@ -104,7 +104,7 @@ func (r *runner) rotationDryRun(ctx context.Context) int {
 	}
 	fmt.Fprintln(r.out, "Dry run: nothing was written.")
 	if p.Err != nil {
-		return ExitRolledBack
+		return ExitRefused
 	}
 	return ExitOK
 }

@@ -67,12 +67,16 @@ func (r *runner) planRotation(ctx context.Context, step string, st *renewstate.R
 // planReissue plans switch's reissue of every entry under the new CA.
 func (r *runner) planReissue(p *rotationPlan) {
 	ca := CAPlan{CertPath: p.Paths.NewCert, KeyPath: p.Paths.NewKey, Subject: p.NextCert.Subject.String(), NotAfter: p.NextCert.NotAfter}
-	p.Entries = makePlan(planInput{cfg: r.cfg, report: p.Report, ca: ca, now: p.Now, force: true, reload: true})
+	p.Entries = makePlan(planInput{cfg: r.cfg, report: p.Report, ca: ca, now: p.Now, force: true, reload: true, rotation: true})
 	for i := range p.Entries.Entries {
 		p.Entries.Entries[i].Reasons = []string{"CA rotation: reissued under the new CA"}
 	}
 	if p.Entries.Err != nil {
 		p.Refuse(p.Entries.Err)
+	}
+	for _, name := range p.Entries.Unreloaded {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("entry %s: no renew.services entry reloads it and no target serves it: "+
+			"a server that serves it keeps its certificate of the old CA until it is reloaded, and finish cannot see that", name))
 	}
 	for _, e := range r.cfg.Certificates {
 		if len(e.ExpectedNames) == 0 {
@@ -129,7 +133,7 @@ func writeRotationSteps(pr func(string, ...any), cfg *config.Config, p *rotation
 	if p.Link != nil {
 		step("link check: %s (up to %s)", p.Link.describe(), wait)
 	}
-	step("on failure: restore the backup (the rotation stays %s), reload again, confirm the old certificates are served", p.From)
+	writeRollbackStep(step, fmt.Sprintf("restore the backup (the rotation stays %s)", p.From), len(p.Services) > 0, len(p.Targets) > 0, p.Link != nil)
 }
 
 // rotationSummary is how a completed step is reported.

@@ -112,7 +112,7 @@ func TestStackRotationFinishRefusesWhileTheOldCAIsNeeded(t *testing.T) {
 	defer session.Close(context.Background())
 
 	before := snapshot(t, sf.path("certs"))
-	out := sf.rotate(t, ExitRolledBack, Options{Finish: true})
+	out := sf.rotate(t, ExitRefused, Options{Finish: true})
 	for _, want := range []string{
 		"target postgres client_cert certs/monitor.crt: serial " + certs.Serial(monitor.Cert) + ` is issued by the old CA "CN=Fixture CA"`,
 		`server db: 1 client sessions use a certificate issued by the old CA "/CN=Fixture CA"`,
@@ -179,7 +179,7 @@ func TestStackRotationRefusesABrokenLinkCheck(t *testing.T) {
 	sf := newRotationFixture(t)
 	testcerts.WriteFile(t, sf.path("app.pw"), []byte("not the password\n"), 0o600)
 	before := snapshot(t, sf.dir)
-	out := sf.rotate(t, ExitRolledBack, Options{})
+	out := sf.rotate(t, ExitRefused, Options{})
 	if !strings.Contains(out, "REFUSED, nothing will be written: before anything changed: PgBouncer does not reach PostgreSQL over a new connection") ||
 		!strings.Contains(out, "SASL authentication failed") {
 		t.Fatalf("output:\n%s", out)

@@ -59,7 +59,7 @@ func TestStackRotationThreeClients(t *testing.T) {
 	}
 	sf.requireClients(t, "switched", []client{bundle, newCA}, []client{oldCA})
 
-	out = sf.rotate(t, ExitRolledBack, Options{})
+	out = sf.rotate(t, ExitRefused, Options{})
 	if !strings.Contains(out, "finish it with renew --rotate-ca --finish") {
 		t.Errorf("a rotation without --finish does not say how to finish:\n%s", out)
 	}

@@ -142,7 +142,7 @@ func TestRotationRefusals(t *testing.T) {
 		testcerts.WriteFile(t, f.path("certs/ca/ca-next.key"), []byte("someone's key"), 0o600)
 		before := snapshot(t, f.dir)
 		code, out := f.run(t, Options{RotateCA: true})
-		if code != ExitRolledBack || !strings.Contains(out, "ca-next.key exists: a new CA is never written over a file; move it away") {
+		if code != ExitRefused || !strings.Contains(out, "ca-next.key exists: a new CA is never written over a file; move it away") {
 			t.Fatalf("exit %d\n%s", code, out)
 		}
 		requireOnlyStateChanged(t, f, before)
@@ -151,7 +151,7 @@ func TestRotationRefusals(t *testing.T) {
 		f := offlineRotation(t)
 		before := snapshot(t, f.dir)
 		code, out := f.run(t, Options{RotateCA: true, Finish: true})
-		if code != ExitRolledBack || !strings.Contains(out, "no CA rotation is under way (phase none): nothing to finish") {
+		if code != ExitRefused || !strings.Contains(out, "no CA rotation is under way (phase none): nothing to finish") {
 			t.Fatalf("exit %d\n%s", code, out)
 		}
 		requireOnlyStateChanged(t, f, before)
@@ -162,7 +162,7 @@ func TestRotationRefusals(t *testing.T) {
 		before := snapshot(t, f.dir)
 		for _, opts := range []Options{{RotateCA: true}, {Force: true}} {
 			code, out := f.run(t, opts)
-			if code != ExitRolledBack || !strings.Contains(out, "CA rotation state: unexpected end of JSON input") {
+			if code != ExitRefused || !strings.Contains(out, "CA rotation state: unexpected end of JSON input") {
 				t.Fatalf("%+v: exit %d\n%s", opts, code, out)
 			}
 		}
@@ -176,7 +176,7 @@ func TestRotationRefusals(t *testing.T) {
 		testcerts.WriteFile(t, f.path("certs/ca/ca.crt"), f.ca.CertPEM, 0o644)
 		before := snapshot(t, f.dir)
 		code, out := f.run(t, Options{RotateCA: true})
-		if code != ExitRolledBack || !strings.Contains(out, "does not hold the new CA any more (replaced by hand?)") {
+		if code != ExitRefused || !strings.Contains(out, "does not hold the new CA any more (replaced by hand?)") {
 			t.Fatalf("exit %d\n%s", code, out)
 		}
 		requireOnlyStateChanged(t, f, before)

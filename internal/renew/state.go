@@ -9,6 +9,58 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/sources"
 )
 
+// notRenewed ends a run that stopped before changing anything.
+func (r *runner) notRenewed(entries []EntryPlan, err error) int {
+	r.log.Error("renew stopped before changing anything", "err", err)
+	r.markNotRenewed(entries, err)
+	return r.done(ExitRolledBack, "not renewed: "+err.Error())
+}
+
+// refuse ends a run that refused to start: nothing was attempted, and the
+// entries that were due (entries) are not renewed. The state file keeps
+// the reason; summary is the closing line and log line, which refer to a
+// reason the plan printed already rather than repeat it.
+func (r *runner) refuse(entries []EntryPlan, reason error, summary string) int {
+	r.log.Error("renew refused to start; nothing was attempted", "reason", reason)
+	r.markNotRenewed(entries, reason)
+	r.refusal = strings.ReplaceAll(reason.Error(), "\n", "; ")
+	return r.record(ExitRefused, "refused: "+r.refusal, summary)
+}
+
+// markNotRenewed records for each entry why it was not renewed.
+func (r *runner) markNotRenewed(entries []EntryPlan, err error) {
+	for _, e := range entries {
+		r.results[e.Entry.Name] = renewstate.Entry{Result: renewstate.ResultNotRenewed,
+			Reason: joinReasons(e.Reasons), Error: err.Error()}
+	}
+}
+
+// closingWords say how a run with exit code ended, on its closing line.
+func closingWords(code int) string {
+	switch code {
+	case ExitOK:
+		return "ok"
+	case ExitRolledBack:
+		return "failed, nothing changed or rolled back"
+	case ExitRefused:
+		return "refused, nothing attempted"
+	}
+	return "FAILED, NOT rolled back"
+}
+
+// outcome is the state file's outcome of an exit code.
+func outcome(code int) string {
+	switch code {
+	case ExitOK:
+		return renewstate.OutcomeOK
+	case ExitRolledBack:
+		return renewstate.OutcomeRolledBack
+	case ExitRefused:
+		return renewstate.OutcomeRefused
+	}
+	return renewstate.OutcomeNotRolledBack
+}
+
 // done records the run in the state file, prints and logs the outcome,
 // and returns code.
 func (r *runner) done(code int, msg string) int { return r.record(code, msg, msg) }
@@ -27,7 +79,10 @@ func (r *runner) record(code int, msg, summary string) int {
 	}
 	path := renewstate.Path(r.stateDir)
 	prev, _ := renewstate.Read(path) // a missing or unreadable old state is replaced
-	st := &renewstate.State{LastRun: now, ExitCode: code, Message: msg, Entries: map[string]renewstate.Entry{}}
+	st := &renewstate.State{LastRun: now, ExitCode: code, Outcome: outcome(code), Message: msg, Entries: map[string]renewstate.Entry{}}
+	if code == ExitRefused {
+		st.Refused = r.refusal
+	}
 	if code == ExitOK {
 		st.LastSuccess = now
 	} else if prev != nil {
@@ -61,12 +116,11 @@ func (r *runner) record(code int, msg, summary string) int {
 		r.log.Error("renew state not written", "file", path, "err", err)
 	}
 	r.checkpoint("state-written")
-	outcome := map[int]string{ExitOK: "ok", ExitRolledBack: "failed, nothing changed or rolled back",
-		ExitBroken: "FAILED, NOT rolled back"}[code]
-	r.log.Info("renew finished", "result", outcome, "exit_code", code, "summary", summary,
+	words := closingWords(code)
+	r.log.Info("renew finished", "result", words, "exit_code", code, "summary", summary,
 		"duration", elapsed.Round(time.Millisecond))
 	if summary != "" {
-		fmt.Fprintf(r.out, "renew: %s: %s (%s)\n", outcome, summary, elapsed.Round(time.Millisecond))
+		fmt.Fprintf(r.out, "renew: %s: %s (%s)\n", words, summary, elapsed.Round(time.Millisecond))
 	}
 	return code
 }

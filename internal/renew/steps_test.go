@@ -33,7 +33,7 @@ func TestConcurrentRuns(t *testing.T) {
 	})
 	<-holding
 	code, out := f.run(t, Options{NoReload: true})
-	if code != ExitRolledBack || !strings.Contains(out, "another renew is running (pid "+strconv.Itoa(os.Getpid())+" holds") ||
+	if code != ExitRefused || !strings.Contains(out, "another renew is running (pid "+strconv.Itoa(os.Getpid())+" holds") ||
 		!strings.Contains(out, "run again later, or with --wait") {
 		t.Fatalf("second run: exit %d\n%s", code, out)
 	}
@@ -199,7 +199,7 @@ func TestSignalPIDFile(t *testing.T) {
 func TestReloadCommandFailureRollsBack(t *testing.T) {
 	f := newFixture(t, `renew:
   services:
-    - {name: db, kind: postgres, certificates: [postgres], reload: {command: ["false"]}}
+    - {name: db, kind: postgres, certificates: [pgbouncer, postgres], reload: {command: ["false"]}}
 `).withCerts(t, time.Now().Add(5*24*time.Hour))
 	before := snapshot(t, f.path("certs"))
 	code, out := f.run(t, Options{})
@@ -212,7 +212,7 @@ func TestReloadCommandFailureRollsBack(t *testing.T) {
 		t.Fatalf("files not restored:\n%s", d)
 	}
 	// Fixed: the next run finishes the rollback, the one after renews.
-	f.writeConfig(t, "renew:\n  services:\n    - {name: db, kind: postgres, certificates: [postgres], reload: {command: [\"true\"]}}\n")
+	f.writeConfig(t, "renew:\n  services:\n    - {name: db, kind: postgres, certificates: [pgbouncer, postgres], reload: {command: [\"true\"]}}\n")
 	if code, out := f.run(t, Options{}); code != ExitRolledBack {
 		t.Fatalf("finishing the rollback: exit %d\n%s", code, out)
 	}

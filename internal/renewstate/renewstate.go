@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/atomicfile"
@@ -46,6 +47,25 @@ func Results() []string {
 	return []string{ResultRenewed, ResultUnchanged, ResultNotRenewed, ResultRolledBack, ResultRollbackFailed}
 }
 
+// Outcomes of a run, one for each exit status of renew.
+const (
+	// OutcomeOK: renewed and verified, or nothing to do (exit 0).
+	OutcomeOK = "ok"
+	// OutcomeRolledBack: failed; nothing changed, or the change was undone
+	// and the old certificates are served again (exit 1).
+	OutcomeRolledBack = "rolled_back"
+	// OutcomeNotRolledBack: failed and could not be undone (exit 2).
+	OutcomeNotRolledBack = "not_rolled_back"
+	// OutcomeRefused: the run refused to start, nothing was attempted;
+	// State.Refused says why (exit 4).
+	OutcomeRefused = "refused"
+)
+
+// Outcomes lists every outcome, in a fixed order.
+func Outcomes() []string {
+	return []string{OutcomeOK, OutcomeRolledBack, OutcomeNotRolledBack, OutcomeRefused}
+}
+
 // State is the content of the state file.
 type State struct {
 	Version int `json:"version"`
@@ -54,8 +74,14 @@ type State struct {
 	// LastSuccess is when a renew last exited 0; zero if never.
 	LastSuccess time.Time `json:"last_success,omitzero"`
 	// ExitCode of the last run: 0 renewed or nothing to do, 1 failed and
-	// rolled back (old certificates in place), 2 failed and not rolled back.
+	// rolled back (old certificates in place), 2 failed and not rolled back,
+	// 4 refused (nothing attempted).
 	ExitCode int `json:"exit_code"`
+	// Outcome of the last run, one of Outcomes. A file written before
+	// outcomes were recorded gets the one its exit code meant then.
+	Outcome string `json:"outcome"`
+	// Refused says why the last run refused to start (outcome refused).
+	Refused string `json:"refused,omitempty"`
 	// Message summarises the last run.
 	Message string `json:"message,omitempty"`
 	// Entries by certificate entry name.
@@ -104,21 +130,30 @@ func Decode(data []byte) (*State, error) {
 	if s.LastRun.IsZero() {
 		return nil, errors.New("renew state: last_run is missing")
 	}
+	if s.Outcome == "" {
+		s.Outcome = legacyOutcome(s.ExitCode)
+	}
+	if !slices.Contains(Outcomes(), s.Outcome) {
+		return nil, fmt.Errorf("renew state: unknown outcome %q", s.Outcome)
+	}
 	for name, e := range s.Entries {
-		if !knownResult(e.Result) {
+		if !slices.Contains(Results(), e.Result) {
 			return nil, fmt.Errorf("renew state: entry %q: unknown result %q", name, e.Result)
 		}
 	}
 	return &s, nil
 }
 
-func knownResult(r string) bool {
-	for _, k := range Results() {
-		if r == k {
-			return true
-		}
+// legacyOutcome is the outcome of a state file written before outcomes
+// were recorded, when renew's exit codes were 0, 1 and 2 alone.
+func legacyOutcome(exitCode int) string {
+	switch exitCode {
+	case 0:
+		return OutcomeOK
+	case 1:
+		return OutcomeRolledBack
 	}
-	return false
+	return OutcomeNotRolledBack
 }
 
 // Write stores s atomically (0644: it holds no secrets).

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"errors"
 	"io/fs"
 	"os"
@@ -28,8 +29,8 @@ func RenewFindings(stateDir string, now time.Time) []Finding {
 // JudgeRenew judges what renew left in stateDir: whether its journal
 // waits (renew_interrupted), and its state file or the error reading it
 // (renew_state_unreadable; a missing file is no finding): the last run's
-// exit (renew_rolled_back, renew_not_rolled_back) and entries whose
-// rollback failed (renew_rollback_failed).
+// outcome (renew_refused, renew_rolled_back, renew_not_rolled_back) and
+// entries whose rollback failed (renew_rollback_failed).
 func JudgeRenew(stateDir string, journalWaits bool, st *renewstate.State, readErr error, now time.Time) []Finding {
 	var out []Finding
 	add := func(code Code, format string, args ...any) {
@@ -50,10 +51,12 @@ func JudgeRenew(stateDir string, journalWaits bool, st *renewstate.State, readEr
 		return out
 	}
 	ago := humanDuration(now.Sub(st.LastRun))
-	switch st.ExitCode {
-	case 0:
+	switch st.Outcome {
+	case renewstate.OutcomeOK:
 		add("", "last run %s ago succeeded: %s", ago, st.Message)
-	case 1:
+	case renewstate.OutcomeRefused:
+		add(RenewRefused, "last run %s ago refused to start, nothing was attempted: %s", ago, cmp.Or(st.Refused, st.Message))
+	case renewstate.OutcomeRolledBack:
 		add(RenewRolledBack, "last run %s ago failed and rolled back: %s", ago, st.Message)
 	default:
 		add(RenewNotRolledBack, "last run %s ago failed and could not roll back (exit %d): %s", ago, st.ExitCode, st.Message)

@@ -39,6 +39,12 @@ func TestRenewFindings(t *testing.T) {
 	want(OK, "last run 3 hours ago succeeded: renewed postgres")
 	write(&renewstate.State{LastRun: now.Add(-3 * time.Hour), ExitCode: 1, Message: "verify failed; rolled back"})
 	want(Warning, "last run 3 hours ago failed and rolled back: verify failed; rolled back")
+	write(&renewstate.State{LastRun: now.Add(-3 * time.Hour), ExitCode: 4, Outcome: renewstate.OutcomeRefused,
+		Message: "refused: no usable CA", Refused: "no usable CA"})
+	want(Warning, "last run 3 hours ago refused to start, nothing was attempted: no usable CA")
+	if f := RenewFindings(dir, now)[0]; f.Code != RenewRefused {
+		t.Fatalf("refused: %+v", f)
+	}
 	write(&renewstate.State{LastRun: now.Add(-3 * time.Hour), ExitCode: 2, Message: "reload failed",
 		Entries: map[string]renewstate.Entry{"pgbouncer": {Result: renewstate.ResultRollbackFailed, Error: "PgBouncer is down"}}})
 	want(Critical, "entry pgbouncer: rollback failed: PgBouncer is down")

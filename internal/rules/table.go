@@ -85,6 +85,7 @@ const (
 	ServerTLSExpected          Code = "server_tls_expected"
 
 	RenewInterrupted     Code = "renew_interrupted"
+	RenewRefused         Code = "renew_refused"
 	RenewRolledBack      Code = "renew_rolled_back"
 	RenewNotRolledBack   Code = "renew_not_rolled_back"
 	RenewRollbackFailed  Code = "renew_rollback_failed"

@@ -38,11 +38,16 @@ func underway(phase string) bool {
 
 // StepsFrom decides the steps a run takes from phase: up to until, else
 // the next one. A finished rotation is followed by a new one. finish
-// (--finish) finishes the rotation under way; the finish step is taken
-// only with it or with until finish. Without steps, msg says why, and
-// refuse whether that is a refusal rather than nothing to do.
+// (--finish) finishes the rotation under way, and is nothing to do once
+// it has finished (a run that finished it after a crash, say); the finish
+// step is taken only with it or with until finish. Without steps, msg
+// says why, and refuse whether that is a refusal rather than nothing to
+// do.
 func StepsFrom(phase, until string, finish bool) (steps []string, msg string, refuse bool) {
 	if finish && until == "" {
+		if phase == renewstate.PhaseFinished {
+			return nil, "the CA rotation is finished already: nothing to do (renew --rotate-ca starts a new one)", false
+		}
 		if !underway(phase) {
 			return nil, fmt.Sprintf("no CA rotation is under way (phase %s): nothing to finish; renew --rotate-ca starts one", phase), true
 		}

@@ -25,7 +25,7 @@ func TestRotationSteps(t *testing.T) {
 		{"prepared", "prepare", false, nil, false, "the CA rotation is prepared already: nothing to do up to prepare"},
 		{"switched", "switch", false, nil, false, "the CA rotation is switched already: nothing to do up to switch"},
 		{"none", "", true, nil, true, "no CA rotation is under way (phase none): nothing to finish; renew --rotate-ca starts one"},
-		{"finished", "", true, nil, true, "no CA rotation is under way (phase finished): nothing to finish; renew --rotate-ca starts one"},
+		{"finished", "", true, nil, false, "the CA rotation is finished already: nothing to do (renew --rotate-ca starts a new one)"},
 	}
 	for _, tc := range tests {
 		steps, msg, refuse := StepsFrom(tc.phase, tc.until, tc.finish)

@@ -78,7 +78,7 @@ func (s *Server) runJob(ctx context.Context, j job) {
 	dryRun := s.config().Webhook.DryRun
 	var out bytes.Buffer
 	opts := renew.Options{ConfigFile: s.opts.ConfigFile, Only: []string{j.entry}, Force: j.action == ActionReload,
-		DryRun: dryRun, Wait: true, Out: &out, Logger: s.logger.With("entry", j.entry)}
+		DryRun: dryRun, Wait: true, Out: &out, Logger: s.logger}
 	s.logger.Info("webhook runs renew", "entry", j.entry, "action", j.action, "dry_run", dryRun,
 		"fingerprint", j.fingerprint, "code", j.code)
 	start := s.now()

@@ -20,13 +20,19 @@ import (
 // codeMatcher is the route's matcher of the README's Alertmanager block.
 var codeMatcher = regexp.MustCompile(`^code=~"([a-z_|]+)"$`)
 
-// TestREADMEWebhookRoute: the README's Alertmanager route matches exactly
+// TestREADMEWebhookRoute: the README's Alertmanager block is the one the
+// webhook package writes (the demo and the end-to-end test run it), its
+// route matches exactly
 // the codes the rules table lets renew fix, and stale_certificate, which
 // are the codes the webhook acts on; amtool accepts the block as an
 // Alertmanager configuration, and exporter-toolkit the webhook's web
 // configuration.
 func TestREADMEWebhookRoute(t *testing.T) {
 	block := setUpBlock(t, "yaml", "webhook_configs:")
+	if want := webhook.AlertmanagerConfig(webhook.AlertmanagerRoute{URL: "http://db-host.example.com:9872",
+		User: "alertmanager", PasswordFile: "/etc/alertmanager/pgtls_webhook.password"}); block != want {
+		t.Errorf("the README's Alertmanager block is not webhook.AlertmanagerConfig's; it should read:\n%s", want)
+	}
 	var am struct {
 		Route struct {
 			Routes []struct {

@@ -91,30 +91,8 @@ func startAlertmanager(t *testing.T, webhookURL, repeat string) *daemon {
 	t.Helper()
 	dir := t.TempDir()
 	pw := testcerts.WriteFile(t, filepath.Join(dir, "webhook.password"), []byte(amPassword+"\n"), 0o600)
-	var codes []string
-	for _, c := range Codes() {
-		codes = append(codes, string(c))
-	}
-	cfg := testcerts.WriteFile(t, filepath.Join(dir, "alertmanager.yml"), fmt.Appendf(nil, `route:
-  receiver: team
-  group_wait: 1s
-  group_interval: 1s
-  repeat_interval: %s
-  routes:
-    - receiver: pgtls-webhook
-      matchers: ['code=~"%s"']
-      group_by: [alertname, instance, subject]
-      continue: true
-    - receiver: team
-receivers:
-  - name: team
-  - name: pgtls-webhook
-    webhook_configs:
-      - url: %s/alerts
-        send_resolved: true
-        http_config:
-          basic_auth: {username: %s, password_file: %s}
-`, repeat, strings.Join(codes, "|"), webhookURL, amUser, pw), 0o644)
+	cfg := testcerts.WriteFile(t, filepath.Join(dir, "alertmanager.yml"), []byte(AlertmanagerConfig(AlertmanagerRoute{
+		URL: webhookURL, User: amUser, PasswordFile: pw, GroupWait: "1s", GroupInterval: "1s", RepeatInterval: repeat})), 0o644)
 	return &daemon{testenv.StartDaemon(t, "prometheus-alertmanager", "prometheus-alertmanager", "--web.listen-address",
 		"--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"), "--cluster.listen-address=", "--log.level=debug")}
 }

@@ -76,7 +76,7 @@ func (s *Server) handle(a Alert) Result {
 	}
 	s.metrics.alerts.WithLabelValues(string(d.action), string(d.result)).Inc()
 	s.logger.Info("webhook decision", "fingerprint", clip(a.Fingerprint), "status", clip(a.Status),
-		"code", clip(a.Labels["code"]), "source", clip(a.Labels["source"]), "subject", clip(a.Labels["subject"]),
+		"code", clip(a.Labels["code"]), "alert_source", clip(a.Labels["source"]), "subject", clip(a.Labels["subject"]),
 		"action", d.action, "entry", d.entry, "decision", d.result)
 	return d.result
 }

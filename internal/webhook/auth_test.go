@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,4 +137,54 @@ func tlsWebConfigs(t *testing.T) (tlsOnly, clientCerts string) {
 	caFile := testcerts.WriteFile(t, filepath.Join(dir, "ca.crt"), ca.CertPEM, 0o644)
 	server := "tls_server_config:\n  cert_file: " + crt + "\n  key_file: " + key + "\n"
 	return writeWebConfig(t, server), writeWebConfig(t, server+"  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: "+caFile+"\n")
+}
+
+// TestRunStopsWhenServingFails: a listen address already in use ends Run
+// with the error, the worker stopped.
+func TestRunStopsWhenServingFails(t *testing.T) {
+	flags := loopback(t, "")
+	holder := runServer(t, Options{ConfigFile: writeConfig(t, ""), WebConfig: flags, AllowUnauthenticated: true, Logger: quiet()})
+	s, err := New(Options{ConfigFile: writeConfig(t, ""), WebConfig: flags, AllowUnauthenticated: true, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(context.Background()) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatalf("Run: %v, want address already in use (%s holds it)", err, holder)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return when its address was taken")
+	}
+}
+
+// TestReload: a new configuration's entries are matched after Reload; a
+// configuration that does not load leaves the running one in force.
+func TestReload(t *testing.T) {
+	path := writeConfig(t, "")
+	s, err := New(Options{ConfigFile: path, WebConfig: loopback(t, ""), AllowUnauthenticated: true, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	standby := alert("f", "expired", "files", "standby")
+	if d := decide(s.config(), standby); d.result != ResultUnknownSubject {
+		t.Fatalf("before: %+v", d)
+	}
+	const replica = "  - {name: replica, cert: replica.crt}\n"
+	testcerts.WriteFile(t, path, []byte(strings.Replace(testConfig, replica, replica+"  - {name: standby, cert: standby.crt}\n", 1)), 0o644)
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if d := decide(s.config(), standby); d.result != "" || d.entry != "standby" {
+		t.Fatalf("after the reload: %+v", d)
+	}
+	testcerts.WriteFile(t, path, []byte("certificates: [{name: x}]\n"), 0o644)
+	if err := s.Reload(); err == nil {
+		t.Fatal("an invalid configuration was loaded")
+	}
+	if d := decide(s.config(), standby); d.entry != "standby" {
+		t.Fatalf("after a failed reload: %+v", d)
+	}
 }

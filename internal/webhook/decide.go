@@ -37,8 +37,10 @@ const (
 )
 
 // results lists every Result in the order a response counts them.
-var results = [...]Result{ResultQueued, ResultDuplicate, ResultMinInterval, ResultRateLimited,
-	ResultNotActionable, ResultUnknownSubject, ResultResolved}
+func results() []Result {
+	return []Result{ResultQueued, ResultDuplicate, ResultMinInterval, ResultRateLimited,
+		ResultNotActionable, ResultUnknownSubject, ResultResolved}
+}
 
 // Codes are the problem codes the webhook acts on, in the rules table's
 // order: every code renew treats as due, and stale_certificate. The

@@ -52,7 +52,7 @@ func (s *Server) serveAlerts(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 	}
 	var b strings.Builder
-	for _, res := range results {
+	for _, res := range results() {
 		if counts[res] > 0 {
 			fmt.Fprintf(&b, "%s %d\n", res, counts[res])
 		}

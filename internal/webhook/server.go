@@ -117,8 +117,12 @@ func (s *Server) config() *config.Config { return s.cfg.Load() }
 func (s *Server) Run(ctx context.Context) error {
 	stopHUP := server.OnSIGHUP(ctx, func() { _ = s.Reload() }) // Reload logs a failure
 	defer stopHUP()
+	// The worker stops when ctx ends or serving fails; Run returns once
+	// its run under way has ended.
+	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	defer cancel()
 	wg.Go(func() { s.work(ctx) })
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
 		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout}

@@ -127,7 +127,7 @@ func TestAlertToServedCertificate(t *testing.T) {
 		`pgtls_renew_last_exit_code`:                                      0,
 		`pgtls_renew_entry_last_result{name="postgres",result="renewed"}`: 1,
 	})
-	t.Logf("the loop, from the start of Prometheus: alert fired +%s, delivered and queued +%s, renewed +%s, new serial %s served +%s (was %s), alert resolved +%s; %s from firing to resolved",
+	t.Logf("the loop, from Prometheus ready: alert fired +%s, delivered and queued +%s, renewed +%s, new serial %s served +%s (was %s), alert resolved +%s; %s from firing to resolved",
 		fired.Sub(start).Round(time.Millisecond), delivered.Sub(start).Round(time.Millisecond), renewed.Sub(start).Round(time.Millisecond),
 		newSerial, served.Sub(start).Round(time.Millisecond), l.oldSerial, resolved.Sub(start).Round(time.Millisecond),
 		resolved.Sub(fired).Round(time.Millisecond))

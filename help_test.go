@@ -46,6 +46,8 @@ func TestHelpPerCommand(t *testing.T) {
 		{[]string{"help", "serve"}, append(slices.Clone(common), "--[no-]config.check", "--[no-]web.systemd-socket",
 			"--web.listen-address=:9871 ...", `--web.config.file=""`, "--scrape.default-timeout=10s", "--scrape.timeout-offset=0.5s",
 			"--[no-]web.enable-lifecycle", "--web.max-connections=0")},
+		{[]string{"help", "webhook"}, append(slices.Clone(common), "--[no-]web.systemd-socket",
+			"--web.listen-address=:9872 ...", `--web.config.file=""`, "--[no-]webhook.allow-unauthenticated")},
 		{[]string{"help", "version"}, common},
 		{[]string{"--help"}, common},
 	}

@@ -1,13 +1,15 @@
 // Command pgtls_exporter watches TLS between clients, PgBouncer and
 // PostgreSQL: certificate files, served certificates and TLS use of
 // sessions, as Prometheus metrics (serve) or a one-shot report (check),
-// and renews the certificates (renew).
+// and renews the certificates (renew), also when Alertmanager reports a
+// problem renew fixes (webhook).
 package main
 
 import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -26,6 +28,7 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"github.com/magflow/pgtls_exporter/internal/rules"
 	"github.com/magflow/pgtls_exporter/internal/server"
+	"github.com/magflow/pgtls_exporter/internal/webhook"
 )
 
 // defaultListenAddress is the exporter's port.
@@ -73,6 +76,11 @@ func run(args []string) int {
 	renewCmd.Flag("until", "With --rotate-ca: run every step up to this one (prepare, switch, finish).").PlaceHolder("STEP").EnumVar(&renewOpts.Until, rotation.Steps()...)
 	renewCmd.Flag("finish", "With --rotate-ca: finish the rotation under way (trust the new CA alone).").BoolVar(&renewOpts.Finish)
 
+	webhookCmd := app.Command("webhook", "Receive Alertmanager's notifications and renew the entries whose problems renew fixes.")
+	webhookWeb := kingpinflag.AddFlags(webhookCmd, webhook.DefaultListenAddress)
+	allowUnauthenticated := webhookCmd.Flag("webhook.allow-unauthenticated",
+		"Serve without authentication; only when every listen address is loopback.").Bool()
+
 	versionCmd := app.Command("version", "Print build information.")
 
 	cmd, err := app.Parse(args)
@@ -97,6 +105,9 @@ func run(args []string) int {
 		}
 		renewOpts.ConfigFile, renewOpts.Out, renewOpts.Logger = *configFile, os.Stdout, logger
 		return renew.Run(ctx, renewOpts)
+	case webhookCmd.FullCommand():
+		return runWebhook(ctx, logger, webhook.Options{ConfigFile: *configFile, WebConfig: webhookWeb,
+			AllowUnauthenticated: *allowUnauthenticated, Logger: logger})
 	case checkCmd.FullCommand():
 		return check.Run(ctx, os.Stdout, check.Options{
 			ConfigFile: *configFile,
@@ -118,6 +129,22 @@ func run(args []string) int {
 	}
 	if err := srv.Run(ctx); err != nil {
 		logger.Error("exporter stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// runWebhook runs the webhook until ctx ends: exit 1 when it cannot
+// start (no usable configuration, no authentication) or stops on an error.
+func runWebhook(ctx context.Context, logger *slog.Logger, opts webhook.Options) int {
+	logger.Info("starting pgtls_exporter webhook", "version", version.Info())
+	wh, err := webhook.New(opts)
+	if err != nil {
+		logger.Error("webhook cannot start", "file", opts.ConfigFile, "err", err)
+		return 1
+	}
+	if err := wh.Run(ctx); err != nil {
+		logger.Error("webhook stopped", "err", err)
 		return 1
 	}
 	return 0

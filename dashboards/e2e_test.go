@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -32,37 +31,11 @@ type promServer struct{ base string }
 
 func startPrometheus(t *testing.T, config string) *promServer {
 	t.Helper()
-	bin, err := exec.LookPath("prometheus")
-	if err != nil {
-		testenv.SkipOrFatal(t, "prometheus server not installed (Debian package prometheus)")
-	}
 	dir := t.TempDir()
 	cfg := testcerts.WriteFile(t, filepath.Join(dir, "prometheus.yml"), []byte(config), 0o644)
-	addr := fmt.Sprintf("127.0.0.1:%d", testenv.PortT(t))
-	var logs strings.Builder
-	cmd := exec.Command(bin, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--log.level=warn")
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("prometheus log:\n%s", logs.String())
-		}
-	})
-	p := &promServer{base: "http://" + addr}
-	waitFor(t, 30*time.Second, "prometheus ready", func() bool {
-		resp, err := http.Get(p.base + "/-/ready")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
-	return p
+	d := testenv.StartDaemon(t, "prometheus", "prometheus", "--web.listen-address", "--config.file="+cfg,
+		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--log.level=warn")
+	return &promServer{base: d.Base}
 }
 
 func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool, detail ...func() string) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need on Debian: PostgreSQL and
 # PgBouncer (real servers for integration tests), promtool (package
-# prometheus), openssl, systemd-analyze
+# prometheus), Alertmanager and amtool (package prometheus-alertmanager),
+# openssl, systemd-analyze
 # (package systemd, to verify the units in deploy/systemd), testssl.sh (the
 # scanner the TLS scan is compared with). Does nothing for what is already installed.
 set -euo pipefail
@@ -10,6 +11,7 @@ need=()
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql)
 command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 command -v stress-ng >/dev/null 2>&1 || need+=(stress-ng)
@@ -32,5 +34,8 @@ echo "install-deps: installing ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-# The prometheus package may start a server of its own; tests start theirs.
-if command -v service >/dev/null 2>&1; then service prometheus stop >/dev/null 2>&1 || true; fi
+# The prometheus packages may start servers of their own; tests start theirs.
+if command -v service >/dev/null 2>&1; then
+  service prometheus stop >/dev/null 2>&1 || true
+  service prometheus-alertmanager stop >/dev/null 2>&1 || true
+fi

@@ -31,6 +31,7 @@ type Config struct {
 	Audit        Audit         `yaml:"audit"`
 	Verify       Verify        `yaml:"verify"`
 	Scan         Scan          `yaml:"scan"`
+	Webhook      Webhook       `yaml:"webhook"`
 
 	// baseDir is the folder relative paths are resolved against.
 	baseDir string

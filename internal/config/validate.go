@@ -82,6 +82,7 @@ func (c *Config) Validate() error {
 	c.validateThresholds(add)
 	c.validateVerify(add)
 	c.validateScan(add)
+	c.validateWebhook(add)
 	c.validateAudit(add)
 	return errors.Join(errs...)
 }

@@ -87,30 +87,10 @@ const replicaFaults = "20 days left, 0644 key, no SAN replica-db"
 // deliberate faults for check to find (replicaFaults), and returns the
 // certificate.
 func writeFaultyReplica(dir string, now time.Time) (*x509.Certificate, error) {
-	caPEM, err := os.ReadFile(filepath.Join(dir, "ca", "ca.crt"))
+	cert, keyPEM, err := issueFromDemoCA(dir, issue.ServerRequest{CommonName: "replica", Names: []string{"replica", "localhost"},
+		Validity: 20 * 24 * time.Hour}, now)
 	if err != nil {
-		return nil, fmt.Errorf("read demo CA: %w", err)
-	}
-	ca, err := issue.ParseCertificate(caPEM)
-	if err != nil {
-		return nil, fmt.Errorf("demo CA: %w", err)
-	}
-	caKeyPEM, err := os.ReadFile(filepath.Join(dir, "ca", "ca.key"))
-	if err != nil {
-		return nil, fmt.Errorf("read demo CA key: %w", err)
-	}
-	caKey, err := certs.ParsePrivateKey(caKeyPEM)
-	if err != nil {
-		return nil, fmt.Errorf("demo CA key: %w", err)
-	}
-	cert, key, err := issue.NewServerCertificate(issue.ServerRequest{CommonName: "replica", Names: []string{"replica", "localhost"},
-		Validity: 20 * 24 * time.Hour}, ca, caKey, now)
-	if err != nil {
-		return nil, fmt.Errorf("issue the replica certificate: %w", err)
-	}
-	keyPEM, err := issue.EncodeKey(key, issue.PKCS8)
-	if err != nil {
-		return nil, fmt.Errorf("encode the replica key: %w", err)
+		return nil, fmt.Errorf("the replica certificate: %w", err)
 	}
 	for path, f := range map[string]struct {
 		data []byte
@@ -125,6 +105,36 @@ func writeFaultyReplica(dir string, now time.Time) (*x509.Certificate, error) {
 		}
 	}
 	return cert, nil
+}
+
+// issueFromDemoCA issues a server certificate with the CA in dir/ca, and
+// returns it with its key in PEM.
+func issueFromDemoCA(dir string, req issue.ServerRequest, now time.Time) (*x509.Certificate, []byte, error) {
+	caPEM, err := os.ReadFile(filepath.Join(dir, "ca", "ca.crt"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read demo CA: %w", err)
+	}
+	ca, err := issue.ParseCertificate(caPEM)
+	if err != nil {
+		return nil, nil, fmt.Errorf("demo CA: %w", err)
+	}
+	caKeyPEM, err := os.ReadFile(filepath.Join(dir, "ca", "ca.key"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read demo CA key: %w", err)
+	}
+	caKey, err := certs.ParsePrivateKey(caKeyPEM)
+	if err != nil {
+		return nil, nil, fmt.Errorf("demo CA key: %w", err)
+	}
+	cert, key, err := issue.NewServerCertificate(req, ca, caKey, now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("issue: %w", err)
+	}
+	keyPEM, err := issue.EncodeKey(key, issue.PKCS8)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode the key: %w", err)
+	}
+	return cert, keyPEM, nil
 }
 
 // keyOwner is the key_owner for the servers' keys: the postgres account

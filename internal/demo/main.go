@@ -5,7 +5,11 @@
 // verifies the new serials are served, then the demo prints the check
 // report and serves /metrics until Ctrl-C, and stops everything. With
 // --rotate-ca it also rotates the CA (renew --rotate-ca: prepare, switch,
-// finish), showing after each step which clients connect.
+// finish), showing after each step which clients connect. Then it closes
+// the loop from an alert to a served certificate: PostgreSQL gets a
+// certificate that expires soon, Prometheus fires the alert, Alertmanager
+// delivers it to `pgtls_exporter webhook`, which renews it, and the alert
+// resolves.
 package main
 
 import (
@@ -30,6 +34,8 @@ import (
 type options struct {
 	bin, dir, listen string
 	promListen       string
+	amListen         string
+	webhookListen    string
 	noWait           bool
 	rotateCA         bool
 }
@@ -40,6 +46,8 @@ func main() {
 	flag.StringVar(&o.dir, "dir", "demo-run", "folder for the demo files (recreated)")
 	flag.StringVar(&o.listen, "listen", "127.0.0.1:9871", "exporter listen address")
 	flag.StringVar(&o.promListen, "prometheus-listen", "127.0.0.1:9090", "Prometheus listen address")
+	flag.StringVar(&o.amListen, "alertmanager-listen", "127.0.0.1:9093", "Alertmanager listen address")
+	flag.StringVar(&o.webhookListen, "webhook-listen", "127.0.0.1:9872", "pgtls_exporter webhook listen address")
 	flag.BoolVar(&o.noWait, "no-wait", false, "stop after printing instead of waiting for Ctrl-C")
 	flag.BoolVar(&o.rotateCA, "rotate-ca", false, "also rotate the CA with renew --rotate-ca, showing which clients connect after each step")
 	flag.Parse()
@@ -174,7 +182,19 @@ func run(o options) error {
 	if err != nil {
 		return fmt.Errorf("alert rules: %w", err)
 	}
-	stopProm, err := startPrometheus(ctx, dir, o.listen, o.promListen, rules)
+	wh, err := startWebhook(ctx, pgtls, o.webhookListen)
+	if err != nil {
+		return err
+	}
+	up = append(up, service{"the webhook", "http://" + o.webhookListen + "/metrics (user " + webhookUser + ", password in secrets/webhook_password)"})
+	defer wh.stop()
+	stopAM, err := startAlertmanager(ctx, dir, o.amListen, "http://"+o.webhookListen, webhookUser, wh.passwordFile)
+	if err != nil {
+		return err
+	}
+	up = append(up, service{"Alertmanager", "http://" + o.amListen + "/"})
+	defer stopAM()
+	stopProm, err := startPrometheus(ctx, dir, o.listen, o.promListen, rules, o.amListen)
 	if err != nil {
 		return err
 	}
@@ -194,6 +214,9 @@ func run(o options) error {
 	fmt.Println("\n== Alerts in Prometheus now (the replica entry's faults and its pg_hba.conf; for: durations keep some pending):")
 	for _, a := range alerts {
 		fmt.Println("  ", a)
+	}
+	if err := showLoop(ctx, os.Stdout, certDir, stack, o.promListen, o.listen, wh.events); err != nil {
+		return err
 	}
 	fmt.Print(closing(o.noWait, up))
 	if o.noWait {

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/magflow/pgtls_exporter/dashboards"
@@ -18,13 +16,10 @@ import (
 
 // startPrometheus runs Debian's Prometheus against the exporter with the
 // project's alert rules: /metrics as job pgtls, and every target through
-// /probe (file_sd and relabelling, as in the README). It returns a stop
+// /probe (file_sd and relabelling, as in the README), sending its alerts
+// to the Alertmanager at alertmanager (host:port). It returns a stop
 // function.
-func startPrometheus(ctx context.Context, dir, exporter, listen, rules string) (func(), error) {
-	bin, err := exec.LookPath("prometheus")
-	if err != nil {
-		return nil, fmt.Errorf("prometheus server not installed (Debian package prometheus): %w", err)
-	}
+func startPrometheus(ctx context.Context, dir, exporter, listen, rules, alertmanager string) (func(), error) {
 	promDir := filepath.Join(dir, "prometheus")
 	if err := os.MkdirAll(promDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", promDir, err)
@@ -34,40 +29,13 @@ func startPrometheus(ctx context.Context, dir, exporter, listen, rules string) (
 		return nil, fmt.Errorf("write %s: %w", sd, err)
 	}
 	cfg := filepath.Join(promDir, "prometheus.yml")
-	if err := os.WriteFile(cfg, []byte(dashboards.PrometheusConfig(rules, exporter, sd, 5*time.Second)), 0o644); err != nil {
+	text := dashboards.PrometheusConfig(rules, exporter, sd, 5*time.Second) +
+		fmt.Sprintf("alerting:\n  alertmanagers: [{static_configs: [{targets: [%q]}]}]\n", alertmanager)
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		return nil, fmt.Errorf("write %s: %w", cfg, err)
 	}
-	logFile, err := os.Create(filepath.Join(promDir, "prometheus.log"))
-	if err != nil {
-		return nil, fmt.Errorf("prometheus log: %w", err)
-	}
-	cmd := exec.CommandContext(ctx, bin, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(promDir, "data"),
-		"--web.listen-address="+listen)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start prometheus: %w", err)
-	}
-	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-		logFile.Close()
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + listen + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return stop, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("prometheus on %s not ready (log: %s)", listen, logFile.Name())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	return startDaemon(ctx, "prometheus", "prometheus", promDir, listen,
+		"--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(promDir, "data"))
 }
 
 // alertsPage returns the URL of the alerts page of the Prometheus at base
@@ -100,25 +68,9 @@ func firingAlerts(ctx context.Context, listen string, limit time.Duration) ([]st
 	deadline := time.Now().Add(limit)
 	var settled time.Time // every rule group has run once after the first scrape
 	for {
-		var res struct {
-			Data struct {
-				Alerts []struct {
-					Labels map[string]string `json:"labels"`
-					State  string            `json:"state"`
-				} `json:"alerts"`
-			} `json:"data"`
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+listen+"/api/v1/alerts", nil)
-		if err != nil {
-			return nil, err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			err = json.NewDecoder(resp.Body).Decode(&res)
-			resp.Body.Close()
-		}
-		scraped := len(res.Data.Alerts) > 0
-		for _, a := range res.Data.Alerts {
+		alerts, err := promAlerts(ctx, listen)
+		scraped := len(alerts) > 0
+		for _, a := range alerts {
 			if a.Labels["alertname"] == "PgTLSExporterAbsent" {
 				scraped = false // rules ran before the first scrape
 			}
@@ -128,7 +80,7 @@ func firingAlerts(ctx context.Context, listen string, limit time.Duration) ([]st
 		}
 		if err == nil && !settled.IsZero() && time.Now().After(settled) || time.Now().After(deadline) {
 			var out []string
-			for _, a := range res.Data.Alerts {
+			for _, a := range alerts {
 				out = append(out, fmt.Sprintf("%s{source=%q, subject=%q, severity=%q} %s", a.Labels["alertname"],
 					a.Labels["source"], a.Labels["subject"], a.Labels["severity"], a.State))
 			}
@@ -141,4 +93,27 @@ func firingAlerts(ctx context.Context, listen string, limit time.Duration) ([]st
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// promAlert is an alert as Prometheus' API lists it.
+type promAlert struct {
+	Labels map[string]string `json:"labels"`
+	State  string            `json:"state"`
+}
+
+// promAlerts lists the alerts of the Prometheus on listen.
+func promAlerts(ctx context.Context, listen string) ([]promAlert, error) {
+	body, err := fetch(ctx, "http://"+listen+"/api/v1/alerts")
+	if err != nil {
+		return nil, err
+	}
+	var res struct {
+		Data struct {
+			Alerts []promAlert `json:"alerts"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &res); err != nil {
+		return nil, fmt.Errorf("prometheus alerts: %w", err)
+	}
+	return res.Data.Alerts, nil
 }

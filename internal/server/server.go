@@ -10,12 +10,9 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -234,39 +231,14 @@ func (s *Server) scrapeTimeout(r *http.Request) time.Duration {
 // Run serves until ctx ends, reloading the configuration on SIGHUP.
 func (s *Server) Run(ctx context.Context) error {
 	defer func() { _ = s.Close() }()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				_ = s.Reload() // logged and exported by Reload
-			}
-		}
-	}()
+	stopHUP := OnSIGHUP(ctx, func() { _ = s.Reload() }) // logged and exported by Reload
+	defer stopHUP()
 	limit := s.opts.MaxConnections
 	if limit <= 0 {
 		limit = DefaultMaxConnections()
 	}
 	conns := newConnLimiter(limit)
-	srv := s.httpServer(conns)
-	errc := make(chan error, 1)
-	go func() { errc <- web.ListenAndServe(srv, s.opts.WebConfig, s.logger) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve HTTP: %w", err)
-	case <-ctx.Done():
-		conns.stop()
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("shut down HTTP server: %w", err)
-		}
-		return nil
-	}
+	return ListenAndServe(ctx, s.httpServer(conns), s.opts.WebConfig, s.logger, conns.stop)
 }
 
 // httpServer is the HTTP server with its timeouts and connection limit: a

@@ -35,3 +35,12 @@ const (
 	ScanInterval            = time.Hour
 	ScanHandshakesPerSecond = 20
 )
+
+// The webhook: the least time between two actions on one entry, and how
+// many actions it takes in any hour at most (the default, and the most a
+// configuration may allow: every action reloads servers).
+const (
+	WebhookMinInterval       = time.Hour
+	WebhookMaxPerHour        = 6
+	WebhookMaxPerHourCeiling = 60
+)

@@ -110,7 +110,7 @@ func TestUnknownFlagHint(t *testing.T) {
 		{[]string{"--web.listen-adress=:1"}, "pgtls_exporter: unknown long flag '--web.listen-adress'; did you mean --web.listen-address?\n"},
 		{[]string{"renew", "--dryrun"}, "pgtls_exporter: unknown long flag '--dryrun'; did you mean --dry-run?\n"},
 		{[]string{"check", "--config.check"}, "pgtls_exporter: unknown long flag '--config.check'; it is a flag of serve\n"},
-		{[]string{"check", "--web.listen-address=:1"}, "pgtls_exporter: unknown long flag '--web.listen-address'; it is a flag of serve\n"},
+		{[]string{"check", "--web.listen-address=:1"}, "pgtls_exporter: unknown long flag '--web.listen-address'; it is a flag of serve and webhook\n"},
 		{[]string{"version", "--colour"}, "pgtls_exporter: unknown long flag '--colour'\n"},
 	}
 	for _, tc := range tests {

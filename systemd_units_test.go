@@ -15,7 +15,7 @@ import (
 const unitBinary = "/usr/local/bin/pgtls_exporter"
 
 // unitFiles are the systemd units the README installs.
-var unitFiles = []string{"pgtls_exporter.service", "pgtls_exporter-renew.service", "pgtls_exporter-renew.timer"}
+var unitFiles = []string{"pgtls_exporter.service", "pgtls_exporter-renew.service", "pgtls_exporter-renew.timer", "pgtls_exporter-webhook.service"}
 
 // unitSection matches a section header, unitSetting a Key=Value line.
 var (
@@ -90,9 +90,10 @@ func TestSystemdUnitsVerify(t *testing.T) {
 // ExecStart is a command line the binary accepts.
 func TestSystemdUnitsParse(t *testing.T) {
 	wantSections := map[string][]string{
-		"pgtls_exporter.service":       {"Unit", "Service", "Install"},
-		"pgtls_exporter-renew.service": {"Unit", "Service"},
-		"pgtls_exporter-renew.timer":   {"Unit", "Timer", "Install"},
+		"pgtls_exporter.service":         {"Unit", "Service", "Install"},
+		"pgtls_exporter-renew.service":   {"Unit", "Service"},
+		"pgtls_exporter-renew.timer":     {"Unit", "Timer", "Install"},
+		"pgtls_exporter-webhook.service": {"Unit", "Service", "Install"},
 	}
 	for _, name := range unitFiles {
 		unit := readUnit(t, filepath.Join("deploy/systemd", name))

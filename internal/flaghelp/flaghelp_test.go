@@ -50,10 +50,13 @@ func TestExplain(t *testing.T) {
 	serve.Flag("web.listen-address", "").String()
 	serve.Flag("config.check", "").Bool()
 	app.Command("check", "").Flag("output", "").String()
+	app.Command("webhook", "").Flag("web.listen-address", "").String()
+	app.Command("renew", "").Flag("only", "").String()
 	for args, want := range map[string]string{
 		"--config":                   "unknown long flag '--config'; did you mean --config.file?",
 		"check --outptu=json":        "unknown long flag '--outptu'; did you mean --output?",
-		"check --web.listen-address": "unknown long flag '--web.listen-address'; it is a flag of serve",
+		"check --web.listen-address": "unknown long flag '--web.listen-address'; it is a flag of serve and webhook",
+		"check --only":               "unknown long flag '--only'; it is a flag of renew",
 		"--colour":                   "unknown long flag '--colour'",
 		"check --output":             "expected argument for flag '--output'",
 	} {

@@ -3,6 +3,7 @@ package flaghelp
 import (
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/alecthomas/kingpin/v2"
 
@@ -14,7 +15,7 @@ var unknownLongFlag = regexp.MustCompile(`^unknown long flag '--([^'=]+)'$`)
 
 // Explain returns the text of err, an error of app.Parse(args), with a
 // hint when it is an unknown long flag: the command the flag belongs to
-// ("it is a flag of serve"), or else the flag of the command line's
+// ("it is a flag of serve and webhook"), or else the flag of the command line's
 // command (or of the application) it most likely meant ("did you mean
 // --config.file?").
 func Explain(app *kingpin.Application, args []string, err error) string {
@@ -30,15 +31,27 @@ func Explain(app *kingpin.Application, args []string, err error) string {
 	if ctx, _ := app.ParseContext(args); ctx != nil && ctx.SelectedCommand != nil {
 		known = append(known, names(ctx.SelectedCommand.Model().Flags)...)
 	}
+	var owners []string
 	for _, c := range app.Model().Commands {
 		if slices.Contains(names(c.Flags), typed) {
-			return msg + "; it is a flag of " + c.FullCommand
+			owners = append(owners, c.FullCommand)
 		}
+	}
+	if len(owners) > 0 {
+		return msg + "; it is a flag of " + joinAnd(owners)
 	}
 	if s := suggest.Closest(typed, known); s != "" {
 		return msg + "; did you mean --" + s + "?"
 	}
 	return msg
+}
+
+// joinAnd joins words as a sentence does: "a", "a and b", "a, b and c".
+func joinAnd(words []string) string {
+	if len(words) == 1 {
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 // names lists the names of the visible flags.

@@ -6,6 +6,7 @@ import (
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 
 	"github.com/magflow/pgtls_exporter/collector"
+	"github.com/magflow/pgtls_exporter/internal/renew"
 )
 
 // metrics are the webhook's own series.
@@ -30,7 +31,8 @@ func newMetrics(reg prometheus.Registerer, renewState prometheus.Collector) *met
 		lastRunTime: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: collector.Namespace, Name: "webhook_last_run_timestamp_seconds",
 			Help: "When the webhook's last renew run ended."}),
 	}
-	for _, r := range []string{runResult(0, false), runResult(1, false), runResult(2, false)} {
+	for _, r := range []string{runResult(renew.ExitOK, false), runResult(renew.ExitRolledBack, false), runResult(renew.ExitBroken, false),
+		runResult(renew.ExitRefused, false), resultNothingDue} {
 		m.runs.WithLabelValues(r)
 	}
 	for _, a := range []Action{ActionRenew, ActionReload} {

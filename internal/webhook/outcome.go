@@ -6,6 +6,10 @@ import (
 	"github.com/magflow/pgtls_exporter/internal/renew"
 )
 
+// resultNothingDue is a run that exited 0 having left the entry unchanged:
+// renew did not find it due.
+const resultNothingDue = "nothing_due"
+
 // runResult names a renew run by its exit code: the result label of
 // pgtls_webhook_renew_runs_total. A dry run is dry_run, or dry_run_refused
 // when its plan was refused; an exit code renew does not document here

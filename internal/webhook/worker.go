@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/renew"
+	"github.com/magflow/pgtls_exporter/internal/renewstate"
 )
 
 // runTimeout bounds one renew run, the wait for renew's lock included;
@@ -81,18 +82,34 @@ func (s *Server) runJob(ctx context.Context, j job) {
 		DryRun: dryRun, Wait: true, Out: &out, Logger: s.logger}
 	s.logger.Info("webhook runs renew", "entry", j.entry, "action", j.action, "dry_run", dryRun,
 		"fingerprint", j.fingerprint, "code", j.code)
-	start := s.now()
+	start, began := s.now(), time.Now()
 	runCtx, cancel := context.WithTimeout(ctx, runTimeout)
 	code := s.run(runCtx, opts)
 	cancel()
 	end := s.now()
 	s.limiter.done(j.entry, end)
 	result := runResult(code, dryRun)
-	s.metrics.ran(j, result, float64(end.UnixMilli())/1000)
 	level := slog.LevelInfo
 	if code != renew.ExitOK {
 		level = slog.LevelError
 	}
+	if code == renew.ExitOK && !dryRun && s.entryUnchanged(j.entry, began) {
+		// renew judged the entry not due (renew.renew_before shorter than
+		// the alert's threshold): the alert stays firing, nothing was done.
+		result, level = resultNothingDue, slog.LevelWarn
+	}
+	s.metrics.ran(j, result, float64(end.UnixMilli())/1000)
 	s.logger.Log(ctx, level, "webhook renew finished", "entry", j.entry, "action", j.action, "exit_code", code,
 		"result", result, "took", end.Sub(start).Round(time.Millisecond), "output", strings.TrimSpace(out.String()))
+}
+
+// entryUnchanged reports whether renew's state file says that its run,
+// which ended after began, left entry unchanged (not due, not forced).
+func (s *Server) entryUnchanged(entry string, began time.Time) bool {
+	st, err := renewstate.Read(renewstate.Path(s.config().RenewStateDir()))
+	if err != nil || st.LastRun.Before(began) {
+		return false
+	}
+	e, ok := st.Entries[entry]
+	return ok && e.Result == renewstate.ResultUnchanged
 }

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/ciphers"
-	"github.com/magflow/pgtls_exporter/probe"
 )
 
 // Options describe one scan.
@@ -77,7 +76,7 @@ func Scan(ctx context.Context, opts Options) (*Result, error) {
 		vr := VersionResult{Version: v}
 		candidates := suitesFor(v.ID)
 		for len(candidates) > 0 {
-			sh, err := s.hello(ctx, v.ID, candidates)
+			sh, err := s.hello(ctx, v.Name+" hello", v.ID, candidates)
 			if errors.Is(err, errRefused) || err == nil && sh.version != v.ID {
 				break
 			}
@@ -86,7 +85,7 @@ func Scan(ctx context.Context, opts Options) (*Result, error) {
 			}
 			i := slices.IndexFunc(candidates, func(c ciphers.Suite) bool { return c.ID == sh.suite })
 			if i < 0 {
-				return nil, fmt.Errorf("%s: the server picked suite 0x%04x, which was not offered", v.Name, sh.suite)
+				return nil, fmt.Errorf("scan %s: %s: the server picked suite 0x%04x, which was not offered", opts.Address, v.Name, sh.suite)
 			}
 			vr.Accepted = true
 			vr.Suites = append(vr.Suites, candidates[i])
@@ -98,7 +97,7 @@ func Scan(ctx context.Context, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// scanner sends hellos to one server.
+// scanner makes the connections of one scan to one server.
 type scanner struct {
 	opts       Options
 	handshakes int
@@ -106,52 +105,23 @@ type scanner struct {
 }
 
 // hello sends one ClientHello for version v offering suites on a new
-// connection, and reads the answer.
-func (s *scanner) hello(ctx context.Context, v uint16, suites []ciphers.Suite) (serverHello, error) {
-	if wait := s.opts.Interval - time.Since(s.last); s.handshakes > 0 && wait > 0 {
-		select {
-		case <-ctx.Done():
-			return serverHello{}, fmt.Errorf("scan %s: %w", s.opts.Address, ctx.Err())
-		case <-time.After(wait):
-		}
-	}
-	s.last = time.Now()
-	s.handshakes++
-	if s.opts.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.opts.Timeout)
-		defer cancel()
-	}
+// connection, and reads the answer. what names the hello in errors.
+func (s *scanner) hello(ctx context.Context, what string, v uint16, suites []ciphers.Suite) (serverHello, error) {
 	record, err := clientHello(v, suites, s.opts.ServerName)
 	if err != nil {
 		return serverHello{}, err
 	}
-	dialer := s.opts.Dialer
-	if dialer == nil {
-		dialer = &net.Dialer{}
-	}
-	conn, err := dialer.DialContext(ctx, "tcp", s.opts.Address)
+	conn, ctx, done, err := s.open(ctx, what)
 	if err != nil {
-		return serverHello{}, fmt.Errorf("scan %s: dial: %w", s.opts.Address, err)
+		return serverHello{}, err
 	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
-	defer stop()
-	deadline, _ := ctx.Deadline()
-	if !s.opts.Direct {
-		if _, err := probe.RequestSSL(conn, deadline); err != nil {
-			return serverHello{}, fmt.Errorf("scan %s: SSLRequest: %w", s.opts.Address, err)
-		}
-	}
+	defer done()
 	if _, err := conn.Write(record); err != nil {
 		return serverHello{}, fmt.Errorf("%w: %v", errRefused, err)
 	}
 	sh, err := readServerHello(bufio.NewReader(conn))
-	if err != nil && ctx.Err() != nil {
-		return serverHello{}, fmt.Errorf("scan %s: %w", s.opts.Address, ctx.Err())
-	}
-	if err != nil && !errors.Is(err, errRefused) {
-		return serverHello{}, fmt.Errorf("scan %s: %w", s.opts.Address, err)
+	if err != nil && (ctx.Err() != nil || !errors.Is(err, errRefused)) {
+		return serverHello{}, s.failed(ctx, what, "waiting for the ServerHello", err)
 	}
 	return sh, err
 }

@@ -40,7 +40,17 @@ type Options struct {
 type Result struct {
 	// Versions holds every version tried, oldest first.
 	Versions []VersionResult
-	// Handshakes counts the hellos sent.
+	// Groups are the key exchange groups the server accepted, in the order
+	// of Groups(); learned with TLS 1.3 when the server accepts it.
+	Groups []Group
+	// RequestsClientCert says whether the server asked for a client
+	// certificate (sent a CertificateRequest) in a full handshake.
+	RequestsClientCert bool
+	// ClientCertUnknown is why RequestsClientCert could not be learned
+	// ("" when it was): no version accepted, or a full handshake that failed
+	// before a request could come.
+	ClientCertUnknown string
+	// Handshakes counts the connections made: hellos and the full handshake.
 	Handshakes int
 	Duration   time.Duration
 }
@@ -65,9 +75,11 @@ func (r *Result) Accepted() []string {
 }
 
 // Scan tries every version, then every suite of each version the server
-// accepts, one hello per connection, spaced by opts.Interval. An error
-// means the scan could not be made (the server does not answer, refuses
-// TLS, or is not PostgreSQL); a server that refuses a hello is an answer.
+// accepts, then every group, one hello per connection, and ends with one
+// full handshake that shows whether the server asks for a client
+// certificate; connections are spaced by opts.Interval. An error means the
+// scan could not be made (the server does not answer, refuses TLS, or is
+// not PostgreSQL); a server that refuses a hello is an answer.
 func Scan(ctx context.Context, opts Options) (*Result, error) {
 	start := time.Now()
 	s := &scanner{opts: opts}
@@ -76,7 +88,7 @@ func Scan(ctx context.Context, opts Options) (*Result, error) {
 		vr := VersionResult{Version: v}
 		candidates := suitesFor(v.ID)
 		for len(candidates) > 0 {
-			sh, err := s.hello(ctx, v.Name+" hello", v.ID, candidates)
+			sh, err := s.hello(ctx, helloSpec{what: v.Name + " hello", version: v.ID, suites: candidates, groups: offeredGroups()})
 			if errors.Is(err, errRefused) || err == nil && sh.version != v.ID {
 				break
 			}
@@ -93,6 +105,15 @@ func Scan(ctx context.Context, opts Options) (*Result, error) {
 		}
 		res.Versions = append(res.Versions, vr)
 	}
+	var err error
+	if res.Groups, err = s.groups(ctx, res.Versions); err != nil {
+		return nil, err
+	}
+	if len(res.Accepted()) == 0 {
+		res.ClientCertUnknown = "no protocol version accepted"
+	} else if res.RequestsClientCert, res.ClientCertUnknown, err = s.clientCertRequest(ctx); err != nil {
+		return nil, err
+	}
 	res.Handshakes, res.Duration = s.handshakes, time.Since(start)
 	return res, nil
 }
@@ -104,13 +125,24 @@ type scanner struct {
 	last       time.Time
 }
 
-// hello sends one ClientHello for version v offering suites on a new
-// connection, and reads the answer. what names the hello in errors.
-func (s *scanner) hello(ctx context.Context, what string, v uint16, suites []ciphers.Suite) (serverHello, error) {
-	record, err := clientHello(v, suites, s.opts.ServerName)
+// helloSpec is what one ClientHello offers.
+type helloSpec struct {
+	what    string // names the hello in errors: "TLSv1.2 hello"
+	version uint16
+	suites  []ciphers.Suite
+	groups  []uint16
+	// keyExchange has the answer read on to the ServerKeyExchange (before
+	// TLS 1.3), for the certificate's curve and the ECDHE group.
+	keyExchange bool
+}
+
+// hello sends one ClientHello on a new connection and reads the answer.
+func (s *scanner) hello(ctx context.Context, spec helloSpec) (serverHello, error) {
+	record, err := clientHello(spec.version, spec.suites, spec.groups, s.opts.ServerName)
 	if err != nil {
 		return serverHello{}, err
 	}
+	what := spec.what
 	conn, ctx, done, err := s.open(ctx, what)
 	if err != nil {
 		return serverHello{}, err
@@ -119,7 +151,7 @@ func (s *scanner) hello(ctx context.Context, what string, v uint16, suites []cip
 	if _, err := conn.Write(record); err != nil {
 		return serverHello{}, fmt.Errorf("%w: %v", errRefused, err)
 	}
-	sh, err := readServerHello(bufio.NewReader(conn))
+	sh, err := readServerHello(bufio.NewReader(conn), spec.keyExchange)
 	if err != nil && (ctx.Err() != nil || !errors.Is(err, errRefused)) {
 		return serverHello{}, s.failed(ctx, what, "waiting for the ServerHello", err)
 	}

@@ -17,6 +17,12 @@ var (
 	scanCipherDesc = prometheus.NewDesc(Namespace+"_scan_cipher_accepted",
 		"A cipher suite (IANA name) the target accepted for the version in the last TLS scan (value 1).",
 		[]string{"target", "version", "cipher"}, nil)
+	scanGroupDesc = prometheus.NewDesc(Namespace+"_scan_group_accepted",
+		"A key exchange group (IANA name) the target accepted in the last TLS scan (value 1).",
+		[]string{"target", "group"}, nil)
+	scanClientCertDesc = prometheus.NewDesc(Namespace+"_scan_client_cert_requested",
+		"Whether the target asked for a client certificate in the last TLS scan's full handshake (1) or not (0); absent when that could not be learned.",
+		[]string{"target"}, nil)
 	scanSuccessDesc = prometheus.NewDesc(Namespace+"_scan_last_success_timestamp_seconds",
 		"When the target's TLS scan last succeeded.", []string{"target"}, nil)
 	scanDurationDesc = prometheus.NewDesc(Namespace+"_scan_duration_seconds",
@@ -70,6 +76,12 @@ func ScanMetrics(reports []scans.Report, policy rules.Policy) []prometheus.Metri
 				for _, suite := range v.Suites {
 					ms = append(ms, gauge(scanCipherDesc, 1, name, v.Version.Name, suite.Name))
 				}
+			}
+			for _, g := range res.Groups {
+				ms = append(ms, gauge(scanGroupDesc, 1, name, g.Name))
+			}
+			if res.ClientCertUnknown == "" {
+				ms = append(ms, gauge(scanClientCertDesc, boolValue(res.RequestsClientCert), name))
 			}
 			ms = append(ms, gauge(scanSuccessDesc, float64(r.LastSuccess.UnixMilli())/1e3, name),
 				gauge(scanDurationDesc, res.Duration.Seconds(), name))

@@ -1,7 +1,6 @@
 package tlsscan
 
 import (
-	"crypto/ecdh"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
@@ -20,8 +19,9 @@ const (
 	extKeyShare            = 51
 )
 
-// offeredGroups are the named groups offered: X25519 and the NIST curves,
-// then the finite-field groups, as OpenSSL servers know them.
+// offeredGroups are the named groups the hellos for versions and suites
+// offer: X25519 and the NIST curves, then finite-field groups, as OpenSSL
+// servers know them.
 func offeredGroups() []uint16 { return []uint16{0x001d, 0x0017, 0x0018, 0x0019, 0x0100, 0x0101} }
 
 // offeredSignatures are the signature algorithms offered, SHA-1 ones
@@ -32,9 +32,11 @@ func offeredSignatures() []uint16 {
 }
 
 // clientHello writes a TLS record holding a ClientHello for version v that
-// offers suites, and, for TLS 1.3, an X25519 key share. serverName is sent
-// as SNI unless it is an IP address.
-func clientHello(v uint16, suites []ciphers.Suite, serverName string) ([]byte, error) {
+// offers suites and the named groups, and, for TLS 1.3, a key share for the
+// first group when crypto/ecdh has it (none otherwise, which asks a server
+// supporting the group for a HelloRetryRequest). serverName is sent as SNI
+// unless it is an IP address.
+func clientHello(v uint16, suites []ciphers.Suite, groups []uint16, serverName string) ([]byte, error) {
 	random := make([]byte, 32)
 	if _, err := rand.Read(random); err != nil {
 		return nil, fmt.Errorf("client random: %w", err)
@@ -69,12 +71,11 @@ func clientHello(v uint16, suites []ciphers.Suite, serverName string) ([]byte, e
 		exts = extension(exts, extServerName, append(e, name...))
 	}
 	if v >= versionTLS10 {
-		offered := offeredGroups()
-		groups := binary.BigEndian.AppendUint16(nil, uint16(2*len(offered)))
-		for _, g := range offered {
-			groups = binary.BigEndian.AppendUint16(groups, g)
+		list := binary.BigEndian.AppendUint16(nil, uint16(2*len(groups)))
+		for _, g := range groups {
+			list = binary.BigEndian.AppendUint16(list, g)
 		}
-		exts = extension(exts, extSupportedGroups, groups)
+		exts = extension(exts, extSupportedGroups, list)
 		exts = extension(exts, extECPointFormats, []byte{1, 0})
 	}
 	if v >= versionTLS12 {
@@ -87,15 +88,11 @@ func clientHello(v uint16, suites []ciphers.Suite, serverName string) ([]byte, e
 	}
 	if v == versionTLS13 {
 		exts = extension(exts, extSupportedVersions, []byte{2, 0x03, 0x04})
-		key, err := ecdh.X25519().GenerateKey(rand.Reader)
+		share, err := keyShare(groups)
 		if err != nil {
-			return nil, fmt.Errorf("key share: %w", err)
+			return nil, err
 		}
-		pub := key.PublicKey().Bytes()
-		share := binary.BigEndian.AppendUint16(nil, uint16(len(pub)+4))
-		share = binary.BigEndian.AppendUint16(share, 0x001d)
-		share = binary.BigEndian.AppendUint16(share, uint16(len(pub)))
-		exts = extension(exts, extKeyShare, append(share, pub...))
+		exts = extension(exts, extKeyShare, share)
 	}
 	if v >= versionTLS10 {
 		body = binary.BigEndian.AppendUint16(body, uint16(len(exts)))
@@ -108,6 +105,23 @@ func clientHello(v uint16, suites []ciphers.Suite, serverName string) ([]byte, e
 	record = binary.BigEndian.AppendUint16(record, min(legacy, versionTLS10))
 	record = binary.BigEndian.AppendUint16(record, uint16(len(msg)))
 	return append(record, msg...), nil
+}
+
+// keyShare is the data of a key_share extension: one share for the first
+// of groups if crypto/ecdh has its curve, else an empty list.
+func keyShare(groups []uint16) ([]byte, error) {
+	if len(groups) == 0 || ecdhCurve(groups[0]) == nil {
+		return []byte{0, 0}, nil
+	}
+	key, err := ecdhCurve(groups[0]).GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("key share: %w", err)
+	}
+	pub := key.PublicKey().Bytes()
+	share := binary.BigEndian.AppendUint16(nil, uint16(len(pub)+4))
+	share = binary.BigEndian.AppendUint16(share, groups[0])
+	share = binary.BigEndian.AppendUint16(share, uint16(len(pub)))
+	return append(share, pub...), nil
 }
 
 // extension appends one extension: its number, length and data.

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/ciphers"
-	"github.com/magflow/pgtls_exporter/probe"
 )
 
 // Options describe one scan.
@@ -41,7 +40,17 @@ type Options struct {
 type Result struct {
 	// Versions holds every version tried, oldest first.
 	Versions []VersionResult
-	// Handshakes counts the hellos sent.
+	// Groups are the key exchange groups the server accepted, in the order
+	// of Groups(); learned with TLS 1.3 when the server accepts it.
+	Groups []Group
+	// RequestsClientCert says whether the server asked for a client
+	// certificate (sent a CertificateRequest) in a full handshake.
+	RequestsClientCert bool
+	// ClientCertUnknown is why RequestsClientCert could not be learned
+	// ("" when it was): no version accepted, or a full handshake that failed
+	// before a request could come.
+	ClientCertUnknown string
+	// Handshakes counts the connections made: hellos and the full handshake.
 	Handshakes int
 	Duration   time.Duration
 }
@@ -66,9 +75,11 @@ func (r *Result) Accepted() []string {
 }
 
 // Scan tries every version, then every suite of each version the server
-// accepts, one hello per connection, spaced by opts.Interval. An error
-// means the scan could not be made (the server does not answer, refuses
-// TLS, or is not PostgreSQL); a server that refuses a hello is an answer.
+// accepts, then every group, one hello per connection, and ends with one
+// full handshake that shows whether the server asks for a client
+// certificate; connections are spaced by opts.Interval. An error means the
+// scan could not be made (the server does not answer, refuses TLS, or is
+// not PostgreSQL); a server that refuses a hello is an answer.
 func Scan(ctx context.Context, opts Options) (*Result, error) {
 	start := time.Now()
 	s := &scanner{opts: opts}
@@ -77,7 +88,7 @@ func Scan(ctx context.Context, opts Options) (*Result, error) {
 		vr := VersionResult{Version: v}
 		candidates := suitesFor(v.ID)
 		for len(candidates) > 0 {
-			sh, err := s.hello(ctx, v.ID, candidates)
+			sh, err := s.hello(ctx, helloSpec{what: v.Name + " hello", version: v.ID, suites: candidates, groups: offeredGroups()})
 			if errors.Is(err, errRefused) || err == nil && sh.version != v.ID {
 				break
 			}
@@ -86,7 +97,7 @@ func Scan(ctx context.Context, opts Options) (*Result, error) {
 			}
 			i := slices.IndexFunc(candidates, func(c ciphers.Suite) bool { return c.ID == sh.suite })
 			if i < 0 {
-				return nil, fmt.Errorf("%s: the server picked suite 0x%04x, which was not offered", v.Name, sh.suite)
+				return nil, fmt.Errorf("scan %s: %s: the server picked suite 0x%04x, which was not offered", opts.Address, v.Name, sh.suite)
 			}
 			vr.Accepted = true
 			vr.Suites = append(vr.Suites, candidates[i])
@@ -94,64 +105,55 @@ func Scan(ctx context.Context, opts Options) (*Result, error) {
 		}
 		res.Versions = append(res.Versions, vr)
 	}
+	var err error
+	if res.Groups, err = s.groups(ctx, res.Versions); err != nil {
+		return nil, err
+	}
+	if len(res.Accepted()) == 0 {
+		res.ClientCertUnknown = "no protocol version accepted"
+	} else if res.RequestsClientCert, res.ClientCertUnknown, err = s.clientCertRequest(ctx); err != nil {
+		return nil, err
+	}
 	res.Handshakes, res.Duration = s.handshakes, time.Since(start)
 	return res, nil
 }
 
-// scanner sends hellos to one server.
+// scanner makes the connections of one scan to one server.
 type scanner struct {
 	opts       Options
 	handshakes int
 	last       time.Time
 }
 
-// hello sends one ClientHello for version v offering suites on a new
-// connection, and reads the answer.
-func (s *scanner) hello(ctx context.Context, v uint16, suites []ciphers.Suite) (serverHello, error) {
-	if wait := s.opts.Interval - time.Since(s.last); s.handshakes > 0 && wait > 0 {
-		select {
-		case <-ctx.Done():
-			return serverHello{}, fmt.Errorf("scan %s: %w", s.opts.Address, ctx.Err())
-		case <-time.After(wait):
-		}
-	}
-	s.last = time.Now()
-	s.handshakes++
-	if s.opts.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.opts.Timeout)
-		defer cancel()
-	}
-	record, err := clientHello(v, suites, s.opts.ServerName)
+// helloSpec is what one ClientHello offers.
+type helloSpec struct {
+	what    string // names the hello in errors: "TLSv1.2 hello"
+	version uint16
+	suites  []ciphers.Suite
+	groups  []uint16
+	// keyExchange has the answer read on to the ServerKeyExchange (before
+	// TLS 1.3), for the certificate's curve and the ECDHE group.
+	keyExchange bool
+}
+
+// hello sends one ClientHello on a new connection and reads the answer.
+func (s *scanner) hello(ctx context.Context, spec helloSpec) (serverHello, error) {
+	record, err := clientHello(spec.version, spec.suites, spec.groups, s.opts.ServerName)
 	if err != nil {
 		return serverHello{}, err
 	}
-	dialer := s.opts.Dialer
-	if dialer == nil {
-		dialer = &net.Dialer{}
-	}
-	conn, err := dialer.DialContext(ctx, "tcp", s.opts.Address)
+	what := spec.what
+	conn, ctx, done, err := s.open(ctx, what)
 	if err != nil {
-		return serverHello{}, fmt.Errorf("scan %s: dial: %w", s.opts.Address, err)
+		return serverHello{}, err
 	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
-	defer stop()
-	deadline, _ := ctx.Deadline()
-	if !s.opts.Direct {
-		if _, err := probe.RequestSSL(conn, deadline); err != nil {
-			return serverHello{}, fmt.Errorf("scan %s: SSLRequest: %w", s.opts.Address, err)
-		}
-	}
+	defer done()
 	if _, err := conn.Write(record); err != nil {
 		return serverHello{}, fmt.Errorf("%w: %v", errRefused, err)
 	}
-	sh, err := readServerHello(bufio.NewReader(conn))
-	if err != nil && ctx.Err() != nil {
-		return serverHello{}, fmt.Errorf("scan %s: %w", s.opts.Address, ctx.Err())
-	}
-	if err != nil && !errors.Is(err, errRefused) {
-		return serverHello{}, fmt.Errorf("scan %s: %w", s.opts.Address, err)
+	sh, err := readServerHello(bufio.NewReader(conn), spec.keyExchange)
+	if err != nil && (ctx.Err() != nil || !errors.Is(err, errRefused)) {
+		return serverHello{}, s.failed(ctx, what, "waiting for the ServerHello", err)
 	}
 	return sh, err
 }

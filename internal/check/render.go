@@ -57,8 +57,12 @@ func WriteText(w io.Writer, r rules.Result) error {
 	if len(r.Scans) > 0 {
 		fmt.Fprintln(tw, "\nTARGET\tTLS SCAN\tSUITES\tWEAK")
 		for _, s := range r.Scans {
-			if s.Failed != "" {
+			switch {
+			case s.Failed != "":
 				fmt.Fprintf(tw, "%s\tfailed\t-\t%s\n", s.Target, oneLine(s.Failed))
+				continue
+			case s.Version == "":
+				fmt.Fprintf(tw, "%s\tgroups\t-\t%s; client certificate %s\n", s.Target, orDash(strings.Join(s.Groups, ", ")), s.ClientCert)
 				continue
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", s.Target, s.Version, s.Suites, orDash(strings.Join(s.Weak, ", ")))

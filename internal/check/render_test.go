@@ -30,13 +30,15 @@ func TestWriteTextFoldsLines(t *testing.T) {
 
 // TestWriteTextScanTable: the scans follow the findings as a table of
 // their own: a row per target and accepted version, the weak suites
-// named, a failed scan in one row.
+// named, the groups and the client certificate request after them, a
+// failed scan in one row.
 func TestWriteTextScanTable(t *testing.T) {
 	r := rules.Result{Status: rules.Critical, Findings: []rules.Finding{
 		{Entry: "pg", Check: "scan", Status: rules.Critical, Code: "old_tls_accepted", Path: "db:5432", Detail: "completed a hello for TLSv1"},
 	}, Scans: []rules.ScanRow{
 		{Target: "pg", Version: "TLSv1", Suites: 12},
 		{Target: "pg", Version: "TLSv1.2", Suites: 27, Weak: []string{"TLS_RSA_WITH_3DES_EDE_CBC_SHA (3DES)", "TLS_RSA_WITH_RC4_128_SHA (RC4)"}},
+		{Target: "pg", Groups: []string{"x25519", "secp256r1"}, ClientCert: "requested"},
 		{Target: "bouncer", Failed: "scan 127.0.0.1:6432: SSLRequest: EOF"},
 	}}
 	var out strings.Builder
@@ -50,6 +52,7 @@ func TestWriteTextScanTable(t *testing.T) {
 		"TARGET   TLS SCAN  SUITES  WEAK\n" +
 		"pg       TLSv1     12      -\n" +
 		"pg       TLSv1.2   27      TLS_RSA_WITH_3DES_EDE_CBC_SHA (3DES), TLS_RSA_WITH_RC4_128_SHA (RC4)\n" +
+		"pg       groups    -       x25519, secp256r1; client certificate requested\n" +
 		"bouncer  failed    -       scan 127.0.0.1:6432: SSLRequest: EOF\n"
 	if out.String() != want {
 		t.Errorf("report:\n%s\nwant:\n%s", out.String(), want)

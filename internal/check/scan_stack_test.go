@@ -102,6 +102,13 @@ func TestScanAndAuditOnStacks(t *testing.T) {
 			if !slices.ContainsFunc(res.Scans, func(r rules.ScanRow) bool { return r.Target == "pgbouncer" && r.Version == "TLSv1.3" }) {
 				t.Errorf("no TLSv1.3 row for pgbouncer in the scan table: %+v", res.Scans)
 			}
+			// PostgreSQL's ssl_ecdh_curve (prime256v1) bounds TLS 1.3's groups too,
+			// and with ssl_ca_file set it asks for a client certificate.
+			if !slices.ContainsFunc(res.Scans, func(r rules.ScanRow) bool {
+				return r.Target == "postgres" && r.Version == "" && slices.Equal(r.Groups, []string{"secp256r1"}) && r.ClientCert == "requested"
+			}) {
+				t.Errorf("no groups row for postgres with secp256r1 and a client certificate request: %+v", res.Scans)
+			}
 			t.Logf("check on the %s stack:\n%s", tc.name, text.String())
 		})
 	}

@@ -69,13 +69,18 @@ func ScanFindings(r scans.Report, p Policy) []Finding {
 }
 
 // ScanRow is one version a target accepted: how many suites, and the weak
-// ones by name. A failed scan is one row with Failed set.
+// ones by name; or, last for each target (Version empty), the key
+// exchange groups it accepted and whether it asked for a client
+// certificate. A failed scan is one row with Failed set.
 type ScanRow struct {
 	Target  string   `json:"target"`
 	Version string   `json:"version,omitempty"`
 	Suites  int      `json:"suites"`
 	Weak    []string `json:"weak,omitempty"`
-	Failed  string   `json:"failed,omitempty"`
+	Groups  []string `json:"groups,omitempty"`
+	// ClientCert is "requested", "not requested" or why it is unknown.
+	ClientCert string `json:"client_cert,omitempty"`
+	Failed     string `json:"failed,omitempty"`
 }
 
 // ScanTable is the scans as check shows them: a row per target and
@@ -102,6 +107,17 @@ func ScanTable(reports []scans.Report, p Policy) []ScanRow {
 			}
 			out = append(out, row)
 		}
+		last := ScanRow{Target: r.Target.Name, ClientCert: "not requested"}
+		for _, g := range r.Result.Groups {
+			last.Groups = append(last.Groups, g.Name)
+		}
+		switch {
+		case r.Result.ClientCertUnknown != "":
+			last.ClientCert = "unknown: " + r.Result.ClientCertUnknown
+		case r.Result.RequestsClientCert:
+			last.ClientCert = "requested"
+		}
+		out = append(out, last)
 	}
 	return out
 }

@@ -41,6 +41,7 @@ func main() {
 	x509Peer := flag.String("peer-x509-certificate-exporter", "", "x509-certificate-exporter binary to measure alongside (optional)")
 	sslPeer := flag.String("peer-ssl-exporter", "", "ssl_exporter binary to measure alongside: its file prober for /metrics, its tcp prober for /probe (optional)")
 	scanOnly := flag.Bool("scan", false, "measure only the TLS scan: one full scan beside testssl.sh, and /metrics with 100 scanned targets")
+	scanBaseline := flag.String("scan-baseline", "", "with -scan: an exporter binary without scans, measured over the same targets (optional)")
 	flag.Parse()
 	for name, v := range map[string]int{"-scrapes": *scrapes, "-rounds": *rounds, "-probes": *probes, "-probe-rounds": *probeRounds} {
 		if v < 1 {
@@ -58,7 +59,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *scanOnly {
-		if err := runScan(ctx, *bin, *scrapes, *rounds); err != nil {
+		if err := runScan(ctx, *bin, *scanBaseline, *scrapes, *rounds); err != nil {
 			fmt.Fprintln(os.Stderr, "benchhttp:", err)
 			os.Exit(1)
 		}

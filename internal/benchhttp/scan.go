@@ -37,7 +37,9 @@ func rusage(who int) time.Duration {
 // full scan of each, in this process and by testssl.sh in the same run;
 // then warm /metrics of the exporter with scanTargets scanned targets,
 // beside the floor serving the same exposition.
-func runScan(ctx context.Context, bin string, scrapes, rounds int) error {
+// baseline, when set, is an exporter binary without scans, measured with
+// the same targets in the same run.
+func runScan(ctx context.Context, bin, baseline string, scrapes, rounds int) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -79,14 +81,14 @@ func runScan(ctx context.Context, bin string, scrapes, rounds int) error {
 		fmt.Printf("| %s | testssl.sh 3.0.8 (and its openssl processes) | | %s | %s | | |\n", server.name, ms(theirs.wall), ms(theirs.cpu))
 	}
 
-	r, err := benchScannedMetrics(ctx, bin, self, dir, s, scrapes, rounds)
+	r, err := benchScannedMetrics(ctx, bin, baseline, self, dir, s, scrapes, rounds)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("\n## /metrics, warm, gzip, %d targets scanned (and probed in each scrape), median of %d scrapes\n\n", scanTargets, scrapes*rounds)
 	fmt.Println("| server | series | wall | CPU | RSS | wall / exporter's |")
 	fmt.Println("|---|---|---|---|---|---|")
-	for _, sv := range []served{r.exporter, r.floor} {
+	for _, sv := range append([]served{r.exporter, r.floor}, r.baseline...) {
 		fmt.Printf("| %s | %d | %s | %s | %s | %.2f× |\n", sv.name, sv.series, ms(sv.wall), ms(sv.cpu), mib(sv.rss), ratio(sv.wall, r.exporter.wall))
 	}
 	fmt.Printf("\nAll %d targets scanned %s after start (scan.handshakes_per_second 20).\n", scanTargets, ms(r.ready))
@@ -123,13 +125,14 @@ func testsslOnce(ctx context.Context, addr string) (cost, error) {
 // scannedMetrics is the /metrics measurement with scanned targets.
 type scannedMetrics struct {
 	exporter, floor served
+	baseline        []served      // the binary without scans, when measured
 	ready           time.Duration // until every target was scanned
 }
 
 // benchScannedMetrics starts the exporter with scanTargets targets, half
 // PostgreSQL and half PgBouncer, waits until each has been scanned, and
 // measures warm scrapes beside the floor.
-func benchScannedMetrics(ctx context.Context, bin, self, dir string, s *testenv.Stack, scrapes, rounds int) (scannedMetrics, error) {
+func benchScannedMetrics(ctx context.Context, bin, baseline, self, dir string, s *testenv.Stack, scrapes, rounds int) (scannedMetrics, error) {
 	var res scannedMetrics
 	var yml strings.Builder
 	fmt.Fprintf(&yml, "ca: {cert: %s}\ntargets:\n", s.Certs().CA)
@@ -144,19 +147,12 @@ func benchScannedMetrics(ctx context.Context, bin, self, dir string, s *testenv.
 	if err := os.WriteFile(cfg, []byte(yml.String()), 0o600); err != nil {
 		return res, err
 	}
-	port, err := testenv.ReservePort()
-	if err != nil {
-		return res, err
-	}
-	defer port.Release()
-	base := fmt.Sprintf("http://127.0.0.1:%d", port.Number)
 	begin := time.Now()
-	exp, err := start(ctx, "pgtls_exporter", base, "/-/healthy", bin, "--config.file="+cfg,
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port.Number), "--log.level=warn")
+	exp, base, stopExp, err := startExporter(ctx, "pgtls_exporter", bin, cfg)
 	if err != nil {
 		return res, err
 	}
-	defer exp.stop()
+	defer stopExp()
 	var text []byte
 	for {
 		if _, text, err = get(ctx, base+"/metrics", nil); err != nil {
@@ -182,7 +178,37 @@ func benchScannedMetrics(ctx context.Context, bin, self, dir string, s *testenv.
 	if code, _, err := get(ctx, base+"/metrics", headers); err != nil || code != http.StatusOK {
 		return res, fmt.Errorf("scrape: %d %v", code, err)
 	}
-	err = measureRounds(ctx, []contender{{p: exp, url: base + "/metrics", out: &res.exporter}, {p: floor, url: floorBase + "/metrics", out: &res.floor}},
-		headers, scrapes, rounds)
+	contenders := []contender{{p: exp, url: base + "/metrics", out: &res.exporter}, {p: floor, url: floorBase + "/metrics", out: &res.floor}}
+	if baseline != "" {
+		old, oldBase, stopOld, err := startExporter(ctx, "without scans", baseline, cfg)
+		if err != nil {
+			return res, err
+		}
+		defer stopOld()
+		_, oldText, err := get(ctx, oldBase+"/metrics", headers)
+		if err != nil {
+			return res, err
+		}
+		res.baseline = []served{{name: "the exporter before scans (" + filepath.Base(baseline) + ")", series: seriesCount(oldText)}}
+		contenders = append(contenders, contender{p: old, url: oldBase + "/metrics", out: &res.baseline[0]})
+	}
+	err = measureRounds(ctx, contenders, headers, scrapes, rounds)
 	return res, err
+}
+
+// startExporter starts bin on cfg on a port of its own and waits until it
+// answers /-/healthy; stop stops it.
+func startExporter(ctx context.Context, name, bin, cfg string) (p *process, base string, stop func(), err error) {
+	port, err := testenv.ReservePort()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	base = fmt.Sprintf("http://127.0.0.1:%d", port.Number)
+	p, err = start(ctx, name, base, "/-/healthy", bin, "--config.file="+cfg,
+		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port.Number), "--log.level=warn")
+	if err != nil {
+		port.Release()
+		return nil, "", nil, err
+	}
+	return p, base, func() { p.stop(); port.Release() }, nil
 }

@@ -3,8 +3,9 @@ package rules
 import (
 	"slices"
 
-	"github.com/magflow/pgtls_exporter/internal/ciphers"
 	"strings"
+
+	"github.com/magflow/pgtls_exporter/internal/ciphers"
 
 	"github.com/magflow/pgtls_exporter/internal/audit"
 	"github.com/magflow/pgtls_exporter/internal/config"

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/magflow/pgtls_exporter/internal/audit"
-	"github.com/magflow/pgtls_exporter/internal/ciphers"
 	"github.com/magflow/pgtls_exporter/internal/scans"
 )
 
@@ -71,7 +70,7 @@ func (o observed) weakSuites(p Policy) string {
 	for _, r := range o {
 		for _, v := range r.Result.Versions {
 			for _, s := range v.Suites {
-				if ciphers.Weak(s, p.WeakCiphers) != "" && !slices.Contains(weak, s.Name) {
+				if p.Weak.Of(s) != "" && !slices.Contains(weak, s.Name) {
 					weak = append(weak, s.Name)
 				}
 			}

@@ -105,7 +105,7 @@ func pgbouncerCiphers() map[string]string {
 func weakEnabled(suites []ciphers.Suite, p Policy) []string {
 	var out []string
 	for _, s := range suites {
-		if k := ciphers.Weak(s, p.WeakCiphers); k != "" {
+		if k := p.Weak.Of(s); k != "" {
 			out = append(out, fmt.Sprintf("%s (%s)", s.OpenSSL, k))
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/magflow/pgtls_exporter/internal/ciphers"
+
 	"github.com/magflow/pgtls_exporter/internal/config"
 )
 
@@ -24,8 +26,10 @@ type Policy struct {
 	MinTLSVersion string
 	// ServerTLSSSLMode is the weakest server_tls_sslmode PgBouncer may use.
 	ServerTLSSSLMode string
-	// WeakCiphers are OpenSSL cipher-string keywords a setting must not enable.
+	// WeakCiphers are OpenSSL cipher-string keywords a setting must not
+	// enable; Weak is them compiled, the test of a weak suite.
 	WeakCiphers []string
+	Weak        ciphers.Weakness
 	// AuthMethods are the authentication methods allowed over TCP.
 	AuthMethods []string
 	// ForwardSecrecy asks servers to refuse static RSA key exchange.
@@ -41,6 +45,7 @@ func PolicyOf(cfg *config.Config) Policy {
 	p.MinTLSVersion, p.ServerTLSSSLMode = a.MinTLSVersionOrDefault(), a.ServerTLSSSLModeOrDefault()
 	p.WeakCiphers, p.AuthMethods = a.WeakCiphersOrDefault(), a.AuthMethodsOrDefault()
 	p.ForwardSecrecy = a.ForwardSecrecyOrDefault()
+	p.Weak = ciphers.CompileWeakness(p.WeakCiphers)
 	return p
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/magflow/pgtls_exporter/internal/ciphers"
 	"github.com/magflow/pgtls_exporter/internal/scans"
 )
 
@@ -34,7 +33,7 @@ func ScanFindings(r scans.Report, p Policy) []Finding {
 			old = append(old, v.Version.Name)
 		}
 		for _, s := range v.Suites {
-			if w := ciphers.Weak(s, p.WeakCiphers); w != "" {
+			if w := p.Weak.Of(s); w != "" {
 				if _, seen := weakIn[s.Name]; !seen {
 					weak, weakIn[s.Name] = append(weak, s.Name), []string{w}
 				}
@@ -101,7 +100,7 @@ func ScanTable(reports []scans.Report, p Policy) []ScanRow {
 			}
 			row := ScanRow{Target: r.Target.Name, Version: v.Version.Name, Suites: len(v.Suites)}
 			for _, s := range v.Suites {
-				if k := ciphers.Weak(s, p.WeakCiphers); k != "" {
+				if k := p.Weak.Of(s); k != "" {
 					row.Weak = append(row.Weak, fmt.Sprintf("%s (%s)", s.Name, k))
 				}
 			}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 
 	"github.com/prometheus/exporter-toolkit/web"
@@ -37,10 +38,41 @@ func authMode(webConfigFile string) (string, error) {
 	if len(c.Users) > 0 {
 		modes = append(modes, "basic auth")
 	}
-	if c.TLSConfig.ClientAuth == requireClientCert {
+	// Without a client CA, Go checks client certificates against the
+	// system's roots: any publicly trusted certificate would do.
+	if c.TLSConfig.ClientAuth == requireClientCert && (c.TLSConfig.ClientCAs != "" || c.TLSConfig.ClientCAsText != "") {
 		modes = append(modes, "client certificates")
 	}
 	return strings.Join(modes, " and "), nil
+}
+
+// plainBasicAuth reports whether the web configuration sends basic-auth
+// passwords without TLS.
+func plainBasicAuth(webConfigFile string) bool {
+	data, err := regfile.Read(webConfigFile, regfile.MaxConfig)
+	if err != nil {
+		return false
+	}
+	var c web.Config
+	if yaml.Unmarshal(data, &c) != nil {
+		return false
+	}
+	return len(c.Users) > 0 && c.TLSConfig.TLSCertPath == "" && c.TLSConfig.TLSCert == ""
+}
+
+// guard serves next only while the web configuration still authenticates
+// clients as checkAuth requires: exporter-toolkit rereads the file for
+// every request, so an edit that drops authentication would otherwise open
+// the webhook. Such requests get 503 and the error is logged.
+func (s *Server) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := checkAuth(s.opts.WebConfig, s.opts.AllowUnauthenticated); err != nil {
+			s.logger.Error("request refused: the web configuration no longer authenticates clients", "path", r.URL.Path, "err", err)
+			http.Error(w, "the webhook's web configuration no longer requires authentication; see its log", http.StatusServiceUnavailable)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // checkAuth refuses a webhook that anyone who reaches it could use to
@@ -62,7 +94,8 @@ func checkAuth(flags *web.FlagConfig, allowUnauthenticated bool) (string, error)
 	}
 	systemd := flags.WebSystemdSocket != nil && *flags.WebSystemdSocket
 	const need = "the webhook renews certificates and reloads servers on request, so it needs authentication: " +
-		"give --web.config.file with basic_auth_users, or tls_server_config with client_auth_type: " + requireClientCert
+		"give --web.config.file with basic_auth_users, or tls_server_config with client_auth_type: " + requireClientCert +
+		" and a client_ca_file"
 	switch bad := nonLoopback(addrs); {
 	case systemd:
 		return "", errors.New(need + " (with systemd sockets the listen addresses are unknown, so --webhook.allow-unauthenticated does not apply)")

@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,9 +74,12 @@ func TestWrongPasswordRenewsNothing(t *testing.T) {
 // authenticates, the webhook starts only on loopback and when told to.
 func TestRefusesToStartUnauthenticated(t *testing.T) {
 	const need = "the webhook renews certificates and reloads servers on request, so it needs authentication: " +
-		"give --web.config.file with basic_auth_users, or tls_server_config with client_auth_type: RequireAndVerifyClientCert"
+		"give --web.config.file with basic_auth_users, or tls_server_config with client_auth_type: RequireAndVerifyClientCert and a client_ca_file"
 	basic := writeWebConfig(t, "basic_auth_users:\n  "+amUser+": "+amHash+"\n")
 	tlsOnly, clientCerts := tlsWebConfigs(t)
+	// Without a client CA, Go verifies client certificates against the
+	// system's roots: any publicly trusted certificate would get in.
+	noClientCA := writeWebConfig(t, strings.Replace(mustRead(t, clientCerts), "  client_ca_file:", "  # client_ca_file:", 1))
 	badHash := writeWebConfig(t, "basic_auth_users:\n  "+amUser+": not-a-hash\n")
 	unknownKey := writeWebConfig(t, "basic_auth_user:\n  "+amUser+": "+amHash+"\n")
 	tests := []struct {
@@ -101,6 +105,8 @@ func TestRefusesToStartUnauthenticated(t *testing.T) {
 		{"TLS without client certificates", []string{"0.0.0.0:9872"}, tlsOnly, false, false,
 			need + " (--webhook.allow-unauthenticated applies only when every listen address is loopback, and 0.0.0.0:9872 is not)"},
 		{"TLS with verified client certificates", []string{":9872"}, clientCerts, false, false, ""},
+		{"client certificates verified against no CA of ours", []string{":9872"}, noClientCA, false, false,
+			need + " (--webhook.allow-unauthenticated applies only when every listen address is loopback, and :9872 is not)"},
 		{"loopback, allowed", []string{"127.0.0.1:9872", "[::1]:9872", "localhost:9872"}, "", true, false, ""},
 		{"basic auth on all interfaces", []string{":9872"}, basic, false, false, ""},
 		{"a password that is no bcrypt hash", []string{":9872"}, badHash, false, false,
@@ -122,6 +128,46 @@ func TestRefusesToStartUnauthenticated(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustRead returns a file's content.
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// TestAuthenticationDroppedLater: exporter-toolkit rereads the web
+// configuration for every request; once an edit drops basic auth, the
+// webhook answers 503 and renews nothing, and serves again once it is back.
+func TestAuthenticationDroppedLater(t *testing.T) {
+	f := newFakeRenew()
+	with := "basic_auth_users:\n  " + amUser + ": " + amHash + "\n"
+	webConfig := writeWebConfig(t, with)
+	flags := loopback(t, webConfig)
+	base := runServer(t, Options{ConfigFile: writeConfig(t, ""), WebConfig: flags, Logger: quiet(), Run: f.run})
+	body := notification(t, "g", alert("f", "expired", "files", "postgres"))
+	if err := os.WriteFile(webConfig, []byte("# basic_auth_users removed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/alerts", "/metrics", "/-/healthy"} {
+		if status, answer := post(t, http.MethodPost, base+path, body, "", ""); status != http.StatusServiceUnavailable {
+			t.Errorf("%s without authentication in the web configuration: %d %q, want 503", path, status, answer)
+		}
+	}
+	if got := f.calls(); len(got) != 0 {
+		t.Fatalf("renew ran without authentication: %q", got)
+	}
+	if err := os.WriteFile(webConfig, []byte(with), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if status, answer := post(t, http.MethodPost, base+"/alerts", body, amUser, amPassword); status != http.StatusAccepted {
+		t.Fatalf("authentication back: %d %q", status, answer)
+	}
+	f.waitRuns(t, 1)
 }
 
 // tlsWebConfigs writes two web configurations with a server certificate:

@@ -21,7 +21,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})
-	return mux
+	return s.guard(mux)
 }
 
 // serveAlerts reads one notification and decides about each alert. It

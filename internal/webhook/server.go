@@ -89,6 +89,9 @@ func New(opts Options) (*Server, error) {
 	} else {
 		s.logger.Info("the webhook authenticates its clients", "by", mode)
 	}
+	if f, a := opts.WebConfig.WebConfigFile, opts.WebConfig.WebListenAddresses; f != nil && a != nil && *f != "" && plainBasicAuth(*f) && nonLoopback(*a) != "" {
+		s.logger.Warn("basic auth without TLS on a non-loopback address: Alertmanager's password crosses the network in clear; set tls_server_config", "web_config", *f)
+	}
 	return s, nil
 }
 

@@ -175,8 +175,10 @@ func benchScannedMetrics(ctx context.Context, bin, baseline, self, dir string, s
 	res.exporter = served{name: "pgtls_exporter", series: seriesCount(text)}
 	res.floor = served{name: "client_golang floor", series: seriesCount(text)}
 	headers := prometheusHeaders(10 * time.Second)
-	if code, _, err := get(ctx, base+"/metrics", headers); err != nil || code != http.StatusOK {
-		return res, fmt.Errorf("scrape: %d %v", code, err)
+	if code, _, err := get(ctx, base+"/metrics", headers); err != nil {
+		return res, fmt.Errorf("scrape: %w", err)
+	} else if code != http.StatusOK {
+		return res, fmt.Errorf("scrape: HTTP %d", code)
 	}
 	contenders := []contender{{p: exp, url: base + "/metrics", out: &res.exporter}, {p: floor, url: floorBase + "/metrics", out: &res.floor}}
 	if baseline != "" {

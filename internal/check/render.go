@@ -56,16 +56,16 @@ func WriteText(w io.Writer, r rules.Result) error {
 	}
 	if len(r.Scans) > 0 {
 		fmt.Fprintln(tw, "\nTARGET\tTLS SCAN\tSUITES\tWEAK")
-		for _, s := range r.Scans {
-			switch {
-			case s.Failed != "":
-				fmt.Fprintf(tw, "%s\tfailed\t-\t%s\n", s.Target, oneLine(s.Failed))
-				continue
-			case s.Version == "":
-				fmt.Fprintf(tw, "%s\tgroups\t-\t%s; client certificate %s\n", s.Target, orDash(strings.Join(s.Groups, ", ")), s.ClientCert)
+		for _, t := range r.Scans {
+			name := oneLine(t.Target)
+			if t.Failed != "" {
+				fmt.Fprintf(tw, "%s\tfailed\t-\t%s\n", name, oneLine(t.Failed))
 				continue
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", s.Target, s.Version, s.Suites, orDash(strings.Join(s.Weak, ", ")))
+			for _, v := range t.Versions {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", name, v.Version, v.Suites, orDash(strings.Join(v.Weak, ", ")))
+			}
+			fmt.Fprintf(tw, "%s\tgroups\t-\t%s; client certificate %s\n", name, orDash(strings.Join(t.Groups, ", ")), oneLine(t.ClientCert))
 		}
 	}
 	if err := tw.Flush(); err != nil {

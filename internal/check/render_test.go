@@ -35,10 +35,10 @@ func TestWriteTextFoldsLines(t *testing.T) {
 func TestWriteTextScanTable(t *testing.T) {
 	r := rules.Result{Status: rules.Critical, Findings: []rules.Finding{
 		{Entry: "pg", Check: "scan", Status: rules.Critical, Code: "old_tls_accepted", Path: "db:5432", Detail: "completed a hello for TLSv1"},
-	}, Scans: []rules.ScanRow{
-		{Target: "pg", Version: "TLSv1", Suites: 12},
-		{Target: "pg", Version: "TLSv1.2", Suites: 27, Weak: []string{"TLS_RSA_WITH_3DES_EDE_CBC_SHA (3DES)", "TLS_RSA_WITH_RC4_128_SHA (RC4)"}},
-		{Target: "pg", Groups: []string{"x25519", "secp256r1"}, ClientCert: "requested"},
+	}, Scans: []rules.ScanTarget{
+		{Target: "pg", Versions: []rules.ScanVersion{{Version: "TLSv1", Suites: 12},
+			{Version: "TLSv1.2", Suites: 27, Weak: []string{"TLS_RSA_WITH_3DES_EDE_CBC_SHA (3DES)", "TLS_RSA_WITH_RC4_128_SHA (RC4)"}}},
+			Groups: []string{"x25519", "secp256r1"}, ClientCert: "requested"},
 		{Target: "bouncer", Failed: "scan 127.0.0.1:6432: SSLRequest: EOF"},
 	}}
 	var out strings.Builder

@@ -20,19 +20,16 @@ func not(a match) match     { return func(s Suite) bool { return !a(s) } }
 
 func bits(m match, n int) match { return func(s Suite) bool { return m(s) && s.Bits == n } }
 
-// The suite families OpenSSL's aliases are made of.
-var (
-	aes      = enc("AES", "AESGCM", "AESCCM", "AESCCM8")
-	camellia = enc("Camellia")
-	aria     = enc("ARIA", "ARIAGCM")
-	eNULL    = enc("None")
-	aNULL    = au("None")
-	psk      = kx("PSK", "RSAPSK", "ECDHEPSK", "DHEPSK")
-)
-
 // aliases are OpenSSL 3.0's cipher-string keywords (ssl/ssl_ciph.c,
 // cipher_aliases), each as the suites it selects.
 func aliases() map[string]match {
+	// The suite families the aliases are made of.
+	aes := enc("AES", "AESGCM", "AESCCM", "AESCCM8")
+	camellia := enc("Camellia")
+	aria := enc("ARIA", "ARIAGCM")
+	eNULL := enc("None")
+	aNULL := au("None")
+	psk := kx("PSK", "RSAPSK", "ECDHEPSK", "DHEPSK")
 	return map[string]match{
 		"ALL":                 not(eNULL),
 		"COMPLEMENTOFALL":     eNULL,

@@ -31,10 +31,6 @@ func (w Weakness) Of(s Suite) string {
 	return ""
 }
 
-// Weak returns the first of keywords that selects s, or "" when none
-// does; CompileWeakness once where it is asked often.
-func Weak(s Suite, keywords []string) string { return CompileWeakness(keywords).Of(s) }
-
 // Known reports whether OpenSSL knows keyword as an alias or a suite name
 // (A+B: each part), for checking a policy's keywords.
 func Known(name string) bool {

@@ -1,13 +1,13 @@
 package config
 
 import (
-	"github.com/magflow/pgtls_exporter/internal/ciphers"
-
 	"fmt"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/magflow/pgtls_exporter/internal/ciphers"
 )
 
 // Defaults of the audit policy.

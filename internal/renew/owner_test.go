@@ -40,7 +40,7 @@ func TestRenewRefusesAWrappingKeyOwner(t *testing.T) {
 		"    combined: certs/postgres-combined.pem\n    key_owner: '4294967297:5'\n", 1)), 0o644)
 	before := snapshot(t, f.dir)
 	code, out := f.run(t, Options{Force: true, NoReload: true})
-	if code != ExitRolledBack || !strings.Contains(out, `certificates[1].key_owner: uid "4294967297" is not a number in 0..4294967294`) {
+	if code != ExitRefused || !strings.Contains(out, `certificates[1].key_owner: uid "4294967297" is not a number in 0..4294967294`) {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	if d := diffSnapshots(before, snapshot(t, f.dir)); d != "" {

@@ -3,7 +3,6 @@ package renew
 import (
 	"errors"
 	"fmt"
-	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"slices"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/inspect"
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"github.com/magflow/pgtls_exporter/internal/rules"
 )
 

@@ -2,12 +2,12 @@ package renew
 
 import (
 	"fmt"
-	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 	"io"
 	"path/filepath"
 	"strings"
 
 	"github.com/magflow/pgtls_exporter/internal/config"
+	"github.com/magflow/pgtls_exporter/internal/renew/rotation"
 )
 
 // writePlan prints the plan for a person reading a terminal or a log.

@@ -73,6 +73,10 @@ type Options struct {
 	// BeforeReload, if set, runs after the new files are in place and
 	// before the services are reloaded (tests inject faults there).
 	BeforeReload func(ctx context.Context) error
+	// Renewed, if set, receives the entries this run renewed (installed,
+	// reloaded and verified, or written with --no-reload) when it records
+	// its outcome; an entry it found not due is not among them.
+	Renewed func(entries []string)
 }
 
 // Check refuses options that do not go together.
@@ -122,9 +126,9 @@ func Run(ctx context.Context, opts Options) int {
 	}
 	cfg, err := rules.Load(opts.ConfigFile)
 	if err != nil {
-		r.log.Error("renew: configuration not loaded", "err", err)
-		fmt.Fprintf(r.out, "renew: %v\n", err)
-		return ExitRolledBack
+		r.log.Error("renew refused to start; nothing was attempted", "reason", err)
+		fmt.Fprintf(r.out, "renew: %s: %v\n", closingWords(ExitRefused), err)
+		return ExitRefused
 	}
 	r.cfg, r.stateDir = cfg, cfg.RenewStateDir()
 	if opts.DryRun && opts.RotateCA {
@@ -134,8 +138,9 @@ func Run(ctx context.Context, opts Options) int {
 		return r.dryRun()
 	}
 	if err := os.MkdirAll(r.stateDir, 0o700); err != nil {
-		fmt.Fprintf(r.out, "renew: state folder: %v\n", err)
-		return ExitRolledBack
+		r.log.Error("renew refused to start; nothing was attempted", "reason", err)
+		fmt.Fprintf(r.out, "renew: %s: state folder: %v\n", closingWords(ExitRefused), err)
+		return ExitRefused
 	}
 	lk, err := acquireLock(ctx, r.stateDir, opts.Wait)
 	if errors.Is(err, ErrBusy) {
@@ -144,10 +149,10 @@ func Run(ctx context.Context, opts Options) int {
 		fmt.Fprintf(r.out, "renew: %s: %v\n", closingWords(ExitRefused), err)
 		return ExitRefused
 	}
-	if err != nil {
-		r.log.Error("renew refused", "err", err)
-		fmt.Fprintf(r.out, "renew: %v\n", err)
-		return ExitRolledBack
+	if err != nil { // waiting for the lock ended (--wait): nothing was attempted
+		r.log.Error("renew refused to start; nothing was attempted", "reason", err)
+		fmt.Fprintf(r.out, "renew: %s: %v\n", closingWords(ExitRefused), err)
+		return ExitRefused
 	}
 	defer lk.release()
 	r.checkpoint("locked")

@@ -2,6 +2,7 @@ package renew
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,8 +49,9 @@ func closingWords(code int) string {
 	return "FAILED, NOT rolled back"
 }
 
-// outcome is the state file's outcome of an exit code.
-func outcome(code int) string {
+// Outcome is the state file's outcome of a renew exit code: ok,
+// rolled_back, refused, or not_rolled_back (exit 2 and any other).
+func Outcome(code int) string {
 	switch code {
 	case ExitOK:
 		return renewstate.OutcomeOK
@@ -79,7 +81,7 @@ func (r *runner) record(code int, msg, summary string) int {
 	}
 	path := renewstate.Path(r.stateDir)
 	prev, _ := renewstate.Read(path) // a missing or unreadable old state is replaced
-	st := &renewstate.State{LastRun: now, ExitCode: code, Outcome: outcome(code), Message: msg, Entries: map[string]renewstate.Entry{}}
+	st := &renewstate.State{LastRun: now, ExitCode: code, Outcome: Outcome(code), Message: msg, Entries: map[string]renewstate.Entry{}}
 	if code == ExitRefused {
 		st.Refused = r.refusal
 	}
@@ -116,6 +118,16 @@ func (r *runner) record(code int, msg, summary string) int {
 		r.log.Error("renew state not written", "file", path, "err", err)
 	}
 	r.checkpoint("state-written")
+	if r.opts.Renewed != nil {
+		var renewed []string
+		for name, e := range r.results {
+			if e.Result == renewstate.ResultRenewed {
+				renewed = append(renewed, name)
+			}
+		}
+		slices.Sort(renewed)
+		r.opts.Renewed(renewed)
+	}
 	words := closingWords(code)
 	r.log.Info("renew finished", "result", words, "exit_code", code, "summary", summary,
 		"duration", elapsed.Round(time.Millisecond))

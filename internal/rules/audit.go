@@ -2,12 +2,10 @@ package rules
 
 import (
 	"slices"
-
 	"strings"
 
-	"github.com/magflow/pgtls_exporter/internal/ciphers"
-
 	"github.com/magflow/pgtls_exporter/internal/audit"
+	"github.com/magflow/pgtls_exporter/internal/ciphers"
 	"github.com/magflow/pgtls_exporter/internal/config"
 	"github.com/magflow/pgtls_exporter/internal/pghba"
 	"github.com/magflow/pgtls_exporter/internal/scans"

@@ -15,7 +15,8 @@ import (
 // saw says whether the server really accepts what it allows.
 type observed []scans.Report
 
-// observedFor picks, from every target's last scan, those of f's server.
+// observedFor picks, from every target's last scan, those of f's server
+// that succeeded.
 func observedFor(f *audit.Facts, reports []scans.Report) observed {
 	var out observed
 	for _, file := range f.Files {
@@ -23,7 +24,8 @@ func observedFor(f *audit.Facts, reports []scans.Report) observed {
 			continue
 		}
 		for _, r := range reports {
-			if r.Result != nil && r.Target.Certificate == file.Entry {
+			// A scan that failed since is no observation of the server now.
+			if r.Result != nil && r.Err == nil && r.Target.Certificate == file.Entry {
 				out = append(out, r)
 			}
 		}

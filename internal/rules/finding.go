@@ -36,8 +36,8 @@ type Result struct {
 	Findings []Finding `json:"findings"`
 	// Perf is the performance data of the status line.
 	Perf []Perf `json:"perfdata,omitempty"`
-	// Scans is what each target's TLS scan saw, a row per version.
-	Scans []ScanRow `json:"scans,omitempty"`
+	// Scans is what each target's TLS scan saw.
+	Scans []ScanTarget `json:"scans,omitempty"`
 }
 
 // Summarize computes the overall status of findings.

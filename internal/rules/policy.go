@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/ciphers"
-
 	"github.com/magflow/pgtls_exporter/internal/config"
 )
 

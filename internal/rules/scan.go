@@ -67,56 +67,61 @@ func ScanFindings(r scans.Report, p Policy) []Finding {
 	return out
 }
 
-// ScanRow is one version a target accepted: how many suites, and the weak
-// ones by name; or, last for each target (Version empty), the key
-// exchange groups it accepted and whether it asked for a client
-// certificate. A failed scan is one row with Failed set.
-type ScanRow struct {
-	Target  string   `json:"target"`
-	Version string   `json:"version,omitempty"`
-	Suites  int      `json:"suites"`
-	Weak    []string `json:"weak,omitempty"`
-	Groups  []string `json:"groups,omitempty"`
+// ScanTarget is what one target's TLS scan saw, as check shows it: each
+// version it accepted, the key exchange groups, and whether it asked for
+// a client certificate; or, when the scan failed, why.
+type ScanTarget struct {
+	Target   string        `json:"target"`
+	Versions []ScanVersion `json:"versions,omitempty"`
+	Groups   []string      `json:"groups,omitempty"`
 	// ClientCert is "requested", "not requested" or why it is unknown.
 	ClientCert string `json:"client_cert,omitempty"`
 	Failed     string `json:"failed,omitempty"`
 }
 
-// ScanTable is the scans as check shows them: a row per target and
-// accepted version, in configuration order; targets not scanned have none.
-func ScanTable(reports []scans.Report, p Policy) []ScanRow {
-	var out []ScanRow
+// ScanVersion is one accepted version: how many suites, and the weak ones
+// by name with the keyword that makes each weak.
+type ScanVersion struct {
+	Version string   `json:"version"`
+	Suites  int      `json:"suites"`
+	Weak    []string `json:"weak,omitempty"`
+}
+
+// ScanTable is the scans as check shows them, in configuration order;
+// targets not scanned yet are left out.
+func ScanTable(reports []scans.Report, p Policy) []ScanTarget {
+	var out []ScanTarget
 	for _, r := range reports {
 		switch {
 		case r.Err != nil:
-			out = append(out, ScanRow{Target: r.Target.Name, Failed: r.Err.Error()})
+			out = append(out, ScanTarget{Target: r.Target.Name, Failed: r.Err.Error()})
 			continue
 		case r.Result == nil:
 			continue
 		}
+		t := ScanTarget{Target: r.Target.Name, ClientCert: "not requested"}
 		for _, v := range r.Result.Versions {
 			if !v.Accepted {
 				continue
 			}
-			row := ScanRow{Target: r.Target.Name, Version: v.Version.Name, Suites: len(v.Suites)}
+			sv := ScanVersion{Version: v.Version.Name, Suites: len(v.Suites)}
 			for _, s := range v.Suites {
 				if k := p.Weak.Of(s); k != "" {
-					row.Weak = append(row.Weak, fmt.Sprintf("%s (%s)", s.Name, k))
+					sv.Weak = append(sv.Weak, fmt.Sprintf("%s (%s)", s.Name, k))
 				}
 			}
-			out = append(out, row)
+			t.Versions = append(t.Versions, sv)
 		}
-		last := ScanRow{Target: r.Target.Name, ClientCert: "not requested"}
 		for _, g := range r.Result.Groups {
-			last.Groups = append(last.Groups, g.Name)
+			t.Groups = append(t.Groups, g.Name)
 		}
 		switch {
 		case r.Result.ClientCertUnknown != "":
-			last.ClientCert = "unknown: " + r.Result.ClientCertUnknown
+			t.ClientCert = "unknown: " + r.Result.ClientCertUnknown
 		case r.Result.RequestsClientCert:
-			last.ClientCert = "requested"
+			t.ClientCert = "requested"
 		}
-		out = append(out, last)
+		out = append(out, t)
 	}
 	return out
 }

@@ -149,7 +149,10 @@ func (s *scanner) hello(ctx context.Context, spec helloSpec) (serverHello, error
 	}
 	defer done()
 	if _, err := conn.Write(record); err != nil {
-		return serverHello{}, fmt.Errorf("%w: %v", errRefused, err)
+		if ctx.Err() != nil { // the timeout closed the connection: no answer, not a refusal
+			return serverHello{}, s.failed(ctx, what, "sending the hello", err)
+		}
+		return serverHello{}, fmt.Errorf("%w: %w", errRefused, err)
 	}
 	sh, err := readServerHello(bufio.NewReader(conn), spec.keyExchange)
 	if err != nil && (ctx.Err() != nil || !errors.Is(err, errRefused)) {

@@ -1,14 +1,10 @@
 package webhook
 
 import (
-	"os"
-
-	"github.com/magflow/pgtls_exporter/internal/renewstate"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestDecisions: each kind of alert gets its answer, its counter and, for
@@ -102,30 +98,16 @@ func waitSeries(t *testing.T, base, user, password string, want ...string) {
 		strings.Join(scrape(t, base, user, password, "pgtls_webhook"), "\n"))
 }
 
-// TestNothingDue: a run that exits 0 having left the entry unchanged (renew
+// TestNothingDue: a run that exits 0 without renewing the entry (renew
 // did not find it due) is nothing_due, not ok: the alert stays firing.
 func TestNothingDue(t *testing.T) {
 	s := newTestServer(t, "")
-	release := make(chan struct{})
 	s.renew.mu.Lock()
-	s.renew.release = release
+	s.renew.renewed = []string{} // the run renews nothing
 	s.renew.mu.Unlock()
 	if status, body := post(t, http.MethodPost, s.url+"/alerts", notification(t, "g", alert("f", "expires_soon", "files", "postgres")), "", ""); status != 202 {
 		t.Fatalf("%d %s", status, body)
 	}
-	for len(s.renew.calls()) == 0 { // the run has begun
-		sleep()
-	}
-	// What renew writes when it finds the entry not due.
-	st := &renewstate.State{Version: renewstate.Version, LastRun: time.Now(), Outcome: renewstate.OutcomeOK,
-		Entries: map[string]renewstate.Entry{"postgres": {Result: renewstate.ResultUnchanged}}}
-	if err := os.MkdirAll(s.config().RenewStateDir(), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := renewstate.Write(renewstate.Path(s.config().RenewStateDir()), st); err != nil {
-		t.Fatal(err)
-	}
-	close(release)
 	s.renew.waitRuns(t, 1)
 	waitSeries(t, s.url, "", "", `pgtls_webhook_last_run_info{action="renew",name="postgres",result="nothing_due"} 1`,
 		`pgtls_webhook_renew_runs_total{result="nothing_due"} 1`, `pgtls_webhook_renew_runs_total{result="ok"} 0`)

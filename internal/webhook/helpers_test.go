@@ -56,6 +56,9 @@ type fakeRenew struct {
 	code    int
 	release chan struct{}
 	ran     chan struct{}
+	// renewed is what the run reports renewed; nil: the entries it was
+	// asked for.
+	renewed []string
 }
 
 func newFakeRenew() *fakeRenew { return &fakeRenew{ran: make(chan struct{}, 100)} }
@@ -63,8 +66,14 @@ func newFakeRenew() *fakeRenew { return &fakeRenew{ran: make(chan struct{}, 100)
 func (f *fakeRenew) run(ctx context.Context, opts renew.Options) int {
 	f.mu.Lock()
 	f.runs = append(f.runs, opts)
-	release, code := f.release, f.code
+	release, code, renewed := f.release, f.code, f.renewed
 	f.mu.Unlock()
+	if renewed == nil {
+		renewed = opts.Only
+	}
+	if opts.Renewed != nil && !opts.DryRun {
+		opts.Renewed(renewed)
+	}
 	if release != nil {
 		select {
 		case <-release:

@@ -32,6 +32,7 @@ func TestOneRunForRepeatedDeliveries(t *testing.T) {
 	}
 	close(s.renew.release)
 	s.renew.waitRuns(t, 1)
+	waitSeries(t, s.url, "", "", `pgtls_webhook_renew_runs_total{result="ok"} 1`) // the run has ended
 	if status, body := post(t, http.MethodPost, s.url+"/alerts", notification(t, "group-files", fileAlert), "", ""); status != 200 || body != "min_interval 1\n" {
 		t.Fatalf("after the run: %d %q", status, body)
 	}

@@ -1,19 +1,15 @@
 package webhook
 
-import (
-	"strconv"
-
-	"github.com/magflow/pgtls_exporter/internal/renew"
-)
+import "github.com/magflow/pgtls_exporter/internal/renew"
 
 // resultNothingDue is a run that exited 0 having left the entry unchanged:
 // renew did not find it due.
 const resultNothingDue = "nothing_due"
 
-// runResult names a renew run by its exit code: the result label of
-// pgtls_webhook_renew_runs_total. A dry run is dry_run, or dry_run_refused
-// when its plan was refused; an exit code renew does not document here
-// is exit_N.
+// runResult names a renew run by its exit code, as renew's state file
+// names its outcome (ok, rolled_back, refused, not_rolled_back): the
+// result label of pgtls_webhook_renew_runs_total. A dry run is dry_run, or
+// dry_run_refused when its plan was refused.
 func runResult(code int, dryRun bool) string {
 	if dryRun {
 		if code == renew.ExitOK {
@@ -21,15 +17,5 @@ func runResult(code int, dryRun bool) string {
 		}
 		return "dry_run_refused"
 	}
-	switch code {
-	case renew.ExitOK:
-		return "ok"
-	case renew.ExitRolledBack:
-		return "rolled_back"
-	case renew.ExitBroken:
-		return "broken"
-	case renew.ExitRefused:
-		return "refused"
-	}
-	return "exit_" + strconv.Itoa(code)
+	return renew.Outcome(code)
 }

@@ -62,7 +62,7 @@ func TestRunResult(t *testing.T) {
 		code   int
 		dryRun bool
 		want   string
-	}{{0, false, "ok"}, {1, false, "rolled_back"}, {2, false, "broken"}, {4, false, "refused"}, {7, false, "exit_7"}, {0, true, "dry_run"}, {1, true, "dry_run_refused"}} {
+	}{{0, false, "ok"}, {1, false, "rolled_back"}, {2, false, "not_rolled_back"}, {4, false, "refused"}, {7, false, "not_rolled_back"}, {0, true, "dry_run"}, {1, true, "dry_run_refused"}} {
 		if got := runResult(tc.code, tc.dryRun); got != tc.want {
 			t.Errorf("runResult(%d, %v) = %q, want %q", tc.code, tc.dryRun, got, tc.want)
 		}

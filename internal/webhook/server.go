@@ -32,12 +32,16 @@ const (
 
 // Options configure the webhook.
 type Options struct {
+	// ConfigFile is the exporter's configuration, which renew reads too.
 	ConfigFile string
-	WebConfig  *web.FlagConfig
+	// WebConfig is exporter-toolkit's listen addresses and web
+	// configuration file (TLS, basic auth).
+	WebConfig *web.FlagConfig
 	// AllowUnauthenticated lets the webhook serve without authentication
 	// when it listens on loopback only.
 	AllowUnauthenticated bool
-	Logger               *slog.Logger
+	// Logger logs the decisions and runs; nil discards them.
+	Logger *slog.Logger
 	// Run runs renew; nil means renew.Run.
 	Run RunFunc
 	// Now is the clock; nil means time.Now.

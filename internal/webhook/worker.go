@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/magflow/pgtls_exporter/internal/renew"
-	"github.com/magflow/pgtls_exporter/internal/renewstate"
 )
 
 // runTimeout bounds one renew run, the wait for renew's lock included;
@@ -78,11 +78,14 @@ func (s *Server) work(ctx context.Context) {
 func (s *Server) runJob(ctx context.Context, j job) {
 	dryRun := s.config().Webhook.DryRun
 	var out bytes.Buffer
+	var renewed []string
+	recorded := false
 	opts := renew.Options{ConfigFile: s.opts.ConfigFile, Only: []string{j.entry}, Force: j.action == ActionReload,
-		DryRun: dryRun, Wait: true, Out: &out, Logger: s.logger}
+		DryRun: dryRun, Wait: true, Out: &out, Logger: s.logger,
+		Renewed: func(entries []string) { renewed, recorded = entries, true }}
 	s.logger.Info("webhook runs renew", "entry", j.entry, "action", j.action, "dry_run", dryRun,
 		"fingerprint", j.fingerprint, "code", j.code)
-	start, began := s.now(), time.Now()
+	start := s.now()
 	runCtx, cancel := context.WithTimeout(ctx, runTimeout)
 	code := s.run(runCtx, opts)
 	cancel()
@@ -93,7 +96,7 @@ func (s *Server) runJob(ctx context.Context, j job) {
 	if code != renew.ExitOK {
 		level = slog.LevelError
 	}
-	if code == renew.ExitOK && !dryRun && s.entryUnchanged(j.entry, began) {
+	if code == renew.ExitOK && !dryRun && recorded && !slices.Contains(renewed, j.entry) {
 		// renew judged the entry not due (renew.renew_before shorter than
 		// the alert's threshold): the alert stays firing, nothing was done.
 		result, level = resultNothingDue, slog.LevelWarn
@@ -101,15 +104,4 @@ func (s *Server) runJob(ctx context.Context, j job) {
 	s.metrics.ran(j, result, float64(end.UnixMilli())/1000)
 	s.logger.Log(ctx, level, "webhook renew finished", "entry", j.entry, "action", j.action, "exit_code", code,
 		"result", result, "took", end.Sub(start).Round(time.Millisecond), "output", strings.TrimSpace(out.String()))
-}
-
-// entryUnchanged reports whether renew's state file says that its run,
-// which ended after began, left entry unchanged (not due, not forced).
-func (s *Server) entryUnchanged(entry string, began time.Time) bool {
-	st, err := renewstate.Read(renewstate.Path(s.config().RenewStateDir()))
-	if err != nil || st.LastRun.Before(began) {
-		return false
-	}
-	e, ok := st.Entries[entry]
-	return ok && e.Result == renewstate.ResultUnchanged
 }

@@ -43,7 +43,7 @@ func TestProbeFailures(t *testing.T) {
 	}{
 		{name: "never answers the SSLRequest", handle: silent, timeout: 300 * time.Millisecond,
 			wantPhase: PhaseSSLReply, wantIs: []error{ErrTimeout, context.DeadlineExceeded},
-			wantText: []string{"waiting for the SSLRequest reply: timed out after 3", "context deadline exceeded"},
+			wantText: []string{"waiting for the SSLRequest reply: timed out after ", "context deadline exceeded"},
 			minTime:  300 * time.Millisecond, maxTime: 300*time.Millisecond + slack},
 		{name: "canceled while waiting for the reply", handle: silent, cancel: 100 * time.Millisecond,
 			wantPhase: PhaseSSLReply, wantIs: []error{context.Canceled},
@@ -86,7 +86,7 @@ func TestProbeFailures(t *testing.T) {
 			wantText: []string{"TLS handshake: tls: first record does not look like a TLS handshake"}},
 		{name: "answers S then stalls", handle: answer([]byte("S"), true), timeout: 300 * time.Millisecond,
 			wantPhase: PhaseHandshake, wantIs: []error{ErrTimeout, context.DeadlineExceeded},
-			wantText: []string{"TLS handshake: timed out after 3"},
+			wantText: []string{"TLS handshake: timed out after "},
 			minTime:  300 * time.Millisecond, maxTime: 300*time.Millisecond + slack},
 		{name: "TLS server without the SSLRequest step", handle: pgServer(p.server, true, 0, nil),
 			wantPhase: PhaseSSLReply, wantIs: []error{ErrConnectionClosed},

@@ -13,7 +13,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"os"
 	"os/signal"
@@ -22,8 +21,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/magflow/pgtls_exporter/internal/testenv"
 )
 
 func main() {
@@ -112,21 +109,11 @@ func run(ctx context.Context, bin, entries string, scrapes, rounds, probes, prob
 	if skipProbes {
 		return nil
 	}
-	dir, err := os.MkdirTemp("", "pgtls-benchstack-")
+	_, s, stop, err := startBenchStack(ctx)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	certs, err := writeStackCerts(dir)
-	if err != nil {
-		return err
-	}
-	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s, err := testenv.Start(ctx, testenv.Options{Certs: certs, WithPgBouncer: true, Log: quiet})
-	if err != nil {
-		return fmt.Errorf("start PostgreSQL and PgBouncer: %w", err)
-	}
-	defer s.Close()
+	defer stop()
 	results, err := benchProbes(ctx, bin, floorSrc, sslBin, s, probes, probeRounds)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -54,6 +55,26 @@ func writeStackCerts(dir string) (testenv.CertFiles, error) {
 		}
 	}
 	return f, nil
+}
+
+// startBenchStack writes certificates into a new folder and starts a TLS
+// PostgreSQL with PgBouncer in front on them; stop stops both and removes
+// the folder, which the caller may write into meanwhile.
+func startBenchStack(ctx context.Context) (dir string, s *testenv.Stack, stop func(), err error) {
+	if dir, err = os.MkdirTemp("", "pgtls-benchstack-"); err != nil {
+		return "", nil, nil, err
+	}
+	certs, err := writeStackCerts(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, nil, err
+	}
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if s, err = testenv.Start(ctx, testenv.Options{Certs: certs, WithPgBouncer: true, Log: quiet}); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, nil, fmt.Errorf("start PostgreSQL and PgBouncer: %w", err)
+	}
+	return dir, s, func() { s.Close(); os.RemoveAll(dir) }, nil
 }
 
 // benchManyTargets scrapes an exporter with live targets and dead ones

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -47,21 +46,11 @@ func runScan(ctx context.Context, bin, baseline string, scrapes, rounds int) err
 	if bin, err = filepath.Abs(bin); err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "pgtls-benchscan-")
+	dir, s, stop, err := startBenchStack(ctx)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	certs, err := writeStackCerts(dir)
-	if err != nil {
-		return err
-	}
-	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s, err := testenv.Start(ctx, testenv.Options{Certs: certs, WithPgBouncer: true, Log: quiet})
-	if err != nil {
-		return fmt.Errorf("start PostgreSQL and PgBouncer: %w", err)
-	}
-	defer s.Close()
+	defer stop()
 
 	fmt.Println("## One full TLS scan of one server, beside testssl.sh --starttls postgres -p -E in the same run")
 	fmt.Println()
